@@ -1,0 +1,24 @@
+// Registers the `backends` suite and runs its parts over one shared dataset.
+#include "backends_suite.h"
+
+#include <iostream>
+
+#include "util/status_macros.h"
+
+namespace streamstate::bench {
+namespace {
+
+Status run_backends_suite(const BenchOptions& options, std::vector<CaseResult>& results) {
+  if (options.progress) std::cerr << "backends: generating " << options.keys << " keys\n";
+  const Dataset data(options.keys);
+  STREAMSTATE_RETURN_IF_ERROR(run_memory_backend_cases(options, data, results));
+  STREAMSTATE_RETURN_IF_ERROR(run_rocksdb_backend_cases(options, data, results));
+  return Status::ok();
+}
+
+const SuiteRegistration kBackendsSuite(
+    "backends", "put/get/get-miss/read-modify-write of the memory and RocksDB backends, memory get scaling",
+    &run_backends_suite);
+
+}  // namespace
+}  // namespace streamstate::bench

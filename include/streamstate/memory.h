@@ -1,0 +1,62 @@
+// The in-memory backend: a sharded, concurrent hash table with optional TTL, a size limit
+// with O(1) LRU eviction, statistics and background cleanup of expired entries.
+//
+// Concurrency: keys are spread over `shard_count` shards, each with its own mutex, table
+// and LRU list, so threads working on different keys rarely wait for each other. Eviction is
+// least-recently-used within a shard (as in RocksDB's sharded LRU cache); the limits are
+// split evenly over the shards, so the whole backend never holds more than max_entries
+// entries or max_bytes bytes.
+//
+// Snapshots are copy-on-write per shard: taking one locks each shard only to share its
+// table; the first write to a shard while a snapshot still shares it copies that shard.
+//
+// TTL: an entry expires `ttl` after it was last written (and also after it was last read when
+// refresh_ttl_on_read). Expired entries are never returned by get, contains, scan or
+// snapshots; they are removed when touched, by cleanup_expired(), or by the background
+// cleanup thread when cleanup_interval is set.
+//
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "streamstate/backend.h"
+#include "streamstate/clock.h"
+#include "streamstate/status.h"
+
+namespace streamstate {
+
+struct MemoryBackendOptions {
+  // Independently locked shards; rounded up to a power of two, 1..4096. With a size limit the
+  // count is lowered so that every shard holds at least 16 entries. Default: 64.
+  uint32_t shard_count = 64;
+  // Time to live of an entry after its last write; zero disables TTL. Default: 0.
+  std::chrono::milliseconds ttl{0};
+  // With a TTL, reads also restart an entry's time to live. Default: false.
+  bool refresh_ttl_on_read = false;
+  // Maximum number of entries; beyond it the least recently used are evicted. 0 = no limit.
+  // Default: 0.
+  uint64_t max_entries = 0;
+  // Maximum bytes of keys plus values; beyond it the least recently used are evicted.
+  // 0 = no limit. Default: 0.
+  uint64_t max_bytes = 0;
+  // Period of the background cleanup thread; zero means no thread (call cleanup_expired()
+  // yourself). Must not exceed a nonzero ttl. Default: 0.
+  std::chrono::milliseconds cleanup_interval{0};
+  // Source of time for TTL. Default: system_clock().
+  std::shared_ptr<const Clock> clock;
+};
+
+class MemoryBackend : public StateBackend {
+ public:
+  // Validates the options (the error names the option and the fix) and starts the cleanup
+  // thread if one is configured.
+  static Result<std::unique_ptr<MemoryBackend>> open(const MemoryBackendOptions& options);
+
+  // Removes every expired entry now; returns how many were removed.
+  virtual Result<uint64_t> cleanup_expired() = 0;
+};
+
+}  // namespace streamstate

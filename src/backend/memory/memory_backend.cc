@@ -1,0 +1,160 @@
+// MemoryBackendImpl: the column registry, batches, snapshots and lifecycle of the memory
+// backend; the data itself lives in MemoryStore (see memory_store.h).
+//
+// Locking: registry_mutex_ guards the column registry. Batches and snapshots hold it shared
+// while they resolve columns and lock shards; creating and dropping a column hold it
+// exclusively, so a column cannot vanish in the middle of a batch or appear half-way through a
+// snapshot. The order is always registry first, then shards in increasing index.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "backend/memory/cleanup_thread.h"
+#include "backend/memory/memory_column.h"
+#include "backend/memory/memory_options.h"
+#include "backend/memory/memory_snapshot.h"
+#include "backend/memory/memory_store.h"
+#include "streamstate/memory.h"
+
+namespace streamstate {
+namespace {
+
+using internal::ColumnState;
+using internal::MemoryStore;
+
+class MemoryBackendImpl final : public MemoryBackend {
+ public:
+  explicit MemoryBackendImpl(internal::ResolvedMemoryOptions options)
+      : store_(std::make_shared<MemoryStore>(std::move(options))) {}
+  ~MemoryBackendImpl() override { (void)close(); }
+
+  Status start_cleanup() {
+    const int64_t interval = store_->options().cleanup_interval_millis;
+    if (interval <= 0) return Status::ok();
+    MemoryStore* store = store_.get();
+    // The thread is joined in close(), before the store can go away.
+    return cleanup_thread_.start(std::chrono::milliseconds(interval), [store] { (void)store->cleanup_expired(); });
+  }
+
+  std::string_view kind() const override { return "memory"; }
+  BackendCapabilities capabilities() const override {
+    return BackendCapabilities{.ordered_scan = false, .persistent = false, .thread_safe = true,
+                               .shared_between_processes = false};
+  }
+
+  Result<std::shared_ptr<StateColumn>> column(std::string_view name) override {
+    Status valid = validate_column_name(name);
+    if (!valid.is_ok()) return valid;
+    std::unique_lock<std::shared_mutex> lock(registry_mutex_);
+    if (store_->is_closed()) return MemoryStore::closed_status();
+    auto it = columns_.find(name);
+    if (it == columns_.end()) {
+      it = columns_.emplace(std::string(name), std::make_shared<ColumnState>(std::string(name), next_column_id_++))
+               .first;
+    }
+    return std::shared_ptr<StateColumn>(std::make_shared<internal::MemoryColumn>(store_, it->second));
+  }
+
+  Result<std::vector<std::string>> list_columns() override {
+    std::shared_lock<std::shared_mutex> lock(registry_mutex_);
+    if (store_->is_closed()) return MemoryStore::closed_status();
+    std::vector<std::string> names;
+    names.reserve(columns_.size());
+    for (const auto& entry : columns_) names.push_back(entry.first);
+    return names;
+  }
+
+  Status drop_column(std::string_view name) override {
+    std::unique_lock<std::shared_mutex> lock(registry_mutex_);
+    if (store_->is_closed()) return MemoryStore::closed_status();
+    auto it = columns_.find(name);
+    if (it == columns_.end()) {
+      return Status::not_found("cannot drop column '" + std::string(name) + "': it does not exist");
+    }
+    std::shared_ptr<ColumnState> state = it->second;
+    // Mark first: a handle's write that takes a shard lock after the sweep passed that shard
+    // sees the flag and fails instead of leaving an entry behind.
+    state->dropped.store(true, std::memory_order_relaxed);
+    columns_.erase(it);
+    store_->erase_column(state->id);
+    return Status::ok();
+  }
+
+  Status write(const WriteBatch& batch) override {
+    std::shared_lock<std::shared_mutex> lock(registry_mutex_);
+    if (store_->is_closed()) return MemoryStore::closed_status();
+    std::vector<internal::ResolvedOperation> resolved;
+    resolved.reserve(batch.size());
+    const ColumnState* last = nullptr;  // batches usually name one column many times
+    for (const WriteBatch::Operation& operation : batch.operations()) {
+      if (last == nullptr || last->name != operation.column) {
+        auto it = columns_.find(operation.column);
+        if (it == columns_.end()) {
+          return Status::not_found("write batch names column '" + operation.column +
+                                   "', which does not exist; open it with column() first (nothing was written)");
+        }
+        last = it->second.get();
+      }
+      if (operation.type == WriteBatch::OperationType::kPut) {
+        Status size = store_->check_entry_size(operation.column, operation.key, operation.value.size());
+        if (!size.is_ok()) return size.with_context("write batch (nothing was written)");
+      }
+      resolved.push_back(internal::ResolvedOperation{&operation, last->id});
+    }
+    return store_->apply_batch(resolved);
+  }
+
+  Result<std::unique_ptr<BackendSnapshot>> snapshot() override {
+    std::vector<internal::SnapshotColumn> columns;
+    std::vector<std::shared_ptr<const internal::MemoryTable>> tables;
+    int64_t taken_at = 0;
+    {
+      std::shared_lock<std::shared_mutex> lock(registry_mutex_);
+      if (store_->is_closed()) return MemoryStore::closed_status();
+      columns.reserve(columns_.size());
+      for (const auto& [name, state] : columns_) columns.push_back(internal::SnapshotColumn{name, state->id});
+      Status captured = store_->capture(tables, taken_at);
+      if (!captured.is_ok()) return captured;
+    }
+    auto state = std::make_shared<internal::SnapshotState>(store_, std::move(tables), taken_at);
+    return std::unique_ptr<BackendSnapshot>(std::make_unique<internal::MemorySnapshot>(state, std::move(columns)));
+  }
+
+  BackendStatistics statistics() const override { return store_->statistics(); }
+
+  Status flush() override { return store_->is_closed() ? MemoryStore::closed_status() : Status::ok(); }
+
+  Status close() override {
+    if (!store_->mark_closed()) return Status::ok();
+    cleanup_thread_.stop();
+    store_->release_tables();
+    std::unique_lock<std::shared_mutex> lock(registry_mutex_);
+    columns_.clear();
+    return Status::ok();
+  }
+
+  Result<uint64_t> cleanup_expired() override { return store_->cleanup_expired(); }
+
+ private:
+  const std::shared_ptr<MemoryStore> store_;
+  internal::CleanupThread cleanup_thread_;
+  std::shared_mutex registry_mutex_;
+  std::map<std::string, std::shared_ptr<ColumnState>, std::less<>> columns_;
+  uint32_t next_column_id_ = 1;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MemoryBackend>> MemoryBackend::open(const MemoryBackendOptions& options) {
+  Result<internal::ResolvedMemoryOptions> resolved = internal::resolve_memory_options(options);
+  if (!resolved.is_ok()) return resolved.status();
+  auto backend = std::make_unique<MemoryBackendImpl>(std::move(resolved).value());
+  Status started = backend->start_cleanup();
+  if (!started.is_ok()) return started;
+  return std::unique_ptr<MemoryBackend>(std::move(backend));
+}
+
+}  // namespace streamstate

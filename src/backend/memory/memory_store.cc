@@ -1,0 +1,368 @@
+#include "backend/memory/memory_store.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+namespace streamstate::internal {
+namespace {
+
+// A key for an error message: printable ASCII as is, other bytes as \xNN, at most 64 bytes.
+std::string describe_key(BytesView key) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "'";
+  for (size_t i = 0; i < key.size() && i < 64; ++i) {
+    const auto byte = static_cast<unsigned char>(key[i]);
+    if (byte >= 0x20 && byte < 0x7f && byte != '\\' && byte != '\'') {
+      out.push_back(static_cast<char>(byte));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0xf]);
+    }
+  }
+  out += key.size() > 64 ? "'..." : "'";
+  return out;
+}
+
+}  // namespace
+
+MemoryStore::MemoryStore(ResolvedMemoryOptions options)
+    : options_(std::move(options)),
+      shard_mask_(options_.shard_count - 1),
+      shards_(std::make_unique<Shard[]>(options_.shard_count)) {
+  for (uint32_t i = 0; i < options_.shard_count; ++i) {
+    shards_[i].table = std::make_shared<MemoryTable>(options_.has_size_limit());
+    shards_[i].max_entries = shard_share(options_.max_entries, options_.shard_count, i);
+    shards_[i].max_bytes = shard_share(options_.max_bytes, options_.shard_count, i);
+  }
+}
+
+Status MemoryStore::closed_status() {
+  return Status::closed("memory backend is closed: close() was called, so no further operations are accepted; "
+                        "open a new backend");
+}
+
+Status MemoryStore::unusable_status(const ColumnState& column) const {
+  if (closed_.load(std::memory_order_relaxed)) return closed_status();
+  return Status::not_found("column '" + column.name + "' was dropped; call column(\"" + column.name +
+                           "\") to create it again");
+}
+
+Status MemoryStore::check_entry_size(std::string_view column, BytesView key, size_t value_size) const {
+  const uint64_t limit = options_.max_entry_bytes();
+  const uint64_t size = key.size() + value_size;
+  if (limit == 0 || size <= limit) return Status::ok();
+  return Status::invalid_argument("entry " + describe_key(key) + " of column '" + std::string(column) + "' has " +
+                                  std::to_string(size) + " bytes, more than one shard's share of max_bytes (" +
+                                  std::to_string(limit) + " = max_bytes / " + std::to_string(options_.shard_count) +
+                                  " shards); raise MemoryBackendOptions.max_bytes");
+}
+
+MemoryTable& MemoryStore::make_writable(Shard& shard) {
+  if (shard.table.use_count() > 1) shard.table = shard.table->clone();
+  return *shard.table;
+}
+
+TableNode* MemoryStore::make_writable(Shard& shard, const KeyRef& key, TableNode* node) {
+  if (shard.table.use_count() == 1) return node;
+  shard.table = shard.table->clone();
+  return shard.table->find(key);
+}
+
+void MemoryStore::enforce_limits(Shard& shard, const TableNode* keep, int64_t now) {
+  MemoryTable& table = *shard.table;
+  while ((shard.max_entries != 0 && table.size() > shard.max_entries) ||
+         (shard.max_bytes != 0 && table.bytes() > shard.max_bytes)) {
+    TableNode* victim = table.least_recent();
+    if (victim == nullptr || victim == keep) break;
+    // A victim whose TTL had passed already left because of its TTL, not the limit.
+    if (is_expired(victim->second, now)) {
+      ++shard.counters.expirations;
+    } else {
+      ++shard.counters.evictions;
+    }
+    table.erase(*victim);
+  }
+}
+
+Result<bool> MemoryStore::get(const ColumnState& column, BytesView key, std::string* value) {
+  const KeyRef ref{key, memory_key_hash(column.id, key), column.id};
+  Shard& shard = shard_for(ref.hash);
+  const int64_t time = now();
+  std::lock_guard<ShardMutex> lock(shard.mutex);
+  if (!usable(column)) return unusable_status(column);
+  ++shard.counters.gets;
+  TableNode* node = shard.table->find(ref);
+  if (node == nullptr) {
+    ++shard.counters.misses;
+    return false;
+  }
+  if (is_expired(node->second, time)) {
+    node = make_writable(shard, ref, node);
+    shard.table->erase(*node);
+    ++shard.counters.expirations;
+    ++shard.counters.misses;
+    return false;
+  }
+  const bool refresh = options_.refresh_ttl_on_read && options_.ttl_millis > 0;
+  if (refresh || options_.has_size_limit()) {
+    node = make_writable(shard, ref, node);
+    if (refresh) node->second.expires_at = expiry_for_write(time);
+    shard.table->touch(*node);
+  }
+  ++shard.counters.hits;
+  if (value != nullptr) value->assign(node->second.value);
+  return true;
+}
+
+void MemoryStore::put_locked(Shard& shard, const KeyRef& key, BytesView value, int64_t now) {
+  MemoryTable& table = make_writable(shard);
+  ++shard.counters.puts;
+  TableNode* node = table.find(key);
+  if (node != nullptr) {
+    if (is_expired(node->second, now)) ++shard.counters.expirations;
+    table.assign(*node, value, expiry_for_write(now));
+  } else {
+    node = &table.insert(key, std::string(value), expiry_for_write(now));
+  }
+  enforce_limits(shard, node, now);
+}
+
+void MemoryStore::remove_locked(Shard& shard, const KeyRef& key, int64_t now) {
+  ++shard.counters.removes;
+  TableNode* node = shard.table->find(key);
+  if (node == nullptr) return;
+  node = make_writable(shard, key, node);
+  if (is_expired(node->second, now)) ++shard.counters.expirations;
+  shard.table->erase(*node);
+}
+
+Status MemoryStore::put(const ColumnState& column, BytesView key, BytesView value) {
+  if (options_.max_bytes != 0) {
+    Status size = check_entry_size(column.name, key, value.size());
+    if (!size.is_ok()) return size;
+  }
+  const KeyRef ref{key, memory_key_hash(column.id, key), column.id};
+  Shard& shard = shard_for(ref.hash);
+  const int64_t time = now();
+  std::lock_guard<ShardMutex> lock(shard.mutex);
+  if (!usable(column)) return unusable_status(column);
+  put_locked(shard, ref, value, time);
+  return Status::ok();
+}
+
+Status MemoryStore::remove(const ColumnState& column, BytesView key) {
+  const KeyRef ref{key, memory_key_hash(column.id, key), column.id};
+  Shard& shard = shard_for(ref.hash);
+  const int64_t time = now();
+  std::lock_guard<ShardMutex> lock(shard.mutex);
+  if (!usable(column)) return unusable_status(column);
+  remove_locked(shard, ref, time);
+  return Status::ok();
+}
+
+Status MemoryStore::update(const ColumnState& column, BytesView key, const UpdateFunction& fn) {
+  const KeyRef ref{key, memory_key_hash(column.id, key), column.id};
+  Shard& shard = shard_for(ref.hash);
+  const int64_t time = now();
+  std::lock_guard<ShardMutex> lock(shard.mutex);
+  if (!usable(column)) return unusable_status(column);
+  TableNode* node = shard.table->find(ref);
+  if (node != nullptr && is_expired(node->second, time)) {
+    node = make_writable(shard, ref, node);
+    shard.table->erase(*node);
+    ++shard.counters.expirations;
+    node = nullptr;
+  }
+  std::optional<std::string> next =
+      fn(node != nullptr ? std::optional<BytesView>(node->second.value) : std::optional<BytesView>());
+  if (next.has_value()) {
+    if (options_.max_bytes != 0) {
+      Status size = check_entry_size(column.name, key, next->size());
+      if (!size.is_ok()) return size;
+    }
+    ++shard.counters.puts;
+    if (node != nullptr) {
+      node = make_writable(shard, ref, node);
+      shard.table->assign(*node, std::move(*next), expiry_for_write(time));
+    } else {
+      node = &make_writable(shard).insert(ref, std::move(*next), expiry_for_write(time));
+    }
+    enforce_limits(shard, node, time);
+  } else if (node != nullptr) {
+    ++shard.counters.removes;
+    node = make_writable(shard, ref, node);
+    shard.table->erase(*node);
+  }
+  return Status::ok();
+}
+
+Status MemoryStore::scan(const ColumnState& column, BytesView prefix, const ScanVisitor& visitor) {
+  std::vector<std::pair<std::string, std::string>> matches;
+  for (uint32_t i = 0; i < options_.shard_count; ++i) {
+    Shard& shard = shards_[i];
+    matches.clear();
+    const int64_t time = now();
+    {
+      std::lock_guard<ShardMutex> lock(shard.mutex);
+      if (!usable(column)) return unusable_status(column);
+      if (i == 0) ++shard.counters.scans;
+      for (const TableNode& node : shard.table->entries()) {
+        if (node.first.column == column.id && BytesView(node.first.bytes).starts_with(prefix) &&
+            !is_expired(node.second, time)) {
+          matches.emplace_back(node.first.bytes, node.second.value);
+        }
+      }
+    }
+    // The visitor runs unlocked, so it may take its time or call back into the backend.
+    for (const auto& [key, value] : matches) {
+      if (!visitor(key, value)) return Status::ok();
+    }
+  }
+  return Status::ok();
+}
+
+Status MemoryStore::clear(const ColumnState& column) {
+  for (uint32_t i = 0; i < options_.shard_count; ++i) {
+    Shard& shard = shards_[i];
+    std::lock_guard<ShardMutex> lock(shard.mutex);
+    if (!usable(column)) return unusable_status(column);
+    const auto in_column = [&column](const TableNode& node) { return node.first.column == column.id; };
+    const auto& entries = shard.table->entries();
+    if (std::none_of(entries.begin(), entries.end(), in_column)) continue;
+    make_writable(shard).erase_if(in_column);
+  }
+  return Status::ok();
+}
+
+void MemoryStore::erase_column(uint32_t column_id) {
+  for (uint32_t i = 0; i < options_.shard_count; ++i) {
+    Shard& shard = shards_[i];
+    std::lock_guard<ShardMutex> lock(shard.mutex);
+    const auto in_column = [column_id](const TableNode& node) { return node.first.column == column_id; };
+    const auto& entries = shard.table->entries();
+    if (std::none_of(entries.begin(), entries.end(), in_column)) continue;
+    make_writable(shard).erase_if(in_column);
+  }
+}
+
+Status MemoryStore::apply_batch(const std::vector<ResolvedOperation>& operations) {
+  struct Prepared {
+    KeyRef key;
+    uint32_t shard;
+    const WriteBatch::Operation* operation;
+  };
+  std::vector<Prepared> prepared;
+  prepared.reserve(operations.size());
+  std::vector<uint32_t> involved;
+  involved.reserve(operations.size() + 1);
+  for (const ResolvedOperation& resolved : operations) {
+    const std::string& key = resolved.operation->key;
+    const KeyRef ref{key, memory_key_hash(resolved.column, key), resolved.column};
+    prepared.push_back(Prepared{ref, shard_index(ref.hash), resolved.operation});
+    involved.push_back(prepared.back().shard);
+  }
+  // An empty batch still counts; it is recorded in shard 0.
+  if (involved.empty()) involved.push_back(0);
+  std::sort(involved.begin(), involved.end());
+  involved.erase(std::unique(involved.begin(), involved.end()), involved.end());
+
+  const int64_t time = now();
+  // Locking in index order (as capture() does) cannot deadlock; holding all the involved
+  // shards makes the batch atomic for readers as well as for other writers.
+  std::vector<std::unique_lock<ShardMutex>> locks;
+  locks.reserve(involved.size());
+  for (uint32_t index : involved) locks.emplace_back(shards_[index].mutex);
+  if (closed_.load(std::memory_order_relaxed)) return closed_status();
+  ++shards_[involved.front()].counters.batches;
+  for (const Prepared& op : prepared) {
+    Shard& shard = shards_[op.shard];
+    if (op.operation->type == WriteBatch::OperationType::kPut) {
+      put_locked(shard, op.key, op.operation->value, time);
+    } else {
+      remove_locked(shard, op.key, time);
+    }
+  }
+  return Status::ok();
+}
+
+Result<uint64_t> MemoryStore::cleanup_expired() {
+  uint64_t removed = 0;
+  for (uint32_t i = 0; i < options_.shard_count; ++i) {
+    Shard& shard = shards_[i];
+    const int64_t time = now();
+    const auto expired = [time](const TableNode& node) { return is_expired(node.second, time); };
+    std::lock_guard<ShardMutex> lock(shard.mutex);
+    if (closed_.load(std::memory_order_relaxed)) return closed_status();
+    const auto& entries = shard.table->entries();
+    // Do not clone a table shared with a snapshot when there is nothing to remove.
+    if (shard.table.use_count() > 1 && std::none_of(entries.begin(), entries.end(), expired)) continue;
+    const uint64_t count = make_writable(shard).erase_if(expired);
+    shard.counters.expirations += count;
+    removed += count;
+  }
+  return removed;
+}
+
+BackendStatistics MemoryStore::statistics() const {
+  BackendStatistics total;
+  for (uint32_t i = 0; i < options_.shard_count; ++i) {
+    Shard& shard = shards_[i];
+    std::lock_guard<ShardMutex> lock(shard.mutex);
+    const Counters& c = shard.counters;
+    total.gets += c.gets;
+    total.hits += c.hits;
+    total.misses += c.misses;
+    total.puts += c.puts;
+    total.removes += c.removes;
+    total.scans += c.scans;
+    total.batches += c.batches;
+    total.evictions += c.evictions;
+    total.expirations += c.expirations;
+    total.live_entries += shard.table->size();
+    total.bytes_in_use += shard.table->bytes();
+  }
+  return total;
+}
+
+Status MemoryStore::capture(std::vector<std::shared_ptr<const MemoryTable>>& tables, int64_t& time) {
+  tables.clear();
+  tables.reserve(options_.shard_count);
+  time = now();
+  std::vector<std::unique_lock<ShardMutex>> locks;
+  locks.reserve(options_.shard_count);
+  for (uint32_t i = 0; i < options_.shard_count; ++i) locks.emplace_back(shards_[i].mutex);
+  if (closed_.load(std::memory_order_relaxed)) return closed_status();
+  for (uint32_t i = 0; i < options_.shard_count; ++i) tables.push_back(shards_[i].table);
+  return Status::ok();
+}
+
+void MemoryStore::release(std::vector<std::shared_ptr<const MemoryTable>>& tables) {
+  for (uint32_t i = 0; i < tables.size(); ++i) {
+    std::shared_ptr<const MemoryTable> detached;
+    {
+      std::lock_guard<ShardMutex> lock(shards_[i].mutex);
+      if (tables[i] == shards_[i].table) {
+        tables[i].reset();  // the shard still holds it: only the count drops
+      } else {
+        detached = std::move(tables[i]);
+      }
+    }
+    // A table the shard no longer uses may be freed here, outside the lock.
+  }
+  tables.clear();
+}
+
+void MemoryStore::release_tables() {
+  for (uint32_t i = 0; i < options_.shard_count; ++i) {
+    auto empty = std::make_shared<MemoryTable>(options_.has_size_limit());
+    {
+      std::lock_guard<ShardMutex> lock(shards_[i].mutex);
+      shards_[i].table.swap(empty);
+    }
+    // `empty` now holds the old data, freed outside the lock.
+  }
+}
+
+}  // namespace streamstate::internal

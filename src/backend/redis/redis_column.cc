@@ -1,0 +1,199 @@
+#include "backend/redis/redis_column.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <random>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "util/status_macros.h"
+
+namespace streamstate::internal {
+namespace {
+
+// Conflicts only happen when another client changes the same key between our WATCH and
+// EXEC; a thousand lost races in a row means the key is hopelessly contended.
+constexpr int kMaxUpdateAttempts = 1000;
+
+// A random pause that grows with the attempt number, so that competing clients drift apart.
+void back_off(int attempt) {
+  thread_local std::minstd_rand random(static_cast<unsigned>(std::hash<std::thread::id>()(std::this_thread::get_id())));
+  const int ceiling_micros = 20 * std::min(attempt, 50);
+  std::this_thread::sleep_for(std::chrono::microseconds(random() % static_cast<unsigned>(ceiling_micros + 1)));
+}
+
+}  // namespace
+
+RedisColumn::RedisColumn(std::shared_ptr<RedisStore> store, std::string name)
+    : store_(std::move(store)), name_(std::move(name)), hash_(store_->keys.column_hash(name_)) {}
+
+std::string RedisColumn::context(std::string_view operation, BytesView key) const {
+  return std::string(operation) + " of key '" + describe_key(key) + "' in column '" + name_ + "'";
+}
+
+Result<bool> RedisColumn::get_into(BytesView key, std::string& value) {
+  bool found = false;
+  Status status = store_->connection->run("HGET", [&](RedisSession& session) -> Status {
+    Result<RedisReplyPtr> reply = session.call({"HGET", hash_, key});
+    if (!reply.is_ok()) return reply.status();
+    const redisReply& r = **reply;
+    if (r.type == REDIS_REPLY_NIL) {
+      found = false;
+      return Status::ok();
+    }
+    if (r.type != REDIS_REPLY_STRING) return session.unexpected(r, "HGET");
+    value.assign(r.str, r.len);
+    found = true;
+    return Status::ok();
+  });
+  if (!status.is_ok()) return status.with_context(context("get", key));
+  RedisCounters::add(store_->counters.gets);
+  RedisCounters::add(found ? store_->counters.hits : store_->counters.misses);
+  return found;
+}
+
+Result<bool> RedisColumn::contains(BytesView key) {
+  bool found = false;
+  Status status = store_->connection->run("HEXISTS", [&](RedisSession& session) -> Status {
+    Result<RedisReplyPtr> reply = session.call({"HEXISTS", hash_, key});
+    if (!reply.is_ok()) return reply.status();
+    if ((*reply)->type != REDIS_REPLY_INTEGER) return session.unexpected(**reply, "HEXISTS");
+    found = (*reply)->integer == 1;
+    return Status::ok();
+  });
+  if (!status.is_ok()) return status.with_context(context("contains", key));
+  RedisCounters::add(store_->counters.gets);
+  RedisCounters::add(found ? store_->counters.hits : store_->counters.misses);
+  return found;
+}
+
+Status RedisColumn::put(BytesView key, BytesView value) {
+  Status status = store_->connection->run("HSET", [&](RedisSession& session) -> Status {
+    Result<RedisReplyPtr> reply = session.call({"HSET", hash_, key, value});
+    if (!reply.is_ok()) return reply.status();
+    return session.check(**reply, "HSET");
+  });
+  if (!status.is_ok()) return status.with_context(context("put", key));
+  RedisCounters::add(store_->counters.puts);
+  return Status::ok();
+}
+
+Status RedisColumn::remove(BytesView key) {
+  Status status = store_->connection->run("HDEL", [&](RedisSession& session) -> Status {
+    Result<RedisReplyPtr> reply = session.call({"HDEL", hash_, key});
+    if (!reply.is_ok()) return reply.status();
+    return session.check(**reply, "HDEL");
+  });
+  if (!status.is_ok()) return status.with_context(context("remove", key));
+  RedisCounters::add(store_->counters.removes);
+  return Status::ok();
+}
+
+Status RedisColumn::update(BytesView key, const UpdateFunction& fn) {
+  for (int attempt = 1; attempt <= kMaxUpdateAttempts; ++attempt) {
+    UpdateOutcome outcome = UpdateOutcome::kUnchanged;
+    Status status = store_->connection->run("update (WATCH/MULTI/EXEC)", [&](RedisSession& session) {
+      return update_attempt(session, key, fn, outcome);
+    });
+    if (!status.is_ok()) return status.with_context(context("update", key));
+    if (outcome == UpdateOutcome::kStored) RedisCounters::add(store_->counters.puts);
+    if (outcome == UpdateOutcome::kRemoved) RedisCounters::add(store_->counters.removes);
+    if (outcome != UpdateOutcome::kConflict) return Status::ok();
+    back_off(attempt);
+  }
+  return Status::unavailable(context("update", key) + ": gave up after " + std::to_string(kMaxUpdateAttempts) +
+                             " attempts because other clients kept changing the key (contention); retry later");
+}
+
+Status RedisColumn::update_attempt(RedisSession& session, BytesView key, const UpdateFunction& fn,
+                                   UpdateOutcome& outcome) {
+  Result<RedisReplyPtr> watched = session.call({"WATCH", hash_});
+  if (!watched.is_ok()) return watched.status();
+  STREAMSTATE_RETURN_IF_ERROR(session.check(**watched, "WATCH"));
+  // Leaving without EXEC must drop the WATCH, or a later transaction on this connection
+  // could fail because of this key.
+  auto abandon = [&](Status status) {
+    if (!session.broken()) {
+      Result<RedisReplyPtr> unwatched = session.call({"UNWATCH"});
+      (void)unwatched;  // the original error is the one to report
+    }
+    return status;
+  };
+  Result<RedisReplyPtr> current_reply = session.call({"HGET", hash_, key});
+  if (!current_reply.is_ok()) return current_reply.status();
+  const redisReply& current_value = **current_reply;
+  std::optional<BytesView> current;
+  if (current_value.type == REDIS_REPLY_STRING) {
+    current = reply_bytes(current_value);
+  } else if (current_value.type != REDIS_REPLY_NIL) {
+    return abandon(session.unexpected(current_value, "HGET"));
+  }
+  std::optional<std::string> next;
+  try {
+    next = fn(current);
+  } catch (const std::exception& error) {
+    return abandon(Status::failed_precondition(std::string("the update function threw: ") + error.what()));
+  } catch (...) {
+    return abandon(Status::failed_precondition("the update function threw a non-standard exception"));
+  }
+  if (!next.has_value() && !current.has_value()) {
+    outcome = UpdateOutcome::kUnchanged;
+    return abandon(Status::ok());
+  }
+  Status queued = session.append({"MULTI"});
+  if (queued.is_ok()) {
+    queued = next.has_value() ? session.append({"HSET", hash_, key, *next}) : session.append({"HDEL", hash_, key});
+  }
+  if (queued.is_ok()) queued = session.append({"EXEC"});
+  if (!queued.is_ok()) return queued;
+  session.forbid_retry();
+  RedisReplyPtr replies[3];
+  for (RedisReplyPtr& reply : replies) {
+    Result<RedisReplyPtr> read = session.read_reply();
+    if (!read.is_ok()) return read.status();
+    reply = std::move(read).value();
+  }
+  const char* command = next.has_value() ? "HSET" : "HDEL";
+  Status accepted = session.check(*replies[0], "MULTI");
+  if (accepted.is_ok()) accepted = session.check(*replies[1], command);
+  if (!accepted.is_ok()) return abandon(accepted);
+  const redisReply& result = *replies[2];
+  if (result.type == REDIS_REPLY_NIL) {
+    outcome = UpdateOutcome::kConflict;
+    return Status::ok();
+  }
+  if (result.type != REDIS_REPLY_ARRAY || result.elements != 1) return session.unexpected(result, "EXEC");
+  STREAMSTATE_RETURN_IF_ERROR(session.check(*result.element[0], command));
+  outcome = next.has_value() ? UpdateOutcome::kStored : UpdateOutcome::kRemoved;
+  return Status::ok();
+}
+
+Status RedisColumn::scan(BytesView prefix, const ScanVisitor& visitor) {
+  RedisCounters::add(store_->counters.scans);
+  HashScanner scanner(store_, hash_, prefix);
+  std::vector<std::pair<std::string, std::string>> page;
+  bool more = true;
+  while (more) {
+    Status status = scanner.next_page(page, more);
+    if (!status.is_ok()) return status.with_context("scan of column '" + name_ + "'");
+    for (const auto& [key, value] : page) {
+      if (!visitor(key, value)) return Status::ok();
+    }
+  }
+  return Status::ok();
+}
+
+Status RedisColumn::clear() {
+  Status status = store_->connection->run("DEL", [&](RedisSession& session) -> Status {
+    Result<RedisReplyPtr> reply = session.call({"DEL", hash_});
+    if (!reply.is_ok()) return reply.status();
+    return session.check(**reply, "DEL");
+  });
+  return status.with_context("clear of column '" + name_ + "'");
+}
+
+}  // namespace streamstate::internal

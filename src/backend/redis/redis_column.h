@@ -1,0 +1,47 @@
+// One column of the Redis backend: the hash "<key_prefix>:col:<name>".
+//
+// get/put/remove/contains are single commands (HGET, HSET, HDEL, HEXISTS). update() is an
+// optimistic transaction (WATCH, HGET, MULTI, HSET or HDEL, EXEC) run while holding the
+// backend's connection, so no other thread of this process can interleave with it; a nil EXEC
+// means another client changed the key, and the whole update runs again (the update function
+// may therefore be called more than once). scan() pages with HSCAN and visits each page with
+// no lock held.
+//
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "backend/redis/redis_store.h"
+#include "streamstate/backend.h"
+
+namespace streamstate::internal {
+
+class RedisColumn final : public StateColumn {
+ public:
+  RedisColumn(std::shared_ptr<RedisStore> store, std::string name);
+
+  const std::string& name() const override { return name_; }
+  Result<bool> get_into(BytesView key, std::string& value) override;
+  Status put(BytesView key, BytesView value) override;
+  Status remove(BytesView key) override;
+  Result<bool> contains(BytesView key) override;
+  Status update(BytesView key, const UpdateFunction& fn) override;
+  Status scan(BytesView prefix, const ScanVisitor& visitor) override;
+  Status clear() override;
+
+ private:
+  enum class UpdateOutcome { kUnchanged, kStored, kRemoved, kConflict };
+
+  // One optimistic attempt of update(); sets `outcome`.
+  Status update_attempt(RedisSession& session, BytesView key, const UpdateFunction& fn, UpdateOutcome& outcome);
+  // "<operation> of key '<key>' in column '<name>'", for errors.
+  std::string context(std::string_view operation, BytesView key) const;
+
+  std::shared_ptr<RedisStore> store_;
+  std::string name_;
+  std::string hash_;
+};
+
+}  // namespace streamstate::internal

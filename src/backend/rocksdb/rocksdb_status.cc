@@ -1,0 +1,56 @@
+#include "backend/rocksdb/rocksdb_status.h"
+
+#include <cstdio>
+
+namespace streamstate::internal {
+namespace {
+
+StatusCode code_of(const rocksdb::Status& status) {
+  if (status.IsNotFound()) return StatusCode::kNotFound;
+  if (status.IsCorruption()) return StatusCode::kCorruption;
+  if (status.IsInvalidArgument() || status.IsNotSupported()) return StatusCode::kInvalidArgument;
+  if (status.IsIOError() || status.IsNoSpace() || status.IsPathNotFound()) return StatusCode::kIoError;
+  if (status.IsShutdownInProgress()) return StatusCode::kClosed;
+  if (status.IsTimedOut()) return StatusCode::kTimeout;
+  if (status.IsBusy() || status.IsTryAgain() || status.IsIncomplete()) return StatusCode::kUnavailable;
+  if (status.IsAborted()) return StatusCode::kFailedPrecondition;
+  return StatusCode::kInternal;
+}
+
+}  // namespace
+
+Status from_rocksdb(const rocksdb::Status& status, std::string_view context) {
+  if (status.ok()) return Status::ok();
+  std::string message(context);
+  message += ": ";
+  message += status.ToString();
+  return Status(code_of(status), std::move(message));
+}
+
+bool is_lock_error(const rocksdb::Status& status) {
+  if (!status.IsIOError()) return false;
+  // RocksDB reports "While lock file: <dir>/LOCK: ..." when another process holds the lock
+  // and "lock hold by current process ..." when another DB object of this process does.
+  const std::string text = status.ToString();
+  return text.find("lock file") != std::string::npos || text.find("lock hold") != std::string::npos ||
+         text.find("/LOCK") != std::string::npos;
+}
+
+std::string describe_key(BytesView key) {
+  constexpr size_t kShown = 64;
+  std::string out;
+  for (size_t i = 0; i < key.size() && i < kShown; ++i) {
+    const auto byte = static_cast<unsigned char>(key[i]);
+    if (byte >= 0x20 && byte < 0x7f && byte != '\\') {
+      out.push_back(static_cast<char>(byte));
+    } else {
+      char escaped[5];
+      std::snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
+      out += escaped;
+    }
+  }
+  if (key.size() > kShown) out += "...";
+  return out;
+}
+
+}  // namespace streamstate::internal

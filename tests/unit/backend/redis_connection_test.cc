@@ -1,0 +1,104 @@
+// The Redis backend when the server goes away, comes back, or stops answering: operations
+// fail with Unavailable naming host:port within the configured timeouts, and the same backend
+// works again once the server is back.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "streamstate/redis.h"
+#include "testutil/redis_server.h"
+#include "testutil/status_matchers.h"
+
+namespace streamstate {
+namespace {
+
+using testing::RedisServer;
+using Clock = std::chrono::steady_clock;
+
+// Short timeouts so that failures are quick; the bound checked below is far above them.
+RedisBackendOptions quick_options(uint16_t port) {
+  RedisBackendOptions options;
+  options.port = port;
+  options.key_prefix = "conn";
+  options.connect_timeout = std::chrono::milliseconds(300);
+  options.command_timeout = std::chrono::milliseconds(300);
+  options.reconnect_attempts = 2;
+  return options;
+}
+
+// Generous: (1 + reconnects) x (connect + command timeout) plus pauses is under 2 s.
+constexpr auto kNoHangBound = std::chrono::seconds(15);
+
+class RedisConnectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<std::unique_ptr<RedisServer>> server = RedisServer::start();
+    ASSERT_OK(server);
+    server_ = std::move(server).value();
+    Result<std::unique_ptr<RedisBackend>> backend = RedisBackend::open(quick_options(server_->port()));
+    ASSERT_OK(backend);
+    backend_ = std::move(backend).value();
+    column_ = backend_->column("c").value();
+  }
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(server_->port()); }
+
+  std::unique_ptr<RedisServer> server_;
+  std::unique_ptr<RedisBackend> backend_;
+  std::shared_ptr<StateColumn> column_;
+};
+
+TEST_F(RedisConnectionTest, StoppedServerIsUnavailableNamingHostAndPortWithoutHanging) {
+  ASSERT_OK(column_->put("k", "v"));
+  ASSERT_OK(server_->stop());
+
+  const auto start = Clock::now();
+  EXPECT_STATUS(column_->put("k", "v2"), StatusCode::kUnavailable, address());
+  EXPECT_STATUS(column_->get("k"), StatusCode::kUnavailable, address());
+  WriteBatch batch;
+  batch.put("c", "k", "v");
+  EXPECT_STATUS(backend_->write(batch), StatusCode::kUnavailable, address());
+  EXPECT_STATUS(backend_->snapshot(), StatusCode::kUnavailable, address());
+  EXPECT_STATUS(column_->update("k", [](std::optional<BytesView>) { return std::optional<std::string>("x"); }),
+                StatusCode::kUnavailable, address());
+  EXPECT_STATUS(column_->scan("", [](BytesView, BytesView) { return true; }), StatusCode::kUnavailable,
+                "is redis-server running?");
+  EXPECT_LT(Clock::now() - start, kNoHangBound);
+  EXPECT_EQ(backend_->statistics().live_entries, 0u);  // best effort: no figure, no error
+}
+
+TEST_F(RedisConnectionTest, SameBackendWorksAgainAfterTheServerRestarts) {
+  ASSERT_OK(column_->put("before", "v"));
+  ASSERT_OK(server_->restart());  // persistence is off: the data is gone, the port is the same
+  EXPECT_EQ(column_->get("before").value(), std::nullopt);
+  ASSERT_OK(column_->put("after", "v"));
+  EXPECT_EQ(column_->get("after").value(), std::optional<std::string>("v"));
+  ASSERT_OK(backend_->column("c"));
+  WriteBatch batch;
+  batch.put("c", "batched", "v");
+  EXPECT_OK(backend_->write(batch));
+  EXPECT_OK(column_->update("n", [](std::optional<BytesView>) { return std::optional<std::string>("1"); }));
+
+  // A restart while the backend is idle between two calls is noticed and repaired, too.
+  ASSERT_OK(server_->stop());
+  EXPECT_STATUS(column_->get("after"), StatusCode::kUnavailable, address());
+  ASSERT_OK(server_->restart());
+  EXPECT_OK(column_->put("again", "v"));
+  EXPECT_EQ(column_->get("again").value(), std::optional<std::string>("v"));
+}
+
+TEST_F(RedisConnectionTest, ServerThatStopsAnsweringTimesOut) {
+  ASSERT_OK(column_->put("k", "v"));
+  ASSERT_OK(server_->pause());
+  const auto start = Clock::now();
+  EXPECT_STATUS(column_->get("k"), StatusCode::kUnavailable, address());
+  EXPECT_LT(Clock::now() - start, kNoHangBound);
+  ASSERT_OK(server_->resume());
+  EXPECT_EQ(column_->get("k").value(), std::optional<std::string>("v"));
+}
+
+}  // namespace
+}  // namespace streamstate

@@ -1,0 +1,512 @@
+// Tests of block compression: every codec round-trips values of every awkward size (empty,
+// one byte, the 255/256/257 bytes where an LZ4 size-prefix mix-up shows, random megabytes and a
+// realistic 64 MiB block), writes the documented self-describing frame, actually compresses,
+// and turns every kind of damaged frame into Corruption instead of a crash or a huge allocation.
+#include "streamstate/compression.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "testutil/status_matchers.h"
+
+namespace streamstate {
+namespace {
+
+using namespace std::string_literals;
+
+const std::vector<CompressionType> kAllTypes = {CompressionType::kNone, CompressionType::kLz4,
+                                                CompressionType::kSnappy, CompressionType::kZstd};
+const std::vector<CompressionType> kCompressingTypes = {CompressionType::kLz4, CompressionType::kSnappy,
+                                                        CompressionType::kZstd};
+
+// Test names independent of the code under test.
+std::string label(CompressionType type) {
+  switch (type) {
+    case CompressionType::kNone: return "None";
+    case CompressionType::kLz4: return "Lz4";
+    case CompressionType::kSnappy: return "Snappy";
+    case CompressionType::kZstd: return "Zstd";
+  }
+  return "Unknown";
+}
+
+// splitmix64: a fast deterministic generator for test data.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  uint64_t state_;
+};
+
+void append_random(std::string& out, size_t size, Rng& rng) {
+  const size_t start = out.size();
+  out.resize(start + size);
+  for (size_t i = 0; i < size; i += 8) {
+    const uint64_t word = rng.next();
+    std::memcpy(out.data() + start + i, &word, std::min<size_t>(8, size - i));
+  }
+}
+
+std::string random_bytes(size_t size, uint64_t seed) {
+  Rng rng(seed);
+  std::string out;
+  append_random(out, size, rng);
+  return out;
+}
+
+// Text-like bytes that every codec shrinks a lot.
+std::string compressible(size_t size) {
+  static const std::string line = "2024-05-01T12:00:00Z user=alice action=click page=/index.html\n";
+  std::string out;
+  out.reserve(size);
+  for (size_t i = 0; out.size() < size; ++i) {
+    out += line;
+    out += std::to_string(i % 1000);
+  }
+  out.resize(size);
+  return out;
+}
+
+// A realistic mixture of chunks: random bytes, repeated log lines with varying digits,
+// low-entropy DNA-like text and runs of one byte.
+std::string mixed_data(size_t size, uint64_t seed) {
+  static const std::string line = "ts=1714564800123 key=user-000000 op=put column=counts value=42\n";
+  Rng rng(seed);
+  std::string out;
+  out.reserve(size);
+  while (out.size() < size) {
+    const size_t chunk = std::min<size_t>(size - out.size(), 16384 + rng.next() % 49152);
+    const size_t start = out.size();
+    switch (rng.next() % 4) {
+      case 0:
+        append_random(out, chunk, rng);
+        break;
+      case 1:
+        while (out.size() < start + chunk) out += line;
+        out.resize(start + chunk);
+        for (size_t i = start + 27; i < out.size(); i += line.size()) {
+          out[i] = static_cast<char>('0' + rng.next() % 10);
+        }
+        break;
+      case 2: {
+        out.resize(start + chunk);
+        uint64_t bits = 0;
+        for (size_t i = 0; i < chunk; ++i) {
+          if (i % 32 == 0) bits = rng.next();
+          out[start + i] = "ACGT"[bits & 3];
+          bits >>= 2;
+        }
+        break;
+      }
+      default:
+        out.append(chunk, static_cast<char>(rng.next() & 0xFF));
+        break;
+    }
+  }
+  return out;
+}
+
+// A frame built by hand: [type][varint64 size][payload].
+std::string frame(uint8_t type, uint64_t size, BytesView payload) {
+  std::string out(1, static_cast<char>(type));
+  put_varint64(out, size);
+  out.append(payload.data(), payload.size());
+  return out;
+}
+
+struct ParsedFrame {
+  uint8_t type = 0;
+  uint64_t size = 0;
+  std::string payload;
+};
+
+ParsedFrame parse_frame(BytesView block) {
+  ParsedFrame parsed;
+  ByteReader reader(block);
+  EXPECT_TRUE(reader.read_byte(parsed.type));
+  EXPECT_TRUE(reader.read_varint64(parsed.size));
+  parsed.payload = std::string(reader.rest());
+  return parsed;
+}
+
+void expect_round_trip(CompressionType type, const std::string& input) {
+  std::string compressed = "stale bytes that compress_block must replace";
+  ASSERT_OK(compress_block(type, input, compressed));
+  const ParsedFrame parsed = parse_frame(compressed);
+  EXPECT_EQ(parsed.type, static_cast<uint8_t>(type));
+  EXPECT_EQ(parsed.size, input.size());
+
+  std::string output = "stale bytes that decompress_block must replace";
+  ASSERT_OK(decompress_block(compressed, output));
+  ASSERT_EQ(output.size(), input.size());
+  EXPECT_TRUE(output == input) << label(type) << " round trip of " << input.size() << " bytes differs";
+}
+
+// Names parameterized tests by codec ("AllTypes/CompressionTypeTest.RoundTripsEmpty/Lz4").
+std::string test_name(const ::testing::TestParamInfo<CompressionType>& param_info) {
+  return label(param_info.param);
+}
+
+class CompressionTypeTest : public ::testing::TestWithParam<CompressionType> {};
+
+TEST_P(CompressionTypeTest, RoundTripsEmpty) { expect_round_trip(GetParam(), ""); }
+
+TEST_P(CompressionTypeTest, RoundTripsOneByte) {
+  expect_round_trip(GetParam(), "x");
+  expect_round_trip(GetParam(), "\0"s);
+}
+
+TEST_P(CompressionTypeTest, RoundTripsAroundTheOneByteSizeBoundary) {
+  // 255/256/257: a codec whose size prefix is written one way and read another fails here.
+  for (size_t size : {size_t{254}, size_t{255}, size_t{256}, size_t{257}, size_t{258}, size_t{65535},
+                      size_t{65536}, size_t{65537}}) {
+    expect_round_trip(GetParam(), compressible(size));
+    expect_round_trip(GetParam(), random_bytes(size, size));
+    expect_round_trip(GetParam(), std::string(size, '\0'));
+  }
+}
+
+TEST_P(CompressionTypeTest, RoundTripsEverySmallSize) {
+  const std::string text = compressible(600);
+  const std::string noise = random_bytes(600, 7);
+  // Every size up to 300, then a sparser sweep (zstd sets up a context per call).
+  for (size_t size = 0; size <= 600; size += (size < 300 ? 1 : 7)) {
+    expect_round_trip(GetParam(), text.substr(0, size));
+    expect_round_trip(GetParam(), noise.substr(0, size));
+  }
+}
+
+TEST_P(CompressionTypeTest, RoundTripsIncompressibleMebibyte) {
+  expect_round_trip(GetParam(), random_bytes(size_t{1} << 20, 42));
+}
+
+TEST_P(CompressionTypeTest, RoundTripsHighlyCompressibleInput) {
+  // Long runs reach each codec's best ratio; a reader's sanity limit on expansion must allow it.
+  expect_round_trip(GetParam(), std::string(size_t{4} << 20, '\0'));
+  expect_round_trip(GetParam(), std::string(size_t{1} << 20, 'a'));
+}
+
+TEST_P(CompressionTypeTest, TrailingBytesAfterPayloadAreCorruption) {
+  const std::string input = compressible(2000);
+  std::string compressed;
+  ASSERT_OK(compress_block(GetParam(), input, compressed));
+  for (const std::string& tail : {"\0"s, "xyz"s, random_bytes(100, 4)}) {
+    std::string out;
+    EXPECT_STATUS(decompress_block(compressed + tail, out), StatusCode::kCorruption, "");
+  }
+  std::string empty_block;
+  ASSERT_OK(compress_block(GetParam(), "", empty_block));
+  std::string out;
+  EXPECT_STATUS(decompress_block(empty_block + "x", out), StatusCode::kCorruption, "");
+}
+
+TEST_P(CompressionTypeTest, FrameStartsWithTypeAndSize) {
+  const std::string input = compressible(5000);
+  std::string compressed;
+  ASSERT_OK(compress_block(GetParam(), input, compressed));
+  ASSERT_GE(compressed.size(), 1 + varint_length(input.size()));
+  EXPECT_EQ(static_cast<uint8_t>(compressed[0]), static_cast<uint8_t>(GetParam()));
+  ByteReader reader(BytesView(compressed).substr(1));
+  uint64_t size = 0;
+  ASSERT_TRUE(reader.read_varint64(size));
+  EXPECT_EQ(size, 5000u);
+}
+
+TEST_P(CompressionTypeTest, RepeatedCompressionIsDeterministic) {
+  const std::string input = mixed_data(200000, 3);
+  std::string first;
+  std::string second;
+  ASSERT_OK(compress_block(GetParam(), input, first));
+  ASSERT_OK(compress_block(GetParam(), input, second));
+  EXPECT_TRUE(first == second);
+}
+
+TEST_P(CompressionTypeTest, StoredSizeTooBigIsCorruption) {
+  const std::string input = compressible(1000);
+  std::string compressed;
+  ASSERT_OK(compress_block(GetParam(), input, compressed));
+  const ParsedFrame parsed = parse_frame(compressed);
+  std::string out;
+  EXPECT_STATUS(decompress_block(frame(parsed.type, 1001, parsed.payload), out), StatusCode::kCorruption, "");
+  EXPECT_STATUS(decompress_block(frame(parsed.type, 4000, parsed.payload), out), StatusCode::kCorruption, "");
+}
+
+TEST_P(CompressionTypeTest, StoredSizeTooSmallIsCorruption) {
+  const std::string input = compressible(1000);
+  std::string compressed;
+  ASSERT_OK(compress_block(GetParam(), input, compressed));
+  const ParsedFrame parsed = parse_frame(compressed);
+  std::string out;
+  EXPECT_STATUS(decompress_block(frame(parsed.type, 999, parsed.payload), out), StatusCode::kCorruption, "");
+  EXPECT_STATUS(decompress_block(frame(parsed.type, 1, parsed.payload), out), StatusCode::kCorruption, "");
+  EXPECT_STATUS(decompress_block(frame(parsed.type, 0, parsed.payload), out), StatusCode::kCorruption, "");
+}
+
+TEST_P(CompressionTypeTest, EveryTruncationIsCorruption) {
+  // Cutting a frame anywhere - in the header or in the payload - must be detected.
+  const std::string input = compressible(300) + random_bytes(300, 9);
+  std::string compressed;
+  ASSERT_OK(compress_block(GetParam(), input, compressed));
+  for (size_t cut = 0; cut < compressed.size(); ++cut) {
+    std::string out;
+    const Status status = decompress_block(BytesView(compressed).substr(0, cut), out);
+    EXPECT_EQ(status.code(), StatusCode::kCorruption) << "cut at " << cut << ": " << status.to_string();
+  }
+}
+
+TEST_P(CompressionTypeTest, SizeAboveMaxUncompressedIsCorruption) {
+  const std::string input = compressible(1000);
+  std::string compressed;
+  ASSERT_OK(compress_block(GetParam(), input, compressed));
+  std::string out;
+  EXPECT_STATUS(decompress_block(compressed, out, 999), StatusCode::kCorruption, "");
+  EXPECT_STATUS(decompress_block(compressed, out, 0), StatusCode::kCorruption, "");
+  ASSERT_OK(decompress_block(compressed, out, 1000));
+  EXPECT_TRUE(out == input);
+}
+
+TEST_P(CompressionTypeTest, HugeClaimedSizeIsRejectedBeforeAllocating) {
+  // A damaged size field must not make the decoder allocate (or try to) exabytes.
+  const std::string payload = random_bytes(64, 5);
+  const auto type = static_cast<uint8_t>(GetParam());
+  std::string out;
+  for (uint64_t size : {kDefaultMaxUncompressedBlock + 1, uint64_t{1} << 62, ~uint64_t{0}}) {
+    EXPECT_STATUS(decompress_block(frame(type, size, payload), out), StatusCode::kCorruption, "");
+  }
+}
+
+TEST_P(CompressionTypeTest, DamagedPayloadNeverCrashes) {
+  // Codecs without their own checksum may decode flipped bytes into other bytes of the right
+  // length; what must never happen is a crash, an out-of-bounds access (sanitizers watch
+  // this) or a result of the wrong size.
+  const std::string input = mixed_data(20000, 11);
+  std::string compressed;
+  ASSERT_OK(compress_block(GetParam(), input, compressed));
+  const size_t header = 1 + varint_length(input.size());
+  Rng rng(17);
+  for (int round = 0; round < 200; ++round) {
+    std::string damaged = compressed;
+    for (int flips = 0; flips < 1 + round % 4; ++flips) {
+      const size_t at = header + rng.next() % (damaged.size() - header);
+      damaged[at] = static_cast<char>(damaged[at] ^ (1 + rng.next() % 255));
+    }
+    std::string out;
+    const Status status = decompress_block(damaged, out);
+    if (status.is_ok()) {
+      EXPECT_EQ(out.size(), input.size()) << "round " << round;
+    } else {
+      EXPECT_EQ(status.code(), StatusCode::kCorruption) << "round " << round << ": " << status.to_string();
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, CompressionTypeTest, ::testing::ValuesIn(kAllTypes),
+                         test_name);
+
+class CompressingTypeTest : public ::testing::TestWithParam<CompressionType> {};
+
+TEST_P(CompressingTypeTest, CompressibleInputShrinks) {
+  const std::string input = compressible(65536);
+  std::string compressed;
+  ASSERT_OK(compress_block(GetParam(), input, compressed));
+  EXPECT_LT(compressed.size(), input.size() / 4) << label(GetParam()) << " did not compress";
+}
+
+TEST_P(CompressingTypeTest, GarbagePayloadIsCorruption) {
+  const auto type = static_cast<uint8_t>(GetParam());
+  for (size_t length : {size_t{1}, size_t{2}, size_t{5}, size_t{64}, size_t{999}, size_t{4096}}) {
+    for (uint64_t seed = 1; seed <= 5; ++seed) {
+      std::string out;
+      const Status status = decompress_block(frame(type, 1000, random_bytes(length, seed * 1000 + length)), out);
+      EXPECT_EQ(status.code(), StatusCode::kCorruption)
+          << label(GetParam()) << " garbage of " << length << " bytes, seed " << seed << ": " << status.to_string();
+    }
+  }
+}
+
+TEST_P(CompressingTypeTest, EmptyPayloadWithNonZeroSizeIsCorruption) {
+  std::string out;
+  EXPECT_STATUS(decompress_block(frame(static_cast<uint8_t>(GetParam()), 10, ""), out), StatusCode::kCorruption, "");
+}
+
+TEST_P(CompressingTypeTest, PayloadOfAnotherCodecIsCorruption) {
+  // A payload relabelled with the wrong type byte must not decode to the stored size.
+  const std::string input = compressible(3000);
+  for (CompressionType writer : kCompressingTypes) {
+    if (writer == GetParam()) continue;
+    std::string compressed;
+    ASSERT_OK(compress_block(writer, input, compressed));
+    compressed[0] = static_cast<char>(GetParam());
+    std::string out;
+    EXPECT_STATUS(decompress_block(compressed, out), StatusCode::kCorruption, "");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Codecs, CompressingTypeTest, ::testing::ValuesIn(kCompressingTypes),
+                         test_name);
+
+// The 64 MiB block is generated once for the whole suite.
+class LargeBlockTest : public ::testing::TestWithParam<CompressionType> {
+ protected:
+  static void SetUpTestSuite() { data_ = std::make_unique<std::string>(mixed_data(size_t{64} << 20, 2024)); }
+  static void TearDownTestSuite() { data_.reset(); }
+  static inline std::unique_ptr<std::string> data_;
+};
+
+TEST_P(LargeBlockTest, RoundTrips64MiB) {
+  ASSERT_NE(data_, nullptr);
+  ASSERT_EQ(data_->size(), size_t{64} << 20);
+  std::string compressed;
+  ASSERT_OK(compress_block(GetParam(), *data_, compressed));
+  const ParsedFrame parsed = parse_frame(compressed);
+  EXPECT_EQ(parsed.type, static_cast<uint8_t>(GetParam()));
+  EXPECT_EQ(parsed.size, data_->size());
+  if (GetParam() != CompressionType::kNone) {
+    // Three quarters of the chunks are compressible.
+    EXPECT_LT(compressed.size(), data_->size() * 3 / 4);
+  }
+  std::string output;
+  ASSERT_OK(decompress_block(compressed, output));
+  ASSERT_EQ(output.size(), data_->size());
+  EXPECT_TRUE(output == *data_);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, LargeBlockTest, ::testing::ValuesIn(kAllTypes),
+                         test_name);
+
+TEST(CompressionFrameTest, NoneStoresTheInputVerbatim) {
+  const std::string input = "abc\0def"s;
+  std::string compressed;
+  ASSERT_OK(compress_block(CompressionType::kNone, input, compressed));
+  EXPECT_EQ(compressed, "\x00\x07"s + input);
+}
+
+TEST(CompressionFrameTest, NonePayloadLengthMustMatchSize) {
+  std::string out;
+  EXPECT_STATUS(decompress_block(frame(0, 4, "abc"), out), StatusCode::kCorruption, "");
+  EXPECT_STATUS(decompress_block(frame(0, 2, "abc"), out), StatusCode::kCorruption, "");
+  ASSERT_OK(decompress_block(frame(0, 3, "abc"), out));
+  EXPECT_EQ(out, "abc");
+}
+
+TEST(CompressionFrameTest, EmptyBlockIsCorruption) {
+  std::string out;
+  EXPECT_STATUS(decompress_block("", out), StatusCode::kCorruption, "");
+}
+
+TEST(CompressionFrameTest, TypeByteWithoutSizeIsCorruption) {
+  for (CompressionType type : kAllTypes) {
+    std::string out;
+    EXPECT_STATUS(decompress_block(std::string(1, static_cast<char>(type)), out), StatusCode::kCorruption, "");
+    // A size varint cut after a continuation byte.
+    EXPECT_STATUS(decompress_block(std::string(1, static_cast<char>(type)) + "\x80"s, out),
+                  StatusCode::kCorruption, "");
+  }
+}
+
+TEST(CompressionFrameTest, UnknownTypeByteIsCorruption) {
+  for (uint8_t type : {uint8_t{4}, uint8_t{5}, uint8_t{0x7F}, uint8_t{0x80}, uint8_t{0xFF}}) {
+    std::string out;
+    SCOPED_TRACE("type byte " + std::to_string(type));
+    EXPECT_STATUS(decompress_block(frame(type, 3, "abc"), out), StatusCode::kCorruption, "");
+  }
+}
+
+TEST(CompressionFrameTest, CompressingWithUnknownTypeFails) {
+  std::string out;
+  const Status status = compress_block(static_cast<CompressionType>(9), "abc", out);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << status.to_string();
+}
+
+TEST(CompressionFrameTest, CompressingEmptyInputWithUnknownTypeFails) {
+  // Otherwise the writer produces a block that every reader rejects as Corruption.
+  std::string out;
+  const Status status = compress_block(static_cast<CompressionType>(9), "", out);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << status.to_string() << ", block bytes " << out.size();
+}
+
+TEST(CompressionNameTest, Names) {
+  EXPECT_EQ(compression_name(CompressionType::kNone), "none");
+  EXPECT_EQ(compression_name(CompressionType::kLz4), "lz4");
+  EXPECT_EQ(compression_name(CompressionType::kSnappy), "snappy");
+  EXPECT_EQ(compression_name(CompressionType::kZstd), "zstd");
+}
+
+TEST(CompressionNameTest, TypeBytesAreStable) {
+  // The type byte is stored in every block; it can never change.
+  EXPECT_EQ(static_cast<int>(CompressionType::kNone), 0);
+  EXPECT_EQ(static_cast<int>(CompressionType::kLz4), 1);
+  EXPECT_EQ(static_cast<int>(CompressionType::kSnappy), 2);
+  EXPECT_EQ(static_cast<int>(CompressionType::kZstd), 3);
+}
+
+TEST(CompressionNameTest, ParseIsCaseInsensitive) {
+  struct Case {
+    const char* name;
+    CompressionType type;
+  };
+  for (const Case& c : {Case{"none", CompressionType::kNone}, Case{"NONE", CompressionType::kNone},
+                        Case{"lz4", CompressionType::kLz4}, Case{"LZ4", CompressionType::kLz4},
+                        Case{"snappy", CompressionType::kSnappy}, Case{"SnAppY", CompressionType::kSnappy},
+                        Case{"zstd", CompressionType::kZstd}, Case{"ZSTD", CompressionType::kZstd},
+                        Case{"Zstd", CompressionType::kZstd}}) {
+    Result<CompressionType> parsed = parse_compression(c.name);
+    ASSERT_OK(parsed);
+    EXPECT_EQ(*parsed, c.type) << c.name;
+  }
+  for (CompressionType type : kAllTypes) {
+    Result<CompressionType> parsed = parse_compression(compression_name(type));
+    ASSERT_OK(parsed);
+    EXPECT_EQ(*parsed, type);
+  }
+}
+
+TEST(CompressionNameTest, UnknownNameListsAcceptedNames) {
+  for (const char* name : {"gzip", "lz", "lz44", "zstd1", "brotli"}) {
+    Result<CompressionType> parsed = parse_compression(name);
+    EXPECT_STATUS(parsed, StatusCode::kInvalidArgument, name);
+    for (const char* accepted : {"none", "lz4", "snappy", "zstd"}) {
+      EXPECT_STATUS(parsed, StatusCode::kInvalidArgument, accepted);
+    }
+  }
+  EXPECT_STATUS(parse_compression(""), StatusCode::kInvalidArgument, "snappy");
+}
+
+TEST(CompressionOptionsTest, ZstdLevelsRoundTrip) {
+  const std::string input = mixed_data(300000, 8);
+  for (int level : {1, 3, 9, 19}) {
+    CompressionOptions options;
+    options.zstd_level = level;
+    std::string compressed;
+    ASSERT_OK(compress_block(CompressionType::kZstd, input, compressed, options));
+    std::string output;
+    ASSERT_OK(decompress_block(compressed, output));
+    EXPECT_TRUE(output == input) << "level " << level;
+  }
+}
+
+TEST(CompressionOptionsTest, ZstdLevelOutsideDocumentedRangeIsInvalidArgument) {
+  for (int level : {-1, 0, 20, 100}) {
+    CompressionOptions options;
+    options.zstd_level = level;
+    std::string compressed;
+    EXPECT_STATUS(compress_block(CompressionType::kZstd, "abc", compressed, options),
+                  StatusCode::kInvalidArgument, "zstd_level");
+  }
+}
+
+}  // namespace
+}  // namespace streamstate
