@@ -192,10 +192,8 @@ Status run_memory_backend_cases(const BenchOptions& options, const Dataset& data
                   }));
   results.push_back(result);
 
-  // The map is no longer needed; free it so the threads below have the memory bandwidth
-  // and caches to themselves.
+  // The map is no longer needed; free it so the threads below have the memory to themselves.
   baseline = MapSide();
-  STREAMSTATE_RETURN_IF_ERROR(ours.counters->clear());
 
   const std::vector<std::vector<uint32_t>> two_orders = {data.random_order(10), data.random_order(11)};
   const std::vector<std::vector<uint32_t>> one_order = {two_orders[0]};

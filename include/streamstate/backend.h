@@ -119,9 +119,9 @@ class SnapshotIterator {
   virtual Status status() const = 0;
 };
 
-// A consistent point-in-time view of all columns of a backend. Taking one never blocks
-// writers for longer than a pointer swap (memory) or a RocksDB snapshot; writes made after
-// it was taken are never visible through it. It may be read from another thread than the
+// A consistent point-in-time view of all columns of a backend. Taking one blocks writers no
+// longer than a pointer swap (memory) or a RocksDB snapshot; Redis copies the state on the
+// server (see redis.h). Writes made after it was taken are never visible through it. It may be read from another thread than the
 // one that took it (checkpoints read it in the background). Destroying it releases its
 // resources.
 class BackendSnapshot {

@@ -15,6 +15,10 @@
 // snapshots; they are removed when touched, by cleanup_expired(), or by the background
 // cleanup thread when cleanup_interval is set.
 //
+// Expiring columns (column_with_options with ColumnOptions::values_carry_expiry, fixed when the
+// column is created): cleanup_expired() and the cleanup thread also remove entries whose
+// expiry header has passed by `clock`. Reads are not filtered by that header.
+//
 // Thread-safety: all methods may be called from any thread.
 #pragma once
 
@@ -30,7 +34,8 @@ namespace streamstate {
 
 struct MemoryBackendOptions {
   // Independently locked shards; rounded up to a power of two, 1..4096. With a size limit the
-  // count is lowered so that every shard holds at least 16 entries. Default: 64.
+  // count is lowered so that every shard holds at least 16 entries (with max_bytes, at least
+  // 4 KiB). Default: 64.
   uint32_t shard_count = 64;
   // Time to live of an entry after its last write; zero disables TTL. Default: 0.
   std::chrono::milliseconds ttl{0};
@@ -40,10 +45,12 @@ struct MemoryBackendOptions {
   // Default: 0.
   uint64_t max_entries = 0;
   // Maximum bytes of keys plus values; beyond it the least recently used are evicted.
-  // 0 = no limit. Default: 0.
+  // 0 = no limit. An entry larger than max_bytes / shard_count is rejected (InvalidArgument).
+  // Default: 0.
   uint64_t max_bytes = 0;
   // Period of the background cleanup thread; zero means no thread (call cleanup_expired()
-  // yourself). Must not exceed a nonzero ttl. Default: 0.
+  // yourself). Must not exceed a nonzero ttl; allowed without a ttl (it then cleans expiring
+  // columns only). Default: 0.
   std::chrono::milliseconds cleanup_interval{0};
   // Source of time for TTL. Default: system_clock().
   std::shared_ptr<const Clock> clock;
@@ -55,7 +62,8 @@ class MemoryBackend : public StateBackend {
   // thread if one is configured.
   static Result<std::unique_ptr<MemoryBackend>> open(const MemoryBackendOptions& options);
 
-  // Removes every expired entry now; returns how many were removed.
+  // Removes every expired entry now (backend ttl, and expiry headers of expiring columns);
+  // returns how many were removed.
   virtual Result<uint64_t> cleanup_expired() = 0;
 };
 

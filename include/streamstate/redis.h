@@ -4,8 +4,10 @@
 // the set "<key_prefix>:columns". Batches are sent pipelined inside MULTI/EXEC, so they are
 // atomic; update() uses WATCH/MULTI/EXEC and retries on conflict, so it is atomic across
 // processes too; scan() uses HSCAN. A snapshot copies the columns' hashes server-side with
-// COPY inside one MULTI/EXEC (consistent, but O(state size) on the server: Redis suits small
-// and medium state), and deletes the copies when destroyed.
+// COPY inside one Lua script (atomic, so consistent; but O(state size) on the server, which
+// blocks other clients meanwhile: Redis suits small and medium state), and deletes the copies
+// when destroyed. update()'s function may run more than once when another process writes
+// the same column concurrently. Requires Redis 6.2 or later (COPY, SMISMEMBER).
 //
 // Connection: one connection guarded by a mutex; calls from several threads are serialized.
 // A dropped connection is re-established (up to reconnect_attempts times) before an

@@ -36,7 +36,7 @@ enum class StatusCode : uint8_t {
   kInternal,            // a broken invariant inside the library (a bug: please report)
 };
 
-// "Ok", "NotFound", "InvalidArgument", ...
+// "OK", "NotFound", "InvalidArgument", ...
 std::string_view status_code_name(StatusCode code);
 
 class [[nodiscard]] Status {

@@ -81,7 +81,11 @@ Result<CompressionType> parse_compression(std::string_view name) {
 }
 
 Status compress_block(CompressionType type, BytesView input, std::string& out, const CompressionOptions& options) {
-  if (options.zstd_level < 1 || options.zstd_level > 19) {
+  if (type > CompressionType::kZstd) {
+    return Status::invalid_argument("unknown compression type " + std::to_string(static_cast<int>(type)) +
+                                    ": use none, lz4, snappy or zstd");
+  }
+  if (type == CompressionType::kZstd && (options.zstd_level < 1 || options.zstd_level > 19)) {
     return Status::invalid_argument("zstd_level " + std::to_string(options.zstd_level) + " is outside 1..19");
   }
   out.clear();

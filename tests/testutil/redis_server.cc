@@ -76,7 +76,8 @@ std::string resp_command(const std::vector<std::string>& args) {
 int connect_loopback(uint16_t port, std::chrono::milliseconds timeout) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
-  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   sockaddr_in address{};
@@ -139,7 +140,8 @@ bool parse_reply(const std::string& buffer, size_t& pos, std::vector<std::string
 }
 
 // Sends `commands` over one connection and reads one reply per command.
-Result<std::vector<std::string>> exchange(uint16_t port, const std::vector<std::vector<std::string>>& commands,
+Result<std::vector<std::string>> exchange(uint16_t port,
+                                          const std::vector<std::vector<std::string>>& commands,
                                           std::chrono::milliseconds timeout) {
   const int fd = connect_loopback(port, timeout);
   if (fd < 0) {
@@ -162,7 +164,8 @@ Result<std::vector<std::string>> exchange(uint16_t port, const std::vector<std::
     while (parsed < commands.size() && parse_reply(buffer, pos, out, errors)) ++parsed;
     if (parsed == commands.size()) {
       close(fd);
-      if (!errors.empty()) return Status::io_error("redis-server on port " + std::to_string(port) + ": " + errors);
+      if (!errors.empty())
+        return Status::io_error("redis-server on port " + std::to_string(port) + ": " + errors);
       return out;
     }
     const ssize_t got = recv(fd, chunk, sizeof(chunk), 0);
@@ -278,7 +281,10 @@ bool wait_for_exit(pid_t pid, std::chrono::milliseconds grace) {
 }  // namespace
 
 RedisServer::RedisServer(std::string executable, std::string password, std::filesystem::path dir)
-    : executable_(std::move(executable)), password_(std::move(password)), dir_(std::move(dir)), owner_pid_(getpid()) {}
+    : executable_(std::move(executable)),
+      password_(std::move(password)),
+      dir_(std::move(dir)),
+      owner_pid_(getpid()) {}
 
 Result<std::unique_ptr<RedisServer>> RedisServer::start(const std::string& password) {
   std::string executable = find_redis_server();
@@ -288,7 +294,8 @@ Result<std::unique_ptr<RedisServer>> RedisServer::start(const std::string& passw
   }
   std::string pattern = (std::filesystem::temp_directory_path() / "streamstate-redis-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {
-    return Status::io_error("cannot create a temporary directory from " + pattern + ": " + std::strerror(errno));
+    return Status::io_error("cannot create a temporary directory from " + pattern + ": " +
+                            std::strerror(errno));
   }
   std::unique_ptr<RedisServer> server(new RedisServer(std::move(executable), password, pattern));
   Status last = Status::unavailable("redis-server did not start");
@@ -307,11 +314,16 @@ Result<std::unique_ptr<RedisServer>> RedisServer::start(const std::string& passw
 Status RedisServer::launch(bool& port_taken) {
   port_taken = false;
   const std::filesystem::path log = dir_ / "redis.log";
-  std::vector<std::string> args = {executable_,      "--port",       std::to_string(port_),
-                                   "--bind",         "127.0.0.1",    "--save",
-                                   "",               "--appendonly", "no",
-                                   "--dir",          dir_.string(),  "--daemonize",
-                                   "no",             "--logfile",    log.string()};
+  // clang-format off
+  std::vector<std::string> args = {executable_,
+                                   "--port", std::to_string(port_),
+                                   "--bind", "127.0.0.1",
+                                   "--save", "",
+                                   "--appendonly", "no",
+                                   "--dir", dir_.string(),
+                                   "--daemonize", "no",
+                                   "--logfile", log.string()};
+  // clang-format on
   if (!password_.empty()) {
     args.push_back("--requirepass");
     args.push_back(password_);
@@ -348,7 +360,8 @@ Status RedisServer::stop() {
     kill(pid_, SIGKILL);
     if (!wait_for_exit(pid_, std::chrono::milliseconds(kStopGracePeriod))) {
       pid_ = -1;
-      return Status::io_error("redis-server on port " + std::to_string(port_) + " did not exit after SIGKILL");
+      return Status::io_error("redis-server on port " + std::to_string(port_) +
+                              " did not exit after SIGKILL");
     }
   }
   pid_ = -1;
@@ -370,13 +383,15 @@ Status RedisServer::restart() {
 }
 
 Status RedisServer::pause() {
-  if (pid_ < 0) return Status::failed_precondition("redis-server on port " + std::to_string(port_) + " is not running");
+  if (pid_ < 0)
+    return Status::failed_precondition("redis-server on port " + std::to_string(port_) + " is not running");
   kill(pid_, SIGSTOP);
   return Status::ok();
 }
 
 Status RedisServer::resume() {
-  if (pid_ < 0) return Status::failed_precondition("redis-server on port " + std::to_string(port_) + " is not running");
+  if (pid_ < 0)
+    return Status::failed_precondition("redis-server on port " + std::to_string(port_) + " is not running");
   kill(pid_, SIGCONT);
   return Status::ok();
 }

@@ -5,6 +5,7 @@
 // while they resolve columns and lock shards; creating and dropping a column hold it
 // exclusively, so a column cannot vanish in the middle of a batch or appear half-way through a
 // snapshot. The order is always registry first, then shards in increasing index.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,9 +35,8 @@ class MemoryBackendImpl final : public MemoryBackend {
   Status start_cleanup() {
     const int64_t interval = store_->options().cleanup_interval_millis;
     if (interval <= 0) return Status::ok();
-    MemoryStore* store = store_.get();
-    // The thread is joined in close(), before the store can go away.
-    return cleanup_thread_.start(std::chrono::milliseconds(interval), [store] { (void)store->cleanup_expired(); });
+    // The thread is stopped in close() (also run by the destructor) before the backend goes away.
+    return cleanup_thread_.start(std::chrono::milliseconds(interval), [this] { (void)cleanup_expired(); });
   }
 
   std::string_view kind() const override { return "memory"; }
@@ -45,17 +45,16 @@ class MemoryBackendImpl final : public MemoryBackend {
                                .shared_between_processes = false};
   }
 
+  // Opens an existing column whatever its options, or creates one with default options.
   Result<std::shared_ptr<StateColumn>> column(std::string_view name) override {
-    Status valid = validate_column_name(name);
-    if (!valid.is_ok()) return valid;
-    std::unique_lock<std::shared_mutex> lock(registry_mutex_);
-    if (store_->is_closed()) return MemoryStore::closed_status();
-    auto it = columns_.find(name);
-    if (it == columns_.end()) {
-      it = columns_.emplace(std::string(name), std::make_shared<ColumnState>(std::string(name), next_column_id_++))
-               .first;
-    }
-    return std::shared_ptr<StateColumn>(std::make_shared<internal::MemoryColumn>(store_, it->second));
+    return open_column(name, nullptr);
+  }
+
+  // As column(), but an existing column must have been created with the same options: a
+  // mismatch would make cleanup misread values (or never clean them).
+  Result<std::shared_ptr<StateColumn>> column_with_options(std::string_view name,
+                                                           const ColumnOptions& options) override {
+    return open_column(name, &options);
   }
 
   Result<std::vector<std::string>> list_columns() override {
@@ -136,9 +135,43 @@ class MemoryBackendImpl final : public MemoryBackend {
     return Status::ok();
   }
 
-  Result<uint64_t> cleanup_expired() override { return store_->cleanup_expired(); }
+  Result<uint64_t> cleanup_expired() override {
+    std::vector<uint32_t> expiring;
+    {
+      // Ids are never reused, so a column dropped after this list was made costs nothing.
+      std::shared_lock<std::shared_mutex> lock(registry_mutex_);
+      if (store_->is_closed()) return MemoryStore::closed_status();
+      for (const auto& entry : columns_) {
+        if (entry.second->values_carry_expiry) expiring.push_back(entry.second->id);
+      }
+    }
+    std::sort(expiring.begin(), expiring.end());
+    return store_->cleanup_expired(expiring);
+  }
 
  private:
+  Result<std::shared_ptr<StateColumn>> open_column(std::string_view name, const ColumnOptions* options) {
+    Status valid = validate_column_name(name);
+    if (!valid.is_ok()) return valid;
+    const bool carries_expiry = options != nullptr && options->values_carry_expiry;
+    std::unique_lock<std::shared_mutex> lock(registry_mutex_);
+    if (store_->is_closed()) return MemoryStore::closed_status();
+    auto it = columns_.find(name);
+    if (it == columns_.end()) {
+      it = columns_
+               .emplace(std::string(name),
+                        std::make_shared<ColumnState>(std::string(name), next_column_id_++, carries_expiry))
+               .first;
+    } else if (options != nullptr && it->second->values_carry_expiry != carries_expiry) {
+      return Status::invalid_argument("column '" + std::string(name) + "' was created with values_carry_expiry=" +
+                                      (it->second->values_carry_expiry ? "true" : "false") +
+                                      " and cannot be opened with values_carry_expiry=" +
+                                      (carries_expiry ? "true" : "false") +
+                                      "; open it with the options it was created with, or drop it first");
+    }
+    return std::shared_ptr<StateColumn>(std::make_shared<internal::MemoryColumn>(store_, it->second));
+  }
+
   const std::shared_ptr<MemoryStore> store_;
   internal::CleanupThread cleanup_thread_;
   std::shared_mutex registry_mutex_;

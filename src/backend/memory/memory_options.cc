@@ -19,11 +19,9 @@ Status check_durations(const MemoryBackendOptions& options) {
                                     millis(options.cleanup_interval) +
                                     "); use 0 for no cleanup thread or a positive duration");
   }
-  if (options.cleanup_interval.count() > 0 && options.ttl.count() == 0) {
-    return Status::invalid_argument(
-        "MemoryBackendOptions.cleanup_interval needs a ttl: set ttl > 0 or set cleanup_interval to 0");
-  }
-  if (options.cleanup_interval > options.ttl) {
+  // Without a backend-wide ttl a cleanup thread is still useful: it removes the expired
+  // entries of columns opened with ColumnOptions::values_carry_expiry.
+  if (options.ttl.count() > 0 && options.cleanup_interval > options.ttl) {
     return Status::invalid_argument("MemoryBackendOptions.cleanup_interval (" + millis(options.cleanup_interval) +
                                     ") exceeds the ttl (" + millis(options.ttl) +
                                     "); use a cleanup_interval of at most the ttl");

@@ -4,6 +4,8 @@
 #include <optional>
 #include <utility>
 
+#include "core/expiring_value.h"
+
 namespace streamstate::internal {
 namespace {
 
@@ -59,18 +61,7 @@ Status MemoryStore::check_entry_size(std::string_view column, BytesView key, siz
                                   " shards); raise MemoryBackendOptions.max_bytes");
 }
 
-MemoryTable& MemoryStore::make_writable(Shard& shard) {
-  if (shard.table.use_count() > 1) shard.table = shard.table->clone();
-  return *shard.table;
-}
-
-TableNode* MemoryStore::make_writable(Shard& shard, const KeyRef& key, TableNode* node) {
-  if (shard.table.use_count() == 1) return node;
-  shard.table = shard.table->clone();
-  return shard.table->find(key);
-}
-
-void MemoryStore::enforce_limits(Shard& shard, const TableNode* keep, int64_t now) {
+void MemoryStore::evict_over_limits(Shard& shard, const TableNode* keep, int64_t now) {
   MemoryTable& table = *shard.table;
   while ((shard.max_entries != 0 && table.size() > shard.max_entries) ||
          (shard.max_bytes != 0 && table.bytes() > shard.max_bytes)) {
@@ -287,12 +278,27 @@ Status MemoryStore::apply_batch(const std::vector<ResolvedOperation>& operations
   return Status::ok();
 }
 
-Result<uint64_t> MemoryStore::cleanup_expired() {
+Result<uint64_t> MemoryStore::cleanup_expired(const std::vector<uint32_t>& expiring_columns) {
+  if (options_.ttl_millis == 0 && expiring_columns.empty()) {
+    // Nothing can expire: skip walking every shard (a cleanup thread may run without a ttl).
+    if (closed_.load(std::memory_order_acquire)) return closed_status();
+    return uint64_t{0};
+  }
   uint64_t removed = 0;
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
     Shard& shard = shards_[i];
     const int64_t time = now();
-    const auto expired = [time](const TableNode& node) { return is_expired(node.second, time); };
+    // Expiry headers are absolute times, so they need the clock even without a backend ttl.
+    const int64_t header_time = expiring_columns.empty() ? 0 : options_.clock->now_millis();
+    const auto expired = [time, header_time, &expiring_columns](const TableNode& node) {
+      if (is_expired(node.second, time)) return true;
+      if (expiring_columns.empty() ||
+          !std::binary_search(expiring_columns.begin(), expiring_columns.end(), node.first.column)) {
+        return false;
+      }
+      const std::optional<int64_t> expires_at = read_expiry(node.second.value);
+      return expires_at.has_value() && is_expired_at(*expires_at, header_time);
+    };
     std::lock_guard<ShardMutex> lock(shard.mutex);
     if (closed_.load(std::memory_order_relaxed)) return closed_status();
     const auto& entries = shard.table->entries();

@@ -1,4 +1,4 @@
-// MemoryStore: the sharded data of a memory backend. It owns the shards (each a mutex, a
+// MemoryStore: the sharded data of a memory backend. It owns the shards (each a ShardMutex, a
 // copy-on-write MemoryTable, its share of the size limits and plain statistics counters) and
 // implements every data operation on them: single-key reads and writes, atomic batches, scans,
 // TTL expiry, LRU eviction, and the capture/release of tables for snapshots.
@@ -34,9 +34,13 @@ namespace streamstate::internal {
 // The identity of a column inside the store. Ids are never reused, so entries of a dropped
 // column can never reappear in a new column of the same name.
 struct ColumnState {
-  ColumnState(std::string column_name, uint32_t column_id) : name(std::move(column_name)), id(column_id) {}
+  ColumnState(std::string column_name, uint32_t column_id, bool carries_expiry = false)
+      : name(std::move(column_name)), id(column_id), values_carry_expiry(carries_expiry) {}
   const std::string name;
   const uint32_t id;
+  // ColumnOptions::values_carry_expiry, fixed when the column was created: cleanup also drops
+  // entries whose expiry header (src/core/expiring_value.h) has passed.
+  const bool values_carry_expiry;
   // Set (before its entries are removed) when the column is dropped; read under shard locks.
   std::atomic<bool> dropped{false};
 };
@@ -73,7 +77,10 @@ class MemoryStore {
   // Applies all operations atomically. The caller checked that the columns exist and holds
   // the column registry so that none is dropped meanwhile.
   Status apply_batch(const std::vector<ResolvedOperation>& operations);
-  Result<uint64_t> cleanup_expired();
+  // Removes entries whose backend TTL passed, and entries of the columns in
+  // `expiring_columns` (ids sorted ascending) whose expiry header passed. Values shorter than
+  // the header are left for the reader to report as corrupt.
+  Result<uint64_t> cleanup_expired(const std::vector<uint32_t>& expiring_columns);
   BackendStatistics statistics() const;
 
   // InvalidArgument when an entry of this size can never fit a shard's share of max_bytes.
@@ -112,15 +119,27 @@ class MemoryStore {
   }
   Status unusable_status(const ColumnState& column) const;
 
-  // Under the shard lock: the shard's table, cloned first if a snapshot shares it.
-  MemoryTable& make_writable(Shard& shard);
+  // Under the shard lock: the shard's table, cloned first if a snapshot shares it. (Inline,
+  // like the other helpers of the hot path: calls within a shared library are not inlined
+  // otherwise.)
+  MemoryTable& make_writable(Shard& shard) {
+    if (shard.table.use_count() > 1) shard.table = shard.table->clone();
+    return *shard.table;
+  }
   // As above, and returns where `node` (found by `key`) lives in the writable table.
-  TableNode* make_writable(Shard& shard, const KeyRef& key, TableNode* node);
+  TableNode* make_writable(Shard& shard, const KeyRef& key, TableNode* node) {
+    if (shard.table.use_count() == 1) return node;
+    shard.table = shard.table->clone();
+    return shard.table->find(key);
+  }
   // Under the shard lock; the entry size was checked.
   void put_locked(Shard& shard, const KeyRef& key, BytesView value, int64_t now);
   void remove_locked(Shard& shard, const KeyRef& key, int64_t now);
   // Evicts least recently used entries until the shard is within its limits; never `keep`.
-  void enforce_limits(Shard& shard, const TableNode* keep, int64_t now);
+  void enforce_limits(Shard& shard, const TableNode* keep, int64_t now) {
+    if (options_.has_size_limit()) evict_over_limits(shard, keep, now);
+  }
+  void evict_over_limits(Shard& shard, const TableNode* keep, int64_t now);
 
   const ResolvedMemoryOptions options_;
   const uint32_t shard_mask_;

@@ -89,14 +89,16 @@ class RedisBackendImpl final : public RedisBackend {
         STREAMSTATE_ASSIGN_OR_RETURN(reply, session.read_reply());
       }
       const redisReply& exec = *replies[3];
-      if (exec.type != REDIS_REPLY_ARRAY || exec.elements != 2 || exec.element[1]->type != REDIS_REPLY_INTEGER) {
+      if (exec.type != REDIS_REPLY_ARRAY || exec.elements != 2 ||
+          exec.element[1]->type != REDIS_REPLY_INTEGER) {
         return session.unexpected(exec, "EXEC of a column drop");
       }
       existed = exec.element[1]->integer == 1;
       return Status::ok();
     });
     if (!status.is_ok()) return status.with_context("dropping column '" + std::string(name) + "'");
-    if (!existed) return Status::not_found("cannot drop column '" + std::string(name) + "': it does not exist");
+    if (!existed)
+      return Status::not_found("cannot drop column '" + std::string(name) + "': it does not exist");
     return Status::ok();
   }
 
@@ -108,11 +110,13 @@ class RedisBackendImpl final : public RedisBackend {
         Status status = connection().run("a batch (MULTI/EXEC)", [&](RedisSession& session) {
           return write_attempt(session, batch, conflict);
         });
-        if (!status.is_ok()) return status.with_context("writing a batch of " + std::to_string(batch.size()) + " operations");
+        if (!status.is_ok())
+          return status.with_context("writing a batch of " + std::to_string(batch.size()) + " operations");
         if (!conflict) break;
         if (attempt == kMaxBatchAttempts) {
-          return Status::unavailable("writing a batch: columns were created or dropped by other clients during " +
-                                     std::to_string(kMaxBatchAttempts) + " attempts in a row; retry later");
+          return Status::unavailable(
+              "writing a batch: columns were created or dropped by other clients during " +
+              std::to_string(kMaxBatchAttempts) + " attempts in a row; retry later");
         }
       }
     }
@@ -126,7 +130,9 @@ class RedisBackendImpl final : public RedisBackend {
     return Status::ok();
   }
 
-  Result<std::unique_ptr<BackendSnapshot>> snapshot() override { return internal::take_redis_snapshot(store_); }
+  Result<std::unique_ptr<BackendSnapshot>> snapshot() override {
+    return internal::take_redis_snapshot(store_);
+  }
 
   BackendStatistics statistics() const override {
     BackendStatistics statistics;
@@ -194,9 +200,10 @@ Status RedisBackendImpl::write_attempt(RedisSession& session, const WriteBatch& 
   if (!missing.empty()) {
     Result<RedisReplyPtr> unwatched = session.call({"UNWATCH"});
     if (!unwatched.is_ok()) return unwatched.status();
-    return Status::not_found("column '" + missing +
-                             "' does not exist: open it with StateBackend::column before writing to it; nothing was "
-                             "applied");
+    return Status::not_found(
+        "column '" + missing +
+        "' does not exist: open it with StateBackend::column before writing to it; nothing was "
+        "applied");
   }
 
   // Column names map to their hash names once, not per operation.
@@ -236,7 +243,8 @@ Status RedisBackendImpl::write_attempt(RedisSession& session, const WriteBatch& 
     conflict = true;
     return Status::ok();
   }
-  if (exec->type != REDIS_REPLY_ARRAY || exec->elements != batch.size()) return session.unexpected(*exec, "EXEC");
+  if (exec->type != REDIS_REPLY_ARRAY || exec->elements != batch.size())
+    return session.unexpected(*exec, "EXEC");
   for (size_t i = 0; i < exec->elements; ++i) {
     STREAMSTATE_RETURN_IF_ERROR(session.check(*exec->element[i], "a batch command inside EXEC"));
   }
@@ -251,7 +259,8 @@ uint64_t RedisBackendImpl::count_live_entries() const {
       "counting entries (HLEN)",
       [&](RedisSession& session) -> Status {
         total = 0;
-        STREAMSTATE_ASSIGN_OR_RETURN(RedisReplyPtr names, session.call({"SMEMBERS", store_->keys.columns_set()}));
+        STREAMSTATE_ASSIGN_OR_RETURN(RedisReplyPtr names,
+                                     session.call({"SMEMBERS", store_->keys.columns_set()}));
         if (names->type != REDIS_REPLY_ARRAY) return session.unexpected(*names, "SMEMBERS");
         std::vector<std::string> hashes;
         for (size_t i = 0; i < names->elements; ++i) {

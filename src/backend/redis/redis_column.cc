@@ -1,5 +1,7 @@
 #include "backend/redis/redis_column.h"
 
+#include "core/printable.h"
+
 #include <algorithm>
 #include <chrono>
 #include <exception>
@@ -19,11 +21,22 @@ namespace {
 // EXEC; a thousand lost races in a row means the key is hopelessly contended.
 constexpr int kMaxUpdateAttempts = 1000;
 
+// put() as one atomic step that refuses to write into a dropped column: a write through a stale
+// handle must not leave entries that would reappear when the column is created again.
+// KEYS[1] column set, KEYS[2] column hash; ARGV[1] column name, ARGV[2] key, ARGV[3] value.
+// Returns -1 when the column does not exist.
+constexpr std::string_view kPutScript = R"lua(
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end
+return redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+)lua";
+
 // A random pause that grows with the attempt number, so that competing clients drift apart.
 void back_off(int attempt) {
-  thread_local std::minstd_rand random(static_cast<unsigned>(std::hash<std::thread::id>()(std::this_thread::get_id())));
+  thread_local std::minstd_rand random(
+      static_cast<unsigned>(std::hash<std::thread::id>()(std::this_thread::get_id())));
   const int ceiling_micros = 20 * std::min(attempt, 50);
-  std::this_thread::sleep_for(std::chrono::microseconds(random() % static_cast<unsigned>(ceiling_micros + 1)));
+  std::this_thread::sleep_for(
+      std::chrono::microseconds(random() % static_cast<unsigned>(ceiling_micros + 1)));
 }
 
 }  // namespace
@@ -32,7 +45,7 @@ RedisColumn::RedisColumn(std::shared_ptr<RedisStore> store, std::string name)
     : store_(std::move(store)), name_(std::move(name)), hash_(store_->keys.column_hash(name_)) {}
 
 std::string RedisColumn::context(std::string_view operation, BytesView key) const {
-  return std::string(operation) + " of key '" + describe_key(key) + "' in column '" + name_ + "'";
+  return std::string(operation) + " of key '" + escape_bytes(key) + "' in column '" + name_ + "'";
 }
 
 Result<bool> RedisColumn::get_into(BytesView key, std::string& value) {
@@ -72,14 +85,25 @@ Result<bool> RedisColumn::contains(BytesView key) {
 }
 
 Status RedisColumn::put(BytesView key, BytesView value) {
-  Status status = store_->connection->run("HSET", [&](RedisSession& session) -> Status {
-    Result<RedisReplyPtr> reply = session.call({"HSET", hash_, key, value});
+  bool column_exists = true;
+  Status status = store_->connection->run("HSET (EVAL)", [&](RedisSession& session) -> Status {
+    Result<RedisReplyPtr> reply =
+        session.call({"EVAL", kPutScript, "2", store_->keys.columns_set(), hash_, name_, key, value});
     if (!reply.is_ok()) return reply.status();
-    return session.check(**reply, "HSET");
+    if ((*reply)->type != REDIS_REPLY_INTEGER) return session.unexpected(**reply, "HSET (EVAL)");
+    column_exists = (*reply)->integer >= 0;
+    return Status::ok();
   });
+  if (status.is_ok() && !column_exists) status = column_missing();
   if (!status.is_ok()) return status.with_context(context("put", key));
   RedisCounters::add(store_->counters.puts);
   return Status::ok();
+}
+
+Status RedisColumn::column_missing() const {
+  return Status::not_found("column '" + name_ +
+                           "' does not exist (it was dropped, or the server lost its data); call column(\"" +
+                           name_ + "\") to create it again");
 }
 
 Status RedisColumn::remove(BytesView key) {
@@ -105,17 +129,25 @@ Status RedisColumn::update(BytesView key, const UpdateFunction& fn) {
     if (outcome != UpdateOutcome::kConflict) return Status::ok();
     back_off(attempt);
   }
-  return Status::unavailable(context("update", key) + ": gave up after " + std::to_string(kMaxUpdateAttempts) +
-                             " attempts because other clients kept changing the key (contention); retry later");
+  return Status::unavailable(
+      context("update", key) + ": gave up after " + std::to_string(kMaxUpdateAttempts) +
+      " attempts because other clients kept changing the column (contention); retry later");
 }
 
 Status RedisColumn::update_attempt(RedisSession& session, BytesView key, const UpdateFunction& fn,
                                    UpdateOutcome& outcome) {
-  Result<RedisReplyPtr> watched = session.call({"WATCH", hash_});
-  if (!watched.is_ok()) return watched.status();
-  STREAMSTATE_RETURN_IF_ERROR(session.check(**watched, "WATCH"));
+  // WATCH both the entry's hash and the column set (a drop changes it), then read the value and
+  // check that the column exists, all in one round trip.
+  const std::string& columns = store_->keys.columns_set();
+  STREAMSTATE_RETURN_IF_ERROR(session.append({"WATCH", hash_, columns}));
+  STREAMSTATE_RETURN_IF_ERROR(session.append({"HGET", hash_, key}));
+  STREAMSTATE_RETURN_IF_ERROR(session.append({"SISMEMBER", columns, name_}));
+  RedisReplyPtr reads[3];
+  for (RedisReplyPtr& reply : reads) {
+    STREAMSTATE_ASSIGN_OR_RETURN(reply, session.read_reply());
+  }
   // Leaving without EXEC must drop the WATCH, or a later transaction on this connection
-  // could fail because of this key.
+  // could fail because of these keys.
   auto abandon = [&](Status status) {
     if (!session.broken()) {
       Result<RedisReplyPtr> unwatched = session.call({"UNWATCH"});
@@ -123,15 +155,17 @@ Status RedisColumn::update_attempt(RedisSession& session, BytesView key, const U
     }
     return status;
   };
-  Result<RedisReplyPtr> current_reply = session.call({"HGET", hash_, key});
-  if (!current_reply.is_ok()) return current_reply.status();
-  const redisReply& current_value = **current_reply;
+  Status watched = session.check(*reads[0], "WATCH");
+  if (!watched.is_ok()) return abandon(watched);
+  const redisReply& current_value = *reads[1];
   std::optional<BytesView> current;
   if (current_value.type == REDIS_REPLY_STRING) {
     current = reply_bytes(current_value);
   } else if (current_value.type != REDIS_REPLY_NIL) {
     return abandon(session.unexpected(current_value, "HGET"));
   }
+  if (reads[2]->type != REDIS_REPLY_INTEGER) return abandon(session.unexpected(*reads[2], "SISMEMBER"));
+  if (reads[2]->integer != 1) return abandon(column_missing());
   std::optional<std::string> next;
   try {
     next = fn(current);
@@ -146,7 +180,8 @@ Status RedisColumn::update_attempt(RedisSession& session, BytesView key, const U
   }
   Status queued = session.append({"MULTI"});
   if (queued.is_ok()) {
-    queued = next.has_value() ? session.append({"HSET", hash_, key, *next}) : session.append({"HDEL", hash_, key});
+    queued =
+        next.has_value() ? session.append({"HSET", hash_, key, *next}) : session.append({"HDEL", hash_, key});
   }
   if (queued.is_ok()) queued = session.append({"EXEC"});
   if (!queued.is_ok()) return queued;

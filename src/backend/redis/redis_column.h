@@ -1,11 +1,14 @@
 // One column of the Redis backend: the hash "<key_prefix>:col:<name>".
 //
-// get/put/remove/contains are single commands (HGET, HSET, HDEL, HEXISTS). update() is an
-// optimistic transaction (WATCH, HGET, MULTI, HSET or HDEL, EXEC) run while holding the
-// backend's connection, so no other thread of this process can interleave with it; a nil EXEC
-// means another client changed the key, and the whole update runs again (the update function
-// may therefore be called more than once). scan() pages with HSCAN and visits each page with
-// no lock held.
+// get/remove/contains are single commands (HGET, HDEL, HEXISTS); put is a short Lua script
+// (HSET unless the column was dropped). update() is an optimistic transaction (WATCH, HGET,
+// MULTI, HSET or HDEL, EXEC) run while holding the backend's connection, so no other thread
+// of this process can interleave with it; a nil EXEC means another client changed the key (or
+// the column set), and the whole update runs again: the update function may therefore be
+// called more than once. scan() pages with HSCAN and visits each page with no lock held.
+//
+// Writes through the handle of a dropped column fail with NotFound, so that no entry of a
+// dropped column can reappear when the column is created again; reads simply find nothing.
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once
@@ -35,7 +38,10 @@ class RedisColumn final : public StateColumn {
   enum class UpdateOutcome { kUnchanged, kStored, kRemoved, kConflict };
 
   // One optimistic attempt of update(); sets `outcome`.
-  Status update_attempt(RedisSession& session, BytesView key, const UpdateFunction& fn, UpdateOutcome& outcome);
+  Status update_attempt(RedisSession& session, BytesView key, const UpdateFunction& fn,
+                        UpdateOutcome& outcome);
+  // NotFound for writes into a column that no longer exists.
+  Status column_missing() const;
   // "<operation> of key '<key>' in column '<name>'", for errors.
   std::string context(std::string_view operation, BytesView key) const;
 

@@ -76,7 +76,8 @@ Status RedisSession::append(const RedisArgs& args) {
   std::vector<const char*> argv;
   std::vector<size_t> lengths;
   to_argv(args, argv, lengths);
-  if (redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data()) != REDIS_OK) {
+  if (redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data()) !=
+      REDIS_OK) {
     return connection_broke(args.empty() ? "a command" : args[0]);
   }
   return Status::ok();
@@ -84,15 +85,16 @@ Status RedisSession::append(const RedisArgs& args) {
 
 Result<RedisReplyPtr> RedisSession::read_reply() {
   void* reply = nullptr;
-  if (redisGetReply(context_, &reply) != REDIS_OK || reply == nullptr) return connection_broke("reading a reply");
+  if (redisGetReply(context_, &reply) != REDIS_OK || reply == nullptr)
+    return connection_broke("reading a reply");
   return RedisReplyPtr(static_cast<redisReply*>(reply));
 }
 
 Status RedisSession::connection_broke(std::string_view during) {
   broken_ = true;
   error_ = std::string(context_->errstr[0] != '\0' ? context_->errstr : "connection lost");
-  return Status::unavailable("Redis at " + address_ + ": connection broke during " + std::string(during) + ": " +
-                             error_);
+  return Status::unavailable("Redis at " + address_ + ": connection broke during " + std::string(during) +
+                             ": " + error_);
 }
 
 Status RedisSession::check(const redisReply& reply, std::string_view what) const {
@@ -104,8 +106,9 @@ Status RedisSession::check(const redisReply& reply, std::string_view what) const
 Status RedisSession::unexpected(const redisReply& reply, std::string_view what) const {
   Status error = check(reply, what);
   if (!error.is_ok()) return error;
-  return Status::io_error("Redis at " + address_ + " sent a reply of unexpected type " + std::to_string(reply.type) +
-                          " to " + std::string(what) + " (is this a Redis 6.2 or later server?)");
+  return Status::io_error("Redis at " + address_ + " sent a reply of unexpected type " +
+                          std::to_string(reply.type) + " to " + std::string(what) +
+                          " (is this a Redis 6.2 or later server?)");
 }
 
 RedisConnection::RedisConnection(RedisBackendOptions options, std::string address)
@@ -125,24 +128,27 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::open(const RedisBacken
 
 Status RedisConnection::connect_locked() {
   context_.reset();
-  ContextPtr context(redisConnectWithTimeout(options_.host.c_str(), options_.port, to_timeval(options_.connect_timeout)));
+  ContextPtr context(
+      redisConnectWithTimeout(options_.host.c_str(), options_.port, to_timeval(options_.connect_timeout)));
   if (context == nullptr) {
-    return Status::unavailable("cannot connect to Redis at " + address_ + ": out of memory for the connection");
+    return Status::unavailable("cannot connect to Redis at " + address_ +
+                               ": out of memory for the connection");
   }
   if (context->err != 0) {
     return Status::unavailable("cannot connect to Redis at " + address_ + ": " + context->errstr +
                                " (is redis-server running?)");
   }
   if (redisSetTimeout(context.get(), to_timeval(options_.command_timeout)) != REDIS_OK) {
-    return Status::unavailable("cannot set the command timeout on the connection to Redis at " + address_ + ": " +
-                               context->errstr);
+    return Status::unavailable("cannot set the command timeout on the connection to Redis at " + address_ +
+                               ": " + context->errstr);
   }
   RedisSession session(context.get(), address_);
   if (!options_.password.empty()) {
     Result<RedisReplyPtr> auth = session.call({"AUTH", options_.password});
     if (!auth.is_ok()) return auth.status();
     if ((*auth)->type == REDIS_REPLY_ERROR) {
-      return Status::invalid_argument("Redis at " + address_ + " refused AUTH: " + std::string(reply_bytes(**auth)) +
+      return Status::invalid_argument("Redis at " + address_ +
+                                      " refused AUTH: " + std::string(reply_bytes(**auth)) +
                                       " (check RedisBackendOptions::password)");
     }
   }
@@ -162,8 +168,8 @@ Status RedisConnection::connect_locked() {
     Result<RedisReplyPtr> select = session.call({"SELECT", database});
     if (!select.is_ok()) return select.status();
     if ((*select)->type == REDIS_REPLY_ERROR) {
-      return Status::invalid_argument("Redis at " + address_ + " refused RedisBackendOptions::database " + database +
-                                      ": " + std::string(reply_bytes(**select)));
+      return Status::invalid_argument("Redis at " + address_ + " refused RedisBackendOptions::database " +
+                                      database + ": " + std::string(reply_bytes(**select)));
     }
   }
   context_ = std::move(context);
@@ -196,9 +202,9 @@ Status RedisConnection::run(std::string_view what, const std::function<Status(Re
       context_.reset();
       last_error = result;
       if (!session.retry_allowed()) {
-        return Status::unavailable("Redis at " + address_ + ": connection lost while waiting for the reply to " +
-                                   std::string(what) + " (" + session.error() +
-                                   "); the transaction may or may not have been applied");
+        return Status::unavailable(
+            "Redis at " + address_ + ": connection lost while waiting for the reply to " + std::string(what) +
+            " (" + session.error() + "); the transaction may or may not have been applied");
       }
     }
     if (reconnects >= reconnects_allowed) break;

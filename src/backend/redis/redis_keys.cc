@@ -1,5 +1,7 @@
 #include "backend/redis/redis_keys.h"
 
+#include "core/printable.h"
+
 #include <cstdio>
 #include <utility>
 
@@ -31,7 +33,8 @@ Status validate_redis_options(const RedisBackendOptions& options) {
     return Status::invalid_argument("RedisBackendOptions::host is empty: set the Redis server's address");
   }
   if (options.port == 0) {
-    return Status::invalid_argument("RedisBackendOptions::port is 0: set the Redis server's port (usually 6379)");
+    return Status::invalid_argument(
+        "RedisBackendOptions::port is 0: set the Redis server's port (usually 6379)");
   }
   if (options.database < 0) {
     return Status::invalid_argument("RedisBackendOptions::database is " + std::to_string(options.database) +
@@ -40,7 +43,7 @@ Status validate_redis_options(const RedisBackendOptions& options) {
   bool prefix_ok = !options.key_prefix.empty() && options.key_prefix.size() <= kMaxPrefixLength;
   for (char c : options.key_prefix) prefix_ok = prefix_ok && is_name_character(c);
   if (!prefix_ok) {
-    return Status::invalid_argument("RedisBackendOptions::key_prefix '" + describe_key(options.key_prefix) +
+    return Status::invalid_argument("RedisBackendOptions::key_prefix '" + escape_bytes(options.key_prefix) +
                                     "' is invalid: use 1 to 64 characters of [A-Za-z0-9_.-]");
   }
   if (options.connect_timeout.count() <= 0) {
@@ -72,21 +75,5 @@ std::string glob_pattern_for_prefix(BytesView prefix) {
   return pattern;
 }
 
-std::string describe_key(BytesView key) {
-  constexpr size_t kMaxShown = 64;
-  std::string out;
-  for (size_t i = 0; i < key.size() && i < kMaxShown; ++i) {
-    const auto byte = static_cast<unsigned char>(key[i]);
-    if (byte >= 0x20 && byte < 0x7f && byte != '\\') {
-      out.push_back(static_cast<char>(byte));
-    } else {
-      char escaped[5];
-      std::snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
-      out += escaped;
-    }
-  }
-  if (key.size() > kMaxShown) out += "... (" + std::to_string(key.size()) + " bytes)";
-  return out;
-}
 
 }  // namespace streamstate::internal

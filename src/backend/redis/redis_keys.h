@@ -51,7 +51,4 @@ Status validate_redis_options(const RedisBackendOptions& options);
 // metacharacters * ? [ ] \ of the prefix are escaped, then '*' is appended.
 std::string glob_pattern_for_prefix(BytesView prefix);
 
-// A key for an error message: printable ASCII kept, other bytes as \xNN, long keys cut.
-std::string describe_key(BytesView key);
-
 }  // namespace streamstate::internal

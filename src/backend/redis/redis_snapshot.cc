@@ -85,7 +85,8 @@ class RedisSnapshot final : public BackendSnapshot {
   Result<std::unique_ptr<SnapshotIterator>> iterate(std::string_view column, BytesView prefix) override {
     if (store_->connection->closed()) return store_->connection->closed_error();
     if (!std::binary_search(columns_.begin(), columns_.end(), column)) {
-      return Status::not_found("column '" + std::string(column) + "' is not in the snapshot (it did not exist when " +
+      return Status::not_found("column '" + std::string(column) +
+                               "' is not in the snapshot (it did not exist when " +
                                "the snapshot was taken)");
     }
     return std::unique_ptr<SnapshotIterator>(
@@ -107,9 +108,9 @@ Result<std::unique_ptr<BackendSnapshot>> take_redis_snapshot(const std::shared_p
   std::vector<std::string> columns;
   Status status = store->connection->run("the snapshot script (EVAL)", [&](RedisSession& session) -> Status {
     columns.clear();
-    Result<RedisReplyPtr> reply =
-        session.call({"EVAL", kSnapshotScript, "2", store->keys.columns_set(), store->keys.snapshot_sequence(),
-                      store->keys.column_stem(), store->keys.snapshot_stem()});
+    Result<RedisReplyPtr> reply = session.call({"EVAL", kSnapshotScript, "2", store->keys.columns_set(),
+                                                store->keys.snapshot_sequence(), store->keys.column_stem(),
+                                                store->keys.snapshot_stem()});
     if (!reply.is_ok()) return reply.status();
     const redisReply& top = **reply;
     if (top.type != REDIS_REPLY_ARRAY || top.elements != 2 || top.element[0]->type != REDIS_REPLY_STRING ||
@@ -124,7 +125,8 @@ Result<std::unique_ptr<BackendSnapshot>> take_redis_snapshot(const std::shared_p
     }
     const redisReply& names = *top.element[1];
     for (size_t i = 0; i < names.elements; ++i) {
-      if (names.element[i]->type != REDIS_REPLY_STRING) return session.unexpected(*names.element[i], "SMEMBERS");
+      if (names.element[i]->type != REDIS_REPLY_STRING)
+        return session.unexpected(*names.element[i], "SMEMBERS");
       columns.emplace_back(reply_bytes(*names.element[i]));
     }
     return Status::ok();

@@ -16,7 +16,10 @@ Status unlink_keys(RedisStore& store, const std::vector<std::string>& keys) {
 }
 
 HashScanner::HashScanner(std::shared_ptr<RedisStore> store, std::string hash, BytesView prefix)
-    : store_(std::move(store)), hash_(std::move(hash)), prefix_(prefix), pattern_(glob_pattern_for_prefix(prefix)) {}
+    : store_(std::move(store)),
+      hash_(std::move(hash)),
+      prefix_(prefix),
+      pattern_(glob_pattern_for_prefix(prefix)) {}
 
 Status HashScanner::next_page(std::vector<std::pair<std::string, std::string>>& page, bool& more) {
   page.clear();

@@ -29,7 +29,8 @@ class OperationCounters {
   void sum_into(BackendStatistics& out) const {
     std::array<uint64_t, kCounterCount> totals{};
     for (const Stripe& stripe : stripes_) {
-      for (size_t i = 0; i < kCounterCount; ++i) totals[i] += stripe.values[i].load(std::memory_order_relaxed);
+      for (size_t i = 0; i < kCounterCount; ++i)
+        totals[i] += stripe.values[i].load(std::memory_order_relaxed);
     }
     out.hits = totals[kHits];
     out.misses = totals[kMisses];

@@ -77,7 +77,8 @@ Status RocksDbBackendImpl::write(const WriteBatch& batch) {
       }
     }
     if (operation.type == WriteBatch::OperationType::kPut) {
-      status = native.Put(column->handle, internal::to_slice(operation.key), internal::to_slice(operation.value));
+      status =
+          native.Put(column->handle, internal::to_slice(operation.key), internal::to_slice(operation.value));
       ++puts;
     } else {
       status = native.Delete(column->handle, internal::to_slice(operation.key));
@@ -89,7 +90,8 @@ Status RocksDbBackendImpl::write(const WriteBatch& batch) {
   status = engine_->db()->Write(engine_->write_options(), &native);
   if (!status.ok()) {
     return internal::from_rocksdb(status, "write of a batch of " + std::to_string(batch.size()) +
-                                              " operations to the RocksDB backend at '" + engine_->path() + "'");
+                                              " operations to the RocksDB backend at '" + engine_->path() +
+                                              "'");
   }
   OperationCounters& counters = engine_->counters();
   counters.add(OperationCounters::kBatches);
@@ -152,7 +154,8 @@ Result<uint64_t> RocksDbBackendImpl::size_on_disk() {
     if (!file_error) total += size;
   }
   if (error) {
-    return Status::io_error("cannot list the RocksDB directory '" + engine_->path() + "': " + error.message());
+    return Status::io_error("cannot list the RocksDB directory '" + engine_->path() +
+                            "': " + error.message());
   }
   return total;
 }
@@ -186,8 +189,8 @@ Result<std::vector<std::string>> existing_column_families(const RocksDbBackendOp
   std::vector<std::string> families;
   rocksdb::Status status = rocksdb::DB::ListColumnFamilies(db_options, options.path, &families);
   if (!status.ok()) {
-    return internal::from_rocksdb(status, "cannot list the column families of the RocksDB database at '" +
-                                              options.path + "'");
+    return internal::from_rocksdb(
+        status, "cannot list the column families of the RocksDB database at '" + options.path + "'");
   }
   return families;
 }
@@ -198,14 +201,18 @@ Status open_error(const rocksdb::Status& status, const std::string& path) {
                             "': another process or backend holds its lock (" + status.ToString() +
                             "); close the other backend first or use another path");
   }
-  return internal::from_rocksdb(status, "cannot open the RocksDB database at '" + path + "'");
+  Status error = internal::from_rocksdb(status, "cannot open the RocksDB database at '" + path + "'");
+  if (error.code() != StatusCode::kIoError) return error;
+  return Status::io_error(error.message() + "; check that the path is a directory this process can write to");
 }
 
 }  // namespace
 
 Result<std::unique_ptr<RocksDbBackend>> RocksDbBackend::open(const RocksDbBackendOptions& options) {
-  STREAMSTATE_ASSIGN_OR_RETURN(internal::RocksDbNativeOptions native, internal::make_rocksdb_options(options));
-  STREAMSTATE_ASSIGN_OR_RETURN(std::vector<std::string> families, existing_column_families(options, native.db));
+  STREAMSTATE_ASSIGN_OR_RETURN(internal::RocksDbNativeOptions native,
+                               internal::make_rocksdb_options(options));
+  STREAMSTATE_ASSIGN_OR_RETURN(std::vector<std::string> families,
+                               existing_column_families(options, native.db));
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.reserve(families.size());
   for (const std::string& family : families) descriptors.emplace_back(family, native.column_family);
@@ -213,8 +220,8 @@ Result<std::unique_ptr<RocksDbBackend>> RocksDbBackend::open(const RocksDbBacken
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status status = rocksdb::DB::Open(native.db, options.path, descriptors, &handles, &raw_db);
   if (!status.ok()) return open_error(status, options.path);
-  auto engine = std::make_shared<RocksDbEngine>(options, std::move(native), std::unique_ptr<rocksdb::DB>(raw_db),
-                                                families, handles);
+  auto engine = std::make_shared<RocksDbEngine>(options, std::move(native),
+                                                std::unique_ptr<rocksdb::DB>(raw_db), families, handles);
   return std::unique_ptr<RocksDbBackend>(std::make_unique<RocksDbBackendImpl>(std::move(engine)));
 }
 

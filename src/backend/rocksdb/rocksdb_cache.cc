@@ -6,7 +6,8 @@ namespace streamstate {
 
 Result<std::shared_ptr<RocksDbCache>> RocksDbCache::create(uint64_t capacity_bytes) {
   if (capacity_bytes == 0) {
-    return Status::invalid_argument("RocksDbCache::create: capacity_bytes is 0; give the cache a positive size");
+    return Status::invalid_argument(
+        "RocksDbCache::create: capacity_bytes is 0; give the cache a positive size");
   }
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(static_cast<size_t>(capacity_bytes));
   if (cache == nullptr) {

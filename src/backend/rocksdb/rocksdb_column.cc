@@ -1,5 +1,7 @@
 #include "backend/rocksdb/rocksdb_column.h"
 
+#include "core/printable.h"
+
 #include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
 
@@ -34,7 +36,7 @@ Status RocksDbColumn::check_usable() const {
 }
 
 Status RocksDbColumn::error(const rocksdb::Status& status, const char* operation, BytesView key) const {
-  return from_rocksdb(status, std::string(operation) + " of key '" + describe_key(key) + "' in " +
+  return from_rocksdb(status, std::string(operation) + " of key '" + escape_bytes(key) + "' in " +
                                   engine_->describe(entry_->name));
 }
 
@@ -144,8 +146,8 @@ Status RocksDbColumn::scan(BytesView prefix, const ScanVisitor& visitor) {
     if (!visitor(key, to_view(iterator->value()))) break;
   }
   if (result.is_ok() && !iterator->status().ok()) {
-    result = from_rocksdb(iterator->status(), "scan of " + engine_->describe(entry_->name) + " with prefix '" +
-                                                  describe_key(prefix) + "'");
+    result = from_rocksdb(iterator->status(), "scan of " + engine_->describe(entry_->name) +
+                                                  " with prefix '" + escape_bytes(prefix) + "'");
   }
   return result;
 }

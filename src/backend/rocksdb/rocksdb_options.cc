@@ -81,9 +81,9 @@ Result<rocksdb::CompressionType> to_rocksdb_compression(CompressionType type, co
   }
   const std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
   if (std::find(supported.begin(), supported.end(), native) == supported.end()) {
-    return Status::invalid_argument(std::string("RocksDbBackendOptions.") + option_name + " is " +
-                                    std::string(compression_name(type)) +
-                                    ", which the installed RocksDB library was built without; choose another");
+    return Status::invalid_argument(
+        std::string("RocksDbBackendOptions.") + option_name + " is " + std::string(compression_name(type)) +
+        ", which the installed RocksDB library was built without; choose another");
   }
   return native;
 }
@@ -92,9 +92,9 @@ Result<RocksDbNativeOptions> make_rocksdb_options(const RocksDbBackendOptions& o
   STREAMSTATE_RETURN_IF_ERROR(validate_rocksdb_options(options));
   RocksDbNativeOptions native;
 
-  std::shared_ptr<rocksdb::Cache> cache = options.shared_cache != nullptr
-                                              ? native_block_cache(*options.shared_cache)
-                                              : rocksdb::NewLRUCache(static_cast<size_t>(options.block_cache_bytes));
+  std::shared_ptr<rocksdb::Cache> cache =
+      options.shared_cache != nullptr ? native_block_cache(*options.shared_cache)
+                                      : rocksdb::NewLRUCache(static_cast<size_t>(options.block_cache_bytes));
 
   native.db.create_if_missing = options.create_if_missing;
   native.db.create_missing_column_families = true;
@@ -103,8 +103,8 @@ Result<RocksDbNativeOptions> make_rocksdb_options(const RocksDbBackendOptions& o
   native.db.keep_log_file_num = kKeptInfoLogFiles;
   if (options.memory_budget_bytes > 0) {
     // Charged to the block cache, so memtables and cached blocks share one bound.
-    native.db.write_buffer_manager =
-        std::make_shared<rocksdb::WriteBufferManager>(static_cast<size_t>(options.memory_budget_bytes), cache);
+    native.db.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(
+        static_cast<size_t>(options.memory_budget_bytes), cache);
   }
 
   rocksdb::BlockBasedTableOptions table;
@@ -114,8 +114,9 @@ Result<RocksDbNativeOptions> make_rocksdb_options(const RocksDbBackendOptions& o
   native.column_family.write_buffer_size = static_cast<size_t>(options.write_buffer_bytes);
   STREAMSTATE_ASSIGN_OR_RETURN(native.column_family.compression,
                                to_rocksdb_compression(options.compression, "compression"));
-  STREAMSTATE_ASSIGN_OR_RETURN(native.column_family.bottommost_compression,
-                               to_rocksdb_compression(options.bottommost_compression, "bottommost_compression"));
+  STREAMSTATE_ASSIGN_OR_RETURN(
+      native.column_family.bottommost_compression,
+      to_rocksdb_compression(options.bottommost_compression, "bottommost_compression"));
 
   native.write.disableWAL = !options.enable_wal;
   native.write.sync = options.sync == SyncPolicy::kEveryWrite;

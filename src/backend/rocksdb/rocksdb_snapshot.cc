@@ -13,7 +13,10 @@ class RocksDbSnapshotIterator final : public SnapshotIterator, public CloseResou
   // With the gate held shared and the engine open.
   RocksDbSnapshotIterator(std::shared_ptr<RocksDbEngine> engine, std::shared_ptr<SnapshotHandle> snapshot,
                           std::shared_ptr<const ColumnEntry> column, BytesView prefix)
-      : engine_(std::move(engine)), snapshot_(std::move(snapshot)), column_(std::move(column)), prefix_(prefix) {
+      : engine_(std::move(engine)),
+        snapshot_(std::move(snapshot)),
+        column_(std::move(column)),
+        prefix_(prefix) {
     rocksdb::ReadOptions read = engine_->read_options();
     read.snapshot = snapshot_->native();
     read.fill_cache = false;
@@ -65,7 +68,8 @@ class RocksDbSnapshotIterator final : public SnapshotIterator, public CloseResou
       }
     }
     if (!iterator_->status().ok()) {
-      status_ = from_rocksdb(iterator_->status(), "snapshot iteration of " + engine_->describe(column_->name));
+      status_ =
+          from_rocksdb(iterator_->status(), "snapshot iteration of " + engine_->describe(column_->name));
     }
   }
 
@@ -104,7 +108,8 @@ RocksDbSnapshot::RocksDbSnapshot(std::shared_ptr<RocksDbEngine> engine)
   for (const auto& [name, entry] : columns_) column_names_.push_back(name);
 }
 
-Result<std::unique_ptr<SnapshotIterator>> RocksDbSnapshot::iterate(std::string_view column, BytesView prefix) {
+Result<std::unique_ptr<SnapshotIterator>> RocksDbSnapshot::iterate(std::string_view column,
+                                                                   BytesView prefix) {
   auto hold = engine_->hold_shared();
   if (engine_->closed()) return engine_->closed_status();
   auto it = columns_.find(column);

@@ -1,6 +1,5 @@
 #include "backend/rocksdb/rocksdb_status.h"
 
-#include <cstdio>
 
 namespace streamstate::internal {
 namespace {
@@ -32,25 +31,9 @@ bool is_lock_error(const rocksdb::Status& status) {
   // RocksDB reports "While lock file: <dir>/LOCK: ..." when another process holds the lock
   // and "lock hold by current process ..." when another DB object of this process does.
   const std::string text = status.ToString();
-  return text.find("lock file") != std::string::npos || text.find("lock hold") != std::string::npos ||
-         text.find("/LOCK") != std::string::npos;
+  return text.find("While lock file") != std::string::npos ||
+         text.find("lock hold by current process") != std::string::npos;
 }
 
-std::string describe_key(BytesView key) {
-  constexpr size_t kShown = 64;
-  std::string out;
-  for (size_t i = 0; i < key.size() && i < kShown; ++i) {
-    const auto byte = static_cast<unsigned char>(key[i]);
-    if (byte >= 0x20 && byte < 0x7f && byte != '\\') {
-      out.push_back(static_cast<char>(byte));
-    } else {
-      char escaped[5];
-      std::snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
-      out += escaped;
-    }
-  }
-  if (key.size() > kShown) out += "...";
-  return out;
-}
 
 }  // namespace streamstate::internal

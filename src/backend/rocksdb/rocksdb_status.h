@@ -25,9 +25,4 @@ bool is_lock_error(const rocksdb::Status& status);
 // Views between streamstate bytes and RocksDB slices, without copying.
 inline rocksdb::Slice to_slice(BytesView bytes) { return rocksdb::Slice(bytes.data(), bytes.size()); }
 inline BytesView to_view(const rocksdb::Slice& slice) { return BytesView(slice.data(), slice.size()); }
-
-// A printable, bounded rendering of a key for error messages (bytes outside printable ASCII
-// as \xNN, at most 64 bytes shown).
-std::string describe_key(BytesView key);
-
 }  // namespace streamstate::internal

@@ -30,8 +30,10 @@ RedisBackendOptions options_for(uint16_t port, const std::string& prefix) {
   RedisBackendOptions options;
   options.port = port;
   options.key_prefix = prefix;
-  options.connect_timeout = std::chrono::milliseconds(1000);
-  options.command_timeout = std::chrono::milliseconds(2000);
+  // Generous: these tests are about behaviour, not timeouts, and 16 MiB values move slowly on
+  // a loaded machine (more so under sanitizers).
+  options.connect_timeout = std::chrono::milliseconds(5000);
+  options.command_timeout = std::chrono::milliseconds(30000);
   return options;
 }
 
@@ -49,8 +51,8 @@ TEST(RedisBackendOptionsTest, BadOptionsAreInvalidArgumentNamingTheOption) {
   options = options_for(0, "ok");
   EXPECT_STATUS(RedisBackend::open(options), StatusCode::kInvalidArgument, "port");
 
-  for (const std::string& prefix : {std::string(), std::string("a:b"), std::string("a b"), std::string(65, 'p'),
-                                    std::string("a*"), std::string("nul\0byte", 8)}) {
+  for (const std::string& prefix : {std::string(), std::string("a:b"), std::string("a b"),
+                                    std::string(65, 'p'), std::string("a*"), std::string("nul\0byte", 8)}) {
     options = options_for(shared_redis_server().port(), prefix);
     EXPECT_STATUS(RedisBackend::open(options), StatusCode::kInvalidArgument, "key_prefix");
   }
@@ -103,7 +105,8 @@ TEST(RedisBackendOpenTest, PasswordIsUsedAndAWrongOneIsAClearErrorThatDoesNotSho
   Result<std::unique_ptr<RedisBackend>> wrong = RedisBackend::open(options);
   EXPECT_STATUS(wrong, StatusCode::kInvalidArgument, "AUTH");
   EXPECT_STATUS(wrong, StatusCode::kInvalidArgument, "password");
-  EXPECT_EQ(wrong.status().message().find("wrong-password-value"), std::string::npos) << wrong.status().message();
+  EXPECT_EQ(wrong.status().message().find("wrong-password-value"), std::string::npos)
+      << wrong.status().message();
 
   options.password = "";
   Result<std::unique_ptr<RedisBackend>> missing = RedisBackend::open(options);
@@ -122,7 +125,8 @@ TEST(RedisBackendTest, KeysFollowTheDocumentedLayout) {
   Result<std::vector<std::string>> members = shared_redis_server().command({"SMEMBERS", prefix + ":columns"});
   ASSERT_OK(members);
   EXPECT_EQ(*members, std::vector<std::string>{"counts"});
-  Result<std::vector<std::string>> value = shared_redis_server().command({"HGET", prefix + ":col:counts", key});
+  Result<std::vector<std::string>> value =
+      shared_redis_server().command({"HGET", prefix + ":col:counts", key});
   ASSERT_OK(value);
   EXPECT_EQ(*value, std::vector<std::string>{std::string("4\0002", 3)});
 }
@@ -175,8 +179,34 @@ TEST(RedisBackendTest, TwoInstancesWithTheSamePrefixShareData) {
   EXPECT_TRUE(first->list_columns().value().empty());
 }
 
+TEST(RedisBackendTest, WritesThroughTheHandleOfADroppedColumnFailAndLeaveNothingBehind) {
+  const RedisBackendOptions options = options_for(shared_redis_server().port(), unique_prefix());
+  std::unique_ptr<RedisBackend> backend = open_or_die(options);
+  std::unique_ptr<RedisBackend> other_process = open_or_die(options);
+  ASSERT_NE(backend, nullptr);
+  ASSERT_NE(other_process, nullptr);
+  auto stale = backend->column("c").value();
+  ASSERT_OK(stale->put("k", "v"));
+  ASSERT_OK(other_process->drop_column("c"));
+
+  EXPECT_STATUS(stale->put("k2", "v"), StatusCode::kNotFound, "'c' does not exist");
+  EXPECT_STATUS(stale->update("k3", [](std::optional<BytesView>) { return std::optional<std::string>("v"); }),
+                StatusCode::kNotFound, "'c' does not exist");
+  EXPECT_EQ(stale->get("k").value(), std::nullopt);
+  EXPECT_OK(stale->remove("k"));
+
+  // Created again, the column is empty, and the old handle works again.
+  auto fresh = other_process->column("c").value();
+  int entries = 0;
+  ASSERT_OK(fresh->scan("", [&](BytesView, BytesView) { return ++entries > 0; }));
+  EXPECT_EQ(entries, 0);
+  ASSERT_OK(stale->put("k4", "v"));
+  EXPECT_EQ(fresh->get("k4").value(), std::optional<std::string>("v"));
+}
+
 TEST(RedisBackendTest, LargeAndBinaryValuesRoundTrip) {
-  std::unique_ptr<RedisBackend> backend = open_or_die(options_for(shared_redis_server().port(), unique_prefix()));
+  std::unique_ptr<RedisBackend> backend =
+      open_or_die(options_for(shared_redis_server().port(), unique_prefix()));
   ASSERT_NE(backend, nullptr);
   auto column = backend->column("blobs").value();
   std::string big(16u << 20, '\0');
@@ -202,7 +232,8 @@ TEST(RedisBackendTest, LargeAndBinaryValuesRoundTrip) {
 }
 
 TEST(RedisBackendTest, EveryOperationAfterCloseIsClosed) {
-  std::unique_ptr<RedisBackend> backend = open_or_die(options_for(shared_redis_server().port(), unique_prefix()));
+  std::unique_ptr<RedisBackend> backend =
+      open_or_die(options_for(shared_redis_server().port(), unique_prefix()));
   ASSERT_NE(backend, nullptr);
   auto column = backend->column("c").value();
   ASSERT_OK(column->put("k", "v"));
@@ -240,7 +271,8 @@ TEST(RedisBackendTest, EveryOperationAfterCloseIsClosed) {
 }
 
 TEST(RedisBackendTest, StatisticsCountClientCallsAndLiveEntries) {
-  std::unique_ptr<RedisBackend> backend = open_or_die(options_for(shared_redis_server().port(), unique_prefix()));
+  std::unique_ptr<RedisBackend> backend =
+      open_or_die(options_for(shared_redis_server().port(), unique_prefix()));
   ASSERT_NE(backend, nullptr);
   auto first = backend->column("a").value();
   auto second = backend->column("b").value();

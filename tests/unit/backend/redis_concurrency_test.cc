@@ -62,7 +62,8 @@ TEST(RedisUpdateTest, FourThreadsOverTwoConnectionsCountExactly) {
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(columns[0]->get("n").value(), std::optional<std::string>(std::to_string(kThreads * kIncrementsPerThread)));
+  EXPECT_EQ(columns[0]->get("n").value(),
+            std::optional<std::string>(std::to_string(kThreads * kIncrementsPerThread)));
   EXPECT_EQ(backends[0]->statistics().puts + backends[1]->statistics().puts,
             static_cast<uint64_t>(kThreads * kIncrementsPerThread));
 }
@@ -125,7 +126,8 @@ TEST(RedisBatchTest, TenThousandPipelinedOperationsAreAppliedAtomically) {
   });
   for (int generation = 1; generation <= kGenerations; ++generation) {
     WriteBatch batch;
-    for (int i = 0; i < kKeys; ++i) batch.put("c", "key-" + std::to_string(i), "gen-" + std::to_string(generation));
+    for (int i = 0; i < kKeys; ++i)
+      batch.put("c", "key-" + std::to_string(i), "gen-" + std::to_string(generation));
     ASSERT_OK(writer->write(batch));
   }
   done.store(true);
@@ -154,8 +156,9 @@ TEST(RedisScanTest, GlobMetacharactersAndZeroBytesInThePrefixAreMatchedLiterally
   std::unique_ptr<RedisBackend> backend = open_backend(unique_prefix(), 7);
   ASSERT_NE(backend, nullptr);
   auto column = backend->column("c").value();
-  const std::vector<std::string> specials = {"*", "?", "[", "]", "\\", "[a-z]", "\\*", std::string("\0", 1),
-                                             std::string("a\0*", 3), "a", "ab", "b*", "x?y", ""};
+  const std::vector<std::string> specials = {
+      "*", "?",  "[",  "]",   "\\", "[a-z]", "\\*", std::string("\0", 1), std::string("a\0*", 3),
+      "a", "ab", "b*", "x?y", ""};
   std::set<std::string> keys;
   for (const std::string& head : specials) {
     for (const std::string& tail : specials) keys.insert(head + tail);

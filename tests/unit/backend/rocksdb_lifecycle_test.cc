@@ -1,9 +1,8 @@
 // RocksDB backend: opening, reopening, locking, option validation and close() semantics.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
@@ -172,6 +171,8 @@ TEST(RocksDbLifecycle, OpenFailsWhileAnotherProcessHoldsTheLock) {
   if (child == 0) {
     // Only async-signal-safe calls here: lock the file the way RocksDB does (fcntl), report,
     // and hold the lock until the parent closes its end of `release`.
+    close(ready[0]);
+    close(release[1]);  // else the child would keep its own pipe open and never see EOF
     int fd = open(lock_file.c_str(), O_RDWR | O_CREAT, 0644);
     struct flock lock = {};
     lock.l_type = F_WRLCK;
@@ -277,7 +278,8 @@ TEST(RocksDbLifecycle, EveryOperationAfterCloseIsClosed) {
   EXPECT_STATUS(c.put("k", "v"), StatusCode::kClosed, "closed");
   EXPECT_STATUS(c.remove("k"), StatusCode::kClosed, "closed");
   EXPECT_STATUS(c.contains("k"), StatusCode::kClosed, "closed");
-  EXPECT_STATUS(c.update("k", [](auto) { return std::optional<std::string>("x"); }), StatusCode::kClosed, "closed");
+  EXPECT_STATUS(c.update("k", [](auto) { return std::optional<std::string>("x"); }), StatusCode::kClosed,
+                "closed");
   EXPECT_STATUS(c.scan("", [](BytesView, BytesView) { return true; }), StatusCode::kClosed, "closed");
   EXPECT_STATUS(c.clear(), StatusCode::kClosed, "closed");
   EXPECT_EQ(c.name(), "c");

@@ -76,7 +76,8 @@ TEST(KeyGroupHashTest, HashKeyIsXxh3Seed0) {
   EXPECT_EQ(hash_key("user-1"), 0x7C7615C11438E5C9ULL);
   EXPECT_EQ(hash_key("key-42"), 0x98B6221EF4CC9EBAULL);
   for (int i = 0; i < 1000; ++i) {
-    const std::string key = "k" + std::to_string(i) + "\0\xFF"s + std::string(static_cast<size_t>(i % 300), 'x');
+    const std::string key =
+        "k" + std::to_string(i) + "\0\xFF"s + std::string(static_cast<size_t>(i % 300), 'x');
     ASSERT_EQ(hash_key(key), reference_hash(key)) << i;
   }
 }
@@ -149,7 +150,8 @@ void check_assignment(uint32_t max_parallelism, uint32_t parallelism) {
     smallest = std::min(smallest, range.size());
     largest = std::max(largest, range.size());
     for (uint32_t group = range.begin(); group < range.end(); ++group) {
-      ASSERT_EQ(operator_index_for_key_group(max_parallelism, parallelism, group), index) << "group " << group;
+      ASSERT_EQ(operator_index_for_key_group(max_parallelism, parallelism, group), index)
+          << "group " << group;
     }
     expected_begin = range.end();
   }

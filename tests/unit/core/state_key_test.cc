@@ -80,7 +80,8 @@ TEST(StateKeyTest, DecodeRoundTrip) {
     // The parts are views into the encoded bytes, not copies.
     const char* first = encoded.data();
     const char* last = encoded.data() + encoded.size();
-    EXPECT_TRUE(parts->user_key.empty() || (parts->user_key.data() >= first && parts->user_key.data() < last));
+    EXPECT_TRUE(parts->user_key.empty() ||
+                (parts->user_key.data() >= first && parts->user_key.data() < last));
     EXPECT_TRUE(parts->name_space.empty() ||
                 (parts->name_space.data() >= first && parts->name_space.data() < last));
   }

@@ -63,7 +63,7 @@ TEST(StatusTest, CodeValuesAreStable) {
 }
 
 TEST(StatusTest, CodeNames) {
-  EXPECT_EQ(status_code_name(StatusCode::kOk), "Ok");
+  EXPECT_EQ(status_code_name(StatusCode::kOk), "OK");
   for (const CodeCase& c : all_error_codes()) {
     EXPECT_EQ(status_code_name(c.code), c.name);
   }
@@ -188,7 +188,7 @@ TEST(ResultTest, ArrowReachesMembers) {
   EXPECT_EQ(const_ref->front(), 'a');
 }
 
-TEST(ResultTest, ResultOfStatusLikeMessageKeepsCode) {
+TEST(ResultTest, FromEveryErrorCodeKeepsTheCode) {
   // Building from each error code keeps that code (none is mistaken for OK).
   for (const CodeCase& c : all_error_codes()) {
     Result<int> result = c.factory("x");
