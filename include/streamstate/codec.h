@@ -65,9 +65,6 @@ std::string codec_name() {
 
 namespace internal {
 
-template <typename T>
-inline constexpr bool kAlwaysFalse = false;
-
 // Codec<T>::kMinEncodedSize when declared, else 0 (assume nothing).
 template <typename T>
 constexpr size_t min_encoded_size() {
@@ -102,6 +99,23 @@ inline Status read_element_count(ByteReader& in, size_t min_element_size, const 
     return Status::corruption(type + ": element count " + std::to_string(count) + " exceeds what the " +
                               std::to_string(in.remaining()) + " remaining bytes can hold");
   }
+  return Status::ok();
+}
+
+// Reads a varint64 length and that many bytes (a view into the input), with a message that
+// says which of the two is wrong. The reader is unchanged on failure.
+inline Status read_length_prefixed_field(ByteReader& in, const std::string& type, BytesView& out) {
+  ByteReader probe(in.rest());
+  uint64_t length = 0;
+  if (!probe.read_varint64(length)) return Status::corruption(type + ": truncated or malformed length");
+  if (length > probe.remaining()) {
+    return Status::corruption(type + ": length " + std::to_string(length) + " exceeds the " +
+                              std::to_string(probe.remaining()) + " remaining bytes");
+  }
+  const size_t header = in.remaining() - probe.remaining();
+  BytesView field;
+  static_cast<void>(in.read_bytes(header + static_cast<size_t>(length), field));  // checked above
+  out = field.substr(header);
   return Status::ok();
 }
 
@@ -143,7 +157,8 @@ struct Codec<T> {
     if constexpr (std::endian::native == std::endian::little) {
       std::memcpy(&bits, bytes.data(), sizeof(T));
     } else {
-      for (size_t i = sizeof(T); i-- > 0;) bits = static_cast<U>((bits << 8) | static_cast<unsigned char>(bytes[i]));
+      for (size_t i = sizeof(T); i-- > 0;)
+        bits = static_cast<U>((bits << 8) | static_cast<unsigned char>(bytes[i]));
     }
     value = static_cast<T>(bits);
     return Status::ok();
@@ -171,13 +186,17 @@ template <typename T>
   requires(std::is_same_v<T, float> || std::is_same_v<T, double>)
 struct Codec<T> {
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-  static_assert(sizeof(T) == sizeof(Bits) && std::numeric_limits<T>::is_iec559, "IEEE-754 float/double required");
+  static_assert(sizeof(T) == sizeof(Bits) && std::numeric_limits<T>::is_iec559,
+                "IEEE-754 float/double required");
   static constexpr size_t kMinEncodedSize = sizeof(T);
   static std::string name() { return sizeof(T) == 4 ? "f32" : "f64"; }
-  static void encode(const T& value, std::string& out) { Codec<Bits>::encode(std::bit_cast<Bits>(value), out); }
+  static void encode(const T& value, std::string& out) {
+    Codec<Bits>::encode(std::bit_cast<Bits>(value), out);
+  }
   static Status decode(ByteReader& in, T& value) {
     Bits bits = 0;
-    if (!Codec<Bits>::decode(in, bits).is_ok()) return internal::codec_truncated(name(), sizeof(T), in.remaining());
+    if (!Codec<Bits>::decode(in, bits).is_ok())
+      return internal::codec_truncated(name(), sizeof(T), in.remaining());
     value = std::bit_cast<T>(bits);
     return Status::ok();
   }
@@ -191,8 +210,8 @@ struct Codec<std::string> {
   static void encode(const std::string& value, std::string& out) { put_length_prefixed(out, value); }
   static Status decode(ByteReader& in, std::string& value) {
     BytesView bytes;
-    if (!in.read_length_prefixed(bytes)) return Status::corruption("string: length missing or beyond the " +
-                                                                   std::to_string(in.remaining()) + " remaining bytes");
+    Status status = internal::read_length_prefixed_field(in, "string", bytes);
+    if (!status.is_ok()) return status;
     value.assign(bytes.data(), bytes.size());
     return Status::ok();
   }
@@ -209,9 +228,10 @@ struct Codec<std::vector<uint8_t>> {
   }
   static Status decode(ByteReader& in, std::vector<uint8_t>& value) {
     BytesView bytes;
-    if (!in.read_length_prefixed(bytes)) return Status::corruption("bytes: length missing or beyond the " +
-                                                                   std::to_string(in.remaining()) + " remaining bytes");
-    value.assign(reinterpret_cast<const uint8_t*>(bytes.data()), reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size());
+    Status status = internal::read_length_prefixed_field(in, "bytes", bytes);
+    if (!status.is_ok()) return status;
+    value.assign(reinterpret_cast<const uint8_t*>(bytes.data()),
+                 reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size());
     return Status::ok();
   }
 };
@@ -235,7 +255,8 @@ struct Codec<std::vector<T>> {
     for (uint64_t i = 0; i < count; ++i) {
       T element{};
       status = Codec<T>::decode(in, element);
-      if (!status.is_ok()) return internal::codec_nested_error(name(), "element " + std::to_string(i), status);
+      if (!status.is_ok())
+        return internal::codec_nested_error(name(), "element " + std::to_string(i), status);
       value.push_back(std::move(element));
     }
     return Status::ok();
@@ -253,7 +274,8 @@ struct Codec<std::array<T, N>> {
   static Status decode(ByteReader& in, std::array<T, N>& value) {
     for (size_t i = 0; i < N; ++i) {
       Status status = Codec<T>::decode(in, value[i]);
-      if (!status.is_ok()) return internal::codec_nested_error(name(), "element " + std::to_string(i), status);
+      if (!status.is_ok())
+        return internal::codec_nested_error(name(), "element " + std::to_string(i), status);
     }
     return Status::ok();
   }
@@ -292,7 +314,8 @@ struct MapCodec {
 
 // std::map: entries in the map's own (deterministic) order.
 template <Encodable K, Encodable V, typename Compare, typename Allocator>
-struct Codec<std::map<K, V, Compare, Allocator>> : internal::MapCodec<std::map<K, V, Compare, Allocator>, K, V> {
+struct Codec<std::map<K, V, Compare, Allocator>>
+    : internal::MapCodec<std::map<K, V, Compare, Allocator>, K, V> {
   static void encode(const std::map<K, V, Compare, Allocator>& value, std::string& out) {
     put_varint64(out, value.size());
     for (const auto& [key, mapped] : value) {
@@ -336,7 +359,8 @@ struct Codec<std::optional<T>> {
   static Status decode(ByteReader& in, std::optional<T>& value) {
     uint8_t present = 0;
     if (!in.read_byte(present)) return internal::codec_truncated(name(), 1, 0);
-    if (present > 1) return Status::corruption(name() + ": presence byte is " + std::to_string(present) + ", not 0 or 1");
+    if (present > 1)
+      return Status::corruption(name() + ": presence byte is " + std::to_string(present) + ", not 0 or 1");
     if (present == 0) {
       value.reset();
       return Status::ok();
@@ -379,9 +403,7 @@ struct Codec<std::tuple<Ts...>> {
   static void encode(const std::tuple<Ts...>& value, std::string& out) {
     std::apply([&out](const Ts&... elements) { (Codec<Ts>::encode(elements, out), ...); }, value);
   }
-  static Status decode(ByteReader& in, std::tuple<Ts...>& value) {
-    return decode_from<0>(in, value);
-  }
+  static Status decode(ByteReader& in, std::tuple<Ts...>& value) { return decode_from<0>(in, value); }
 
  private:
   template <size_t I>
@@ -391,7 +413,8 @@ struct Codec<std::tuple<Ts...>> {
     } else {
       using Element = std::tuple_element_t<I, std::tuple<Ts...>>;
       Status status = Codec<Element>::decode(in, std::get<I>(value));
-      if (!status.is_ok()) return internal::codec_nested_error(name(), "element " + std::to_string(I), status);
+      if (!status.is_ok())
+        return internal::codec_nested_error(name(), "element " + std::to_string(I), status);
       return decode_from<I + 1>(in, value);
     }
   }
@@ -402,10 +425,11 @@ struct Codec<std::tuple<Ts...>> {
 // Appends the encoding of value to out (no allocation when out has the capacity).
 template <typename T>
 void encode_value_to(const T& value, std::string& out) {
-  static_assert(Encodable<T>,
-                "streamstate: this type has no codec. Add STREAMSTATE_CODEC_FIELDS(Type, \"name\", fields...) or "
-                "STREAMSTATE_JSON_CODEC(Type, \"name\") at global scope, or specialize streamstate::Codec<Type> "
-                "(see streamstate/codec.h and docs/codecs.md)");
+  static_assert(
+      Encodable<T>,
+      "streamstate: this type has no codec. Add STREAMSTATE_CODEC_FIELDS(Type, \"name\", fields...) or "
+      "STREAMSTATE_JSON_CODEC(Type, \"name\") at global scope, or specialize streamstate::Codec<Type> "
+      "(see streamstate/codec.h and docs/codecs.md)");
   if constexpr (Encodable<T>) Codec<T>::encode(value, out);
 }
 
@@ -420,17 +444,19 @@ std::string encode_value(const T& value) {
 // Corruption on bad input or on trailing bytes.
 template <typename T>
 Status decode_value_into(BytesView bytes, T& value) {
-  static_assert(Encodable<T>,
-                "streamstate: this type has no codec. Add STREAMSTATE_CODEC_FIELDS(Type, \"name\", fields...) or "
-                "STREAMSTATE_JSON_CODEC(Type, \"name\") at global scope, or specialize streamstate::Codec<Type> "
-                "(see streamstate/codec.h and docs/codecs.md)");
+  static_assert(
+      Encodable<T>,
+      "streamstate: this type has no codec. Add STREAMSTATE_CODEC_FIELDS(Type, \"name\", fields...) or "
+      "STREAMSTATE_JSON_CODEC(Type, \"name\") at global scope, or specialize streamstate::Codec<Type> "
+      "(see streamstate/codec.h and docs/codecs.md)");
   if constexpr (Encodable<T>) {
     ByteReader in(bytes);
     Status status = Codec<T>::decode(in, value);
     if (!status.is_ok()) return status;
     if (!in.empty()) {
-      return Status::corruption(Codec<T>::name() + ": " + std::to_string(in.remaining()) + " trailing bytes after the " +
-                                std::to_string(bytes.size() - in.remaining()) + "-byte value");
+      return Status::corruption(Codec<T>::name() + ": " + std::to_string(in.remaining()) +
+                                " trailing bytes after the " + std::to_string(bytes.size() - in.remaining()) +
+                                "-byte value");
     }
   }
   return Status::ok();
@@ -438,7 +464,8 @@ Status decode_value_into(BytesView bytes, T& value) {
 
 template <typename T>
 Result<T> decode_value(BytesView bytes) {
-  static_assert(std::is_default_constructible_v<T>, "streamstate: decode_value<T> needs a default-constructible T");
+  static_assert(std::is_default_constructible_v<T>,
+                "streamstate: decode_value<T> needs a default-constructible T");
   T value{};
   Status status = decode_value_into(bytes, value);
   if (!status.is_ok()) return status;
@@ -451,7 +478,8 @@ namespace internal {
 
 template <typename Field>
 void encode_struct_field(const Field& field, std::string& out) {
-  static_assert(Encodable<Field>, "STREAMSTATE_CODEC_FIELDS: a listed field's type has no codec; give that type one first");
+  static_assert(Encodable<Field>,
+                "STREAMSTATE_CODEC_FIELDS: a listed field's type has no codec; give that type one first");
   if constexpr (Encodable<Field>) Codec<Field>::encode(field, out);
 }
 
@@ -466,7 +494,8 @@ Status decode_struct_field(ByteReader& in, Field& field, const char* type_name, 
 
 inline Status check_struct_field_count(ByteReader& in, uint64_t expected, const char* type_name) {
   uint64_t stored = 0;
-  if (!in.read_varint64(stored)) return Status::corruption(std::string(type_name) + ": truncated or malformed field count");
+  if (!in.read_varint64(stored))
+    return Status::corruption(std::string(type_name) + ": truncated or malformed field count");
   if (stored != expected) {
     return Status::corruption(std::string(type_name) + ": stored value has " + std::to_string(stored) +
                               " fields, the type has " + std::to_string(expected) +
@@ -479,45 +508,52 @@ inline Status check_struct_field_count(ByteReader& in, uint64_t expected, const 
 
 // Applies macro(x) to each argument (any number; __VA_OPT__ recursion, at least 256 deep).
 #define STREAMSTATE_PP_PARENS ()
-#define STREAMSTATE_PP_EXPAND(...) STREAMSTATE_PP_EXPAND3(STREAMSTATE_PP_EXPAND3(STREAMSTATE_PP_EXPAND3(__VA_ARGS__)))
-#define STREAMSTATE_PP_EXPAND3(...) STREAMSTATE_PP_EXPAND2(STREAMSTATE_PP_EXPAND2(STREAMSTATE_PP_EXPAND2(__VA_ARGS__)))
-#define STREAMSTATE_PP_EXPAND2(...) STREAMSTATE_PP_EXPAND1(STREAMSTATE_PP_EXPAND1(STREAMSTATE_PP_EXPAND1(__VA_ARGS__)))
+#define STREAMSTATE_PP_EXPAND(...) \
+  STREAMSTATE_PP_EXPAND3(STREAMSTATE_PP_EXPAND3(STREAMSTATE_PP_EXPAND3(__VA_ARGS__)))
+#define STREAMSTATE_PP_EXPAND3(...) \
+  STREAMSTATE_PP_EXPAND2(STREAMSTATE_PP_EXPAND2(STREAMSTATE_PP_EXPAND2(__VA_ARGS__)))
+#define STREAMSTATE_PP_EXPAND2(...) \
+  STREAMSTATE_PP_EXPAND1(STREAMSTATE_PP_EXPAND1(STREAMSTATE_PP_EXPAND1(__VA_ARGS__)))
 #define STREAMSTATE_PP_EXPAND1(...) __VA_ARGS__
-#define STREAMSTATE_PP_FOR_EACH(macro, ...) __VA_OPT__(STREAMSTATE_PP_EXPAND(STREAMSTATE_PP_FOR_EACH_STEP(macro, __VA_ARGS__)))
+#define STREAMSTATE_PP_FOR_EACH(macro, ...) \
+  __VA_OPT__(STREAMSTATE_PP_EXPAND(STREAMSTATE_PP_FOR_EACH_STEP(macro, __VA_ARGS__)))
 #define STREAMSTATE_PP_FOR_EACH_STEP(macro, first, ...) \
   macro(first) __VA_OPT__(STREAMSTATE_PP_FOR_EACH_AGAIN STREAMSTATE_PP_PARENS(macro, __VA_ARGS__))
 #define STREAMSTATE_PP_FOR_EACH_AGAIN() STREAMSTATE_PP_FOR_EACH_STEP
 
 #define STREAMSTATE_CODEC_COUNT_FIELD(field) +1
 #define STREAMSTATE_CODEC_ENCODE_FIELD(field) ::streamstate::internal::encode_struct_field(value.field, out);
-#define STREAMSTATE_CODEC_DECODE_FIELD(field)                                                               \
-  if (::streamstate::Status status_ = ::streamstate::internal::decode_struct_field(in, value.field, kName, #field); \
-      !status_.is_ok()) {                                                                                   \
-    return status_;                                                                                         \
+#define STREAMSTATE_CODEC_DECODE_FIELD(field)                                           \
+  if (::streamstate::Status status_ =                                                   \
+          ::streamstate::internal::decode_struct_field(in, value.field, kName, #field); \
+      !status_.is_ok()) {                                                               \
+    return status_;                                                                     \
   }
 
 // Gives Type a codec that encodes the listed public fields in order ("name" is the stable
 // codec name). Layout: varint64 field count, then each field's encoding. Use at global scope:
 //   STREAMSTATE_CODEC_FIELDS(shop::Point, "shop.Point", x, y)
-#define STREAMSTATE_CODEC_FIELDS(Type, type_name, ...)                                           \
-  template <>                                                                                    \
-  struct streamstate::Codec<Type> {                                                              \
-    static constexpr const char* kName = type_name;                                              \
-    static constexpr uint64_t kFieldCount = 0 STREAMSTATE_PP_FOR_EACH(STREAMSTATE_CODEC_COUNT_FIELD, __VA_ARGS__); \
-    static constexpr size_t kMinEncodedSize = 1;                                                 \
-    static std::string name() { return kName; }                                                  \
-    static void encode([[maybe_unused]] const Type& value, std::string& out) {                   \
-      ::streamstate::put_varint64(out, kFieldCount);                                             \
-      STREAMSTATE_PP_FOR_EACH(STREAMSTATE_CODEC_ENCODE_FIELD, __VA_ARGS__)                        \
-    }                                                                                            \
+#define STREAMSTATE_CODEC_FIELDS(Type, type_name, ...)                                                 \
+  template <>                                                                                          \
+  struct streamstate::Codec<Type> {                                                                    \
+    static constexpr const char* kName = type_name;                                                    \
+    static constexpr uint64_t kFieldCount =                                                            \
+        0 STREAMSTATE_PP_FOR_EACH(STREAMSTATE_CODEC_COUNT_FIELD, __VA_ARGS__);                         \
+    static constexpr size_t kMinEncodedSize = 1;                                                       \
+    static std::string name() { return kName; }                                                        \
+    static void encode([[maybe_unused]] const Type& value, std::string& out) {                         \
+      ::streamstate::put_varint64(out, kFieldCount);                                                   \
+      STREAMSTATE_PP_FOR_EACH(STREAMSTATE_CODEC_ENCODE_FIELD, __VA_ARGS__)                             \
+    }                                                                                                  \
     static ::streamstate::Status decode(::streamstate::ByteReader& in, [[maybe_unused]] Type& value) { \
-      if (::streamstate::Status status_ = ::streamstate::internal::check_struct_field_count(in, kFieldCount, kName); \
-          !status_.is_ok()) {                                                                    \
-        return status_;                                                                          \
-      }                                                                                          \
-      STREAMSTATE_PP_FOR_EACH(STREAMSTATE_CODEC_DECODE_FIELD, __VA_ARGS__)                        \
-      return ::streamstate::Status::ok();                                                        \
-    }                                                                                            \
+      if (::streamstate::Status status_ =                                                              \
+              ::streamstate::internal::check_struct_field_count(in, kFieldCount, kName);               \
+          !status_.is_ok()) {                                                                          \
+        return status_;                                                                                \
+      }                                                                                                \
+      STREAMSTATE_PP_FOR_EACH(STREAMSTATE_CODEC_DECODE_FIELD, __VA_ARGS__)                             \
+      return ::streamstate::Status::ok();                                                              \
+    }                                                                                                  \
   }
 
 }  // namespace streamstate

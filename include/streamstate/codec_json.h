@@ -16,9 +16,8 @@
 #pragma once
 
 #include <exception>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "streamstate/codec.h"
 
@@ -32,10 +31,8 @@ inline void encode_json_text(const nlohmann::json& json, std::string& out) {
 // Reads the length-prefixed text and parses it; Corruption names `type` on either failure.
 inline Status decode_json_text(ByteReader& in, const std::string& type, nlohmann::json& json) {
   BytesView text;
-  if (!in.read_length_prefixed(text)) {
-    return Status::corruption(type + ": JSON text length missing or beyond the " + std::to_string(in.remaining()) +
-                              " remaining bytes");
-  }
+  Status status = read_length_prefixed_field(in, type, text);
+  if (!status.is_ok()) return status;
   json = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return Status::corruption(type + ": stored bytes are not valid JSON");
   return Status::ok();
@@ -69,16 +66,20 @@ template <>
 struct Codec<nlohmann::json> {
   static constexpr size_t kMinEncodedSize = 1;
   static std::string name() { return "json"; }
-  static void encode(const nlohmann::json& value, std::string& out) { internal::encode_json_text(value, out); }
-  static Status decode(ByteReader& in, nlohmann::json& value) { return internal::decode_json_text(in, name(), value); }
+  static void encode(const nlohmann::json& value, std::string& out) {
+    internal::encode_json_text(value, out);
+  }
+  static Status decode(ByteReader& in, nlohmann::json& value) {
+    return internal::decode_json_text(in, name(), value);
+  }
 };
 
 }  // namespace streamstate
 
 // Gives Type (which has ADL-visible to_json / from_json) a JSON codec named type_name. Use at
 // global scope.
-#define STREAMSTATE_JSON_CODEC(Type, type_name)                                             \
-  template <>                                                                               \
+#define STREAMSTATE_JSON_CODEC(Type, type_name)                                                              \
+  template <>                                                                                                \
   struct streamstate::Codec<Type> : ::streamstate::internal::JsonCodecBase<Type, streamstate::Codec<Type>> { \
-    static std::string name() { return type_name; }                                         \
+    static std::string name() { return type_name; }                                                          \
   }

@@ -80,8 +80,9 @@ Result<std::string> to_key_result(Out&& out) {
     return std::string(std::forward<Out>(out));
   } else {
     static_assert(kKeyReturnTypeUnsupported<Plain>,
-                  "a key extractor must return std::string (or a type std::string can be built from, such as "
-                  "std::string_view) or Result<std::string>; encode other values first, e.g. with std::to_string");
+                  "a key extractor must return std::string (or a type std::string can be built from, "
+                  "such as std::string_view) or Result<std::string>; encode other values first, e.g. "
+                  "with std::to_string");
     return Status::internal("unreachable");
   }
 }
@@ -111,9 +112,11 @@ inline void append_composite_key_part(std::string& key, BytesView part) { put_le
 // A key made of every extractor's result, each length-prefixed, in order. An error from part
 // i is returned with "composite key part i" in front.
 template <typename Record, typename... Extractors>
-  requires(sizeof...(Extractors) >= 1 && (std::invocable<const std::decay_t<Extractors>&, const Record&> && ...))
+  requires(sizeof...(Extractors) >= 1 &&
+           (std::invocable<const std::decay_t<Extractors>&, const Record&> && ...))
 KeyExtractor<Record> composite_key(Extractors&&... extractors) {
-  return [parts = std::make_tuple(std::forward<Extractors>(extractors)...)](const Record& record) -> Result<std::string> {
+  auto parts = std::make_tuple(std::forward<Extractors>(extractors)...);
+  return [parts = std::move(parts)](const Record& record) -> Result<std::string> {
     std::string key;
     Status failure;
     size_t index = 0;
@@ -128,7 +131,7 @@ KeyExtractor<Record> composite_key(Extractors&&... extractors) {
       ++index;
       return true;
     };
-    std::apply([&](const auto&... extractor) { (append(extractor) && ...); }, parts);
+    std::apply([&](const auto&... extractor) { static_cast<void>((append(extractor) && ...)); }, parts);
     if (!failure.is_ok()) return failure;
     return key;
   };
@@ -139,7 +142,8 @@ KeyExtractor<Record> composite_key(Extractors&&... extractors) {
 template <typename First, typename... Rest>
   requires internal::HasRecordType<First>
 KeyExtractor<internal::record_type_t<First>> composite_key(First&& first, Rest&&... rest) {
-  return composite_key<internal::record_type_t<First>>(std::forward<First>(first), std::forward<Rest>(rest)...);
+  return composite_key<internal::record_type_t<First>>(std::forward<First>(first),
+                                                       std::forward<Rest>(rest)...);
 }
 
 struct JsonFieldOptions {

@@ -5,6 +5,7 @@
 #include "streamstate/bytes.h"
 #include "streamstate/checksum.h"
 #include "streamstate/clock.h"
+#include "streamstate/codec.h"
 #include "streamstate/compression.h"
 #include "streamstate/config.h"
 #include "streamstate/key_group.h"

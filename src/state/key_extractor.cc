@@ -1,11 +1,10 @@
 #include "streamstate/key_extractor.h"
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace streamstate {
 namespace {
@@ -41,7 +40,8 @@ Result<std::vector<PathSegment>> parse_path(std::string_view path) {
       if (i + 1 == path.size()) return malformed("ends with a lone backslash");
       const char escaped = path[++i];
       if (escaped != '.' && escaped != '\\') {
-        return malformed(std::string("unknown escape \"\\") + escaped + "\" at offset " + std::to_string(i - 1));
+        return malformed(std::string("unknown escape \"\\") + escaped + "\" at offset " +
+                         std::to_string(i - 1));
       }
       current.push_back(escaped);
     } else if (c == '.') {
@@ -109,8 +109,8 @@ class JsonFieldReader {
   // `segment` is the first segment not found; `detail` says why when it is not plain absence.
   Result<std::string> missing(size_t segment, std::string_view detail = {}) const {
     if (options_.fallback) return *options_.fallback;
-    return Status::not_found("JSON key field \"" + path_ + "\" is missing: no \"" + segments_[segment].name + "\" in " +
-                             prefix(segment) + std::string(detail) +
+    return Status::not_found("JSON key field \"" + path_ + "\" is missing: no \"" + segments_[segment].name +
+                             "\" in " + prefix(segment) + std::string(detail) +
                              " (set JsonFieldOptions::fallback to use a default key)");
   }
 
@@ -121,17 +121,19 @@ class JsonFieldReader {
   Result<std::string> key_text(const nlohmann::json& value) const {
     if (value.is_string()) return value.get_ref<const std::string&>();
     if (value.is_number() || value.is_boolean()) return value.dump();
-    if (value.is_null() && options_.null_is_missing) return missing(segments_.size() - 1, " (the field is null)");
+    if (value.is_null() && options_.null_is_missing)
+      return missing(segments_.size() - 1, " (the field is null)");
     if (!options_.allow_structured) {
-      return Status::invalid_argument("JSON key field \"" + path_ + "\" is " + json_type_name(value) +
-                                      ", not a string, number or bool (set JsonFieldOptions::allow_structured "
-                                      "to use its JSON text as the key)");
+      return Status::invalid_argument(
+          "JSON key field \"" + path_ + "\" is " + json_type_name(value) +
+          ", not a string, number or bool (set JsonFieldOptions::allow_structured "
+          "to use its JSON text as the key)");
     }
     try {
       return value.dump();
     } catch (const nlohmann::json::exception& error) {
-      return Status::invalid_argument("JSON key field \"" + path_ + "\" cannot be written as JSON text: " +
-                                      error.what());
+      return Status::invalid_argument("JSON key field \"" + path_ +
+                                      "\" cannot be written as JSON text: " + error.what());
     }
   }
 
@@ -140,7 +142,8 @@ class JsonFieldReader {
   JsonFieldOptions options_;
 };
 
-Result<std::shared_ptr<const JsonFieldReader>> make_reader(std::string path, const JsonFieldOptions& options) {
+Result<std::shared_ptr<const JsonFieldReader>> make_reader(std::string path,
+                                                           const JsonFieldOptions& options) {
   Result<std::vector<PathSegment>> segments = parse_path(path);
   if (!segments.is_ok()) return segments.status();
   return std::make_shared<const JsonFieldReader>(std::move(path), std::move(segments).value(), options);
@@ -158,7 +161,8 @@ Result<KeyExtractor<nlohmann::json>> json_field_key(std::string dotted_path, Jso
 Result<KeyExtractor<nlohmann::json>> json_composite_key(std::vector<std::string> dotted_paths,
                                                         JsonFieldOptions options) {
   if (dotted_paths.empty()) {
-    return Status::invalid_argument("json_composite_key: the list of JSON key paths is empty; give at least one path");
+    return Status::invalid_argument(
+        "json_composite_key: the list of JSON key paths is empty; give at least one path");
   }
   std::vector<std::shared_ptr<const JsonFieldReader>> readers;
   readers.reserve(dotted_paths.size());
@@ -167,15 +171,16 @@ Result<KeyExtractor<nlohmann::json>> json_composite_key(std::vector<std::string>
     if (!reader.is_ok()) return reader.status();
     readers.push_back(std::move(reader).value());
   }
-  return KeyExtractor<nlohmann::json>([readers = std::move(readers)](const nlohmann::json& record) -> Result<std::string> {
-    std::string key;
-    for (size_t i = 0; i < readers.size(); ++i) {
-      Result<std::string> part = readers[i]->read(record);
-      if (!part.is_ok()) return part.status().with_context("composite key part " + std::to_string(i));
-      append_composite_key_part(key, *part);
-    }
-    return key;
-  });
+  return KeyExtractor<nlohmann::json>(
+      [readers = std::move(readers)](const nlohmann::json& record) -> Result<std::string> {
+        std::string key;
+        for (size_t i = 0; i < readers.size(); ++i) {
+          Result<std::string> part = readers[i]->read(record);
+          if (!part.is_ok()) return part.status().with_context("composite key part " + std::to_string(i));
+          append_composite_key_part(key, *part);
+        }
+        return key;
+      });
 }
 
 }  // namespace streamstate
