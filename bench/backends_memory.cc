@@ -1,11 +1,15 @@
 // memory/* cases (MemoryBackend against std::unordered_map<std::string, std::string>) and
-// scaling/memory-get-2t (two threads against one).
+// scaling/memory-get-2t (two threads against one), with scaling/unordered_map-get-2t as the
+// control: the same two-against-one gets on a read-only std::unordered_map, which needs no
+// locks, so its ratio is what the machine itself allows for this memory-bound work.
 //
 // The baseline does what a hand-written single-threaded map would: lookups go through one
 // reused std::string key (the standard hash has no string_view lookup), gets copy the value
 // into one reused std::string, read-modify-write is find / decode / encode / assign.
+#include <functional>
 #include <latch>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -63,7 +67,8 @@ Result<Sample> map_get_all(const StringMap& map, const Dataset& data, const std:
   for (uint32_t i : order) {
     key.assign(data.key(i));
     auto it = map.find(key);
-    if (it == map.end()) return Status::internal("baseline: key #" + std::to_string(i) + " not found after put");
+    if (it == map.end())
+      return Status::internal("baseline: key #" + std::to_string(i) + " not found after put");
     value.assign(it->second);
     checksum += value_checksum(value);
   }
@@ -71,7 +76,8 @@ Result<Sample> map_get_all(const StringMap& map, const Dataset& data, const std:
   return Sample{seconds, order.size(), checksum};
 }
 
-Result<Sample> map_get_missing(const StringMap& map, const Dataset& data, const std::vector<uint32_t>& order) {
+Result<Sample> map_get_missing(const StringMap& map, const Dataset& data,
+                               const std::vector<uint32_t>& order) {
   std::string key;
   uint64_t hits = 0;
   Stopwatch watch;
@@ -97,7 +103,8 @@ Result<Sample> map_increment_all(StringMap& map, const Dataset& data, const std:
   for (uint32_t i : order) {
     key.assign(data.key(i));
     auto it = map.find(key);
-    uint64_t counter = it != map.end() && it->second.size() == 8 ? decode_fixed64(it->second.data()) : ~uint64_t{0};
+    uint64_t counter =
+        it != map.end() && it->second.size() == 8 ? decode_fixed64(it->second.data()) : ~uint64_t{0};
     if (counter != expected_before) return counter_mismatch("baseline", i, counter, expected_before);
     checksum += counter;
     it->second = encode_counter(counter + 1);
@@ -106,12 +113,12 @@ Result<Sample> map_increment_all(StringMap& map, const Dataset& data, const std:
   return Sample{seconds, order.size(), checksum};
 }
 
-// Runs get_all on `column` from orders.size() threads at once and times them from a common
-// start to the last one finishing.
-Result<Sample> parallel_get_all(StateColumn& column, const Dataset& data,
-                                const std::vector<std::vector<uint32_t>>& orders) {
-  const size_t thread_count = orders.size();
-  std::vector<Result<Sample>> samples(thread_count, Result<Sample>(Status::internal("the thread did not run")));
+// Runs body(t) on thread_count threads at once, timed from a common start to the last one
+// finishing; operations and checksums are summed.
+Result<Sample> run_in_parallel(size_t thread_count,
+                               const std::function<Result<Sample>(size_t thread)>& body) {
+  std::vector<Result<Sample>> samples(thread_count,
+                                      Result<Sample>(Status::internal("the thread did not run")));
   std::latch ready(static_cast<std::ptrdiff_t>(thread_count));
   std::latch start(1);
   std::vector<std::thread> threads;
@@ -120,7 +127,7 @@ Result<Sample> parallel_get_all(StateColumn& column, const Dataset& data,
       threads.emplace_back([&, t] {
         ready.count_down();
         start.wait();
-        samples[t] = get_all(column, data, orders[t]);
+        samples[t] = body(t);
       });
     }
   } catch (const std::system_error& error) {
@@ -143,66 +150,78 @@ Result<Sample> parallel_get_all(StateColumn& column, const Dataset& data,
   return total;
 }
 
+Result<Sample> checked_map_get_all(const StringMap& map, const Dataset& data,
+                                   const std::vector<uint32_t>& order) {
+  Result<Sample> sample = map_get_all(map, data, order);
+  if (sample.is_ok() && sample->checksum != data.expected_get_checksum()) {
+    return Status::internal("baseline: the values read add up to checksum " +
+                            std::to_string(sample->checksum) + " instead of " +
+                            std::to_string(data.expected_get_checksum()));
+  }
+  return sample;
+}
+
 }  // namespace
 
-Status run_memory_backend_cases(const BenchOptions& options, const Dataset& data, std::vector<CaseResult>& results) {
+Status run_memory_backend_cases(const BenchOptions& options, const Dataset& data,
+                                std::vector<CaseResult>& results) {
   OurMemorySide ours;
   MapSide baseline;
 
   // put: each measurement starts from an empty backend / map; the last one stays loaded.
-  CaseResult result;
-  STREAMSTATE_ASSIGN_OR_RETURN(
-      result, measure_case(
-                  options, {"memory/put", kMapBaseline},
-                  [&](int) -> Result<Sample> {
-                    STREAMSTATE_RETURN_IF_ERROR(reopen(ours));
-                    return put_all(*ours.values, data);
-                  },
-                  [&](int) -> Result<Sample> {
-                    baseline.values = StringMap();
-                    return map_put_all(baseline.values, data);
-                  }));
-  results.push_back(result);
+  const SampleFunction ours_put = [&](int) -> Result<Sample> {
+    STREAMSTATE_RETURN_IF_ERROR(reopen(ours));
+    return put_all(*ours.values, data);
+  };
+  const SampleFunction baseline_put = [&](int) -> Result<Sample> {
+    baseline.values = StringMap();
+    return map_put_all(baseline.values, data);
+  };
+  STREAMSTATE_RETURN_IF_ERROR(
+      measure_and_add(results, options, {"memory/put", kMapBaseline}, ours_put, baseline_put));
 
   const std::vector<uint32_t> get_order = data.random_order(1);
-  STREAMSTATE_ASSIGN_OR_RETURN(
-      result, measure_case(
-                  options, {"memory/get", kMapBaseline},
-                  [&](int) { return get_all(*ours.values, data, get_order); },
-                  [&](int) { return map_get_all(baseline.values, data, get_order); }));
-  results.push_back(result);
+  const SampleFunction ours_get = [&](int) { return get_all(*ours.values, data, get_order); };
+  const SampleFunction baseline_get = [&](int) { return map_get_all(baseline.values, data, get_order); };
+  STREAMSTATE_RETURN_IF_ERROR(
+      measure_and_add(results, options, {"memory/get", kMapBaseline}, ours_get, baseline_get));
 
   const std::vector<uint32_t> miss_order = data.random_order(2);
-  STREAMSTATE_ASSIGN_OR_RETURN(
-      result, measure_case(
-                  options, {"memory/get-miss", kMapBaseline},
-                  [&](int) { return get_missing(*ours.values, data, miss_order); },
-                  [&](int) { return map_get_missing(baseline.values, data, miss_order); }));
-  results.push_back(result);
+  const SampleFunction ours_miss = [&](int) { return get_missing(*ours.values, data, miss_order); };
+  const SampleFunction baseline_miss = [&](int) {
+    return map_get_missing(baseline.values, data, miss_order);
+  };
+  STREAMSTATE_RETURN_IF_ERROR(
+      measure_and_add(results, options, {"memory/get-miss", kMapBaseline}, ours_miss, baseline_miss));
 
+  // rmw: counters start at 0; in measurement r every counter must read r before it is bumped.
   STREAMSTATE_RETURN_IF_ERROR(load_counters(*ours.counters, data));
   map_load_counters(baseline.counters, data);
   const std::vector<uint32_t> rmw_order = data.random_order(3);
-  STREAMSTATE_ASSIGN_OR_RETURN(
-      result, measure_case(
-                  options, {"memory/rmw", kMapBaseline},
-                  [&](int run) { return increment_all(*ours.counters, data, rmw_order, static_cast<uint64_t>(run)); },
-                  [&](int run) {
-                    return map_increment_all(baseline.counters, data, rmw_order, static_cast<uint64_t>(run));
-                  }));
-  results.push_back(result);
+  const SampleFunction ours_rmw = [&](int run) {
+    return increment_all(*ours.counters, data, rmw_order, static_cast<uint64_t>(run));
+  };
+  const SampleFunction baseline_rmw = [&](int run) {
+    return map_increment_all(baseline.counters, data, rmw_order, static_cast<uint64_t>(run));
+  };
+  STREAMSTATE_RETURN_IF_ERROR(
+      measure_and_add(results, options, {"memory/rmw", kMapBaseline}, ours_rmw, baseline_rmw));
+  baseline.counters = StringMap();  // not needed any more
 
-  // The map is no longer needed; free it so the threads below have the memory to themselves.
-  baseline = MapSide();
+  // Scaling: each thread visits all keys in its own random order; one thread uses the first.
+  const std::vector<std::vector<uint32_t>> orders = {data.random_order(10), data.random_order(11)};
+  const auto ours_thread = [&](size_t t) { return get_all(*ours.values, data, orders[t]); };
+  STREAMSTATE_RETURN_IF_ERROR(measure_and_add(
+      results, options, {"scaling/memory-get-2t", "memory backend, 1 thread", /*compare_checksums=*/false},
+      [&](int) { return run_in_parallel(2, ours_thread); },
+      [&](int) { return run_in_parallel(1, ours_thread); }));
 
-  const std::vector<std::vector<uint32_t>> two_orders = {data.random_order(10), data.random_order(11)};
-  const std::vector<std::vector<uint32_t>> one_order = {two_orders[0]};
-  STREAMSTATE_ASSIGN_OR_RETURN(
-      result, measure_case(
-                  options, {"scaling/memory-get-2t", "memory backend, 1 thread", /*compare_checksums=*/false},
-                  [&](int) { return parallel_get_all(*ours.values, data, two_orders); },
-                  [&](int) { return parallel_get_all(*ours.values, data, one_order); }));
-  results.push_back(result);
+  const auto map_thread = [&](size_t t) { return checked_map_get_all(baseline.values, data, orders[t]); };
+  STREAMSTATE_RETURN_IF_ERROR(measure_and_add(
+      results, options,
+      {"scaling/unordered_map-get-2t", "std::unordered_map, 1 thread", /*compare_checksums=*/false},
+      [&](int) { return run_in_parallel(2, map_thread); },
+      [&](int) { return run_in_parallel(1, map_thread); }));
 
   return ours.backend->close();
 }

@@ -13,9 +13,11 @@
 namespace streamstate::bench {
 
 // memory/put, memory/get, memory/get-miss, memory/rmw, then scaling/memory-get-2t.
-Status run_memory_backend_cases(const BenchOptions& options, const Dataset& data, std::vector<CaseResult>& results);
+Status run_memory_backend_cases(const BenchOptions& options, const Dataset& data,
+                                std::vector<CaseResult>& results);
 
 // rocksdb/put, rocksdb/get, rocksdb/get-miss, rocksdb/rmw (when built with RocksDB).
-Status run_rocksdb_backend_cases(const BenchOptions& options, const Dataset& data, std::vector<CaseResult>& results);
+Status run_rocksdb_backend_cases(const BenchOptions& options, const Dataset& data,
+                                 std::vector<CaseResult>& results);
 
 }  // namespace streamstate::bench

@@ -36,13 +36,15 @@ Result<Sample> get_all(StateColumn& column, const Dataset& data, const std::vect
   for (uint32_t i : order) {
     Result<bool> found = column.get_into(data.key(i), value);
     if (!found.is_ok()) return found.status().with_context("get of key #" + std::to_string(i));
-    if (!*found) return Status::internal("get of key #" + std::to_string(i) + " found nothing after it was put");
+    if (!*found)
+      return Status::internal("get of key #" + std::to_string(i) + " found nothing after it was put");
     checksum += value_checksum(value);
   }
   double seconds = watch.seconds();
   if (order.size() == data.size() && checksum != data.expected_get_checksum()) {
-    return Status::internal("the values read add up to checksum " + std::to_string(checksum) + " instead of " +
-                            std::to_string(data.expected_get_checksum()) + ": the column returned wrong values");
+    return Status::internal("the values read add up to checksum " + std::to_string(checksum) +
+                            " instead of " + std::to_string(data.expected_get_checksum()) +
+                            ": the column returned wrong values");
   }
   return Sample{seconds, order.size(), checksum};
 }

@@ -34,7 +34,8 @@ void write_key(char* out, uint64_t index, uint64_t seed) {
 
 uint64_t value_checksum(BytesView value) {
   uint64_t head = 0;
-  for (size_t i = 0; i < value.size() && i < 8; ++i) head |= uint64_t{static_cast<uint8_t>(value[i])} << (8 * i);
+  for (size_t i = 0; i < value.size() && i < 8; ++i)
+    head |= uint64_t{static_cast<uint8_t>(value[i])} << (8 * i);
   uint8_t tail = value.empty() ? 0 : static_cast<uint8_t>(value.back());
   return head + (uint64_t{tail} << 3) + value.size();
 }

@@ -32,7 +32,9 @@ class Dataset {
   // The i-th key (i < size()).
   BytesView key(uint64_t i) const { return BytesView(keys_.data() + i * kKeyBytes, kKeyBytes); }
   // The i-th key that is never inserted (i < size()).
-  BytesView missing_key(uint64_t i) const { return BytesView(missing_keys_.data() + i * kKeyBytes, kKeyBytes); }
+  BytesView missing_key(uint64_t i) const {
+    return BytesView(missing_keys_.data() + i * kKeyBytes, kKeyBytes);
+  }
   // The value stored under key(i).
   BytesView value(uint64_t i) const { return BytesView(value_pool_.data() + value_offsets_[i], kValueBytes); }
 

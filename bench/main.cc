@@ -45,7 +45,8 @@ void print_usage(std::ostream& out) {
 std::optional<uint64_t> parse_count(std::string_view text, uint64_t max) {
   uint64_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value == 0 || value > max) return std::nullopt;
+  if (error != std::errc() || end != text.data() + text.size() || value == 0 || value > max)
+    return std::nullopt;
   return value;
 }
 

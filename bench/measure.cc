@@ -18,10 +18,12 @@ double median(std::vector<double> values) {
   return (values[middle - 1] + values[middle]) / 2;
 }
 
-Result<Sample> take_sample(const CaseSpec& spec, std::string_view side, const SampleFunction& function, int run) {
+Result<Sample> take_sample(const CaseSpec& spec, std::string_view side, const SampleFunction& function,
+                           int run) {
   Result<Sample> sample = function(run);
   if (!sample.is_ok()) {
-    return sample.status().with_context(spec.name + " (" + std::string(side) + ", run " + std::to_string(run) + ")");
+    return sample.status().with_context(spec.name + " (" + std::string(side) + ", run " +
+                                        std::to_string(run) + ")");
   }
   if (sample->operations == 0 || !(sample->seconds > 0)) {
     return Status::internal(spec.name + " (" + std::string(side) + "): a measurement timed no work (" +
@@ -78,6 +80,14 @@ Result<CaseResult> measure_case(const BenchOptions& options, const CaseSpec& spe
               << static_cast<uint64_t>(result.baseline_value) << " ops/s (ratio " << result.ratio << ")\n";
   }
   return result;
+}
+
+Status measure_and_add(std::vector<CaseResult>& results, const BenchOptions& options, const CaseSpec& spec,
+                       const SampleFunction& ours, const SampleFunction& baseline) {
+  Result<CaseResult> result = measure_case(options, spec, ours, baseline);
+  if (!result.is_ok()) return result.status();
+  results.push_back(std::move(result).value());
+  return Status::ok();
 }
 
 }  // namespace streamstate::bench

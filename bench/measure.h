@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "streamstate/status.h"
 #include "suite.h"
@@ -52,5 +53,9 @@ struct CaseSpec {
 // Runs options.runs measurements of each side and returns medians of operations per second.
 Result<CaseResult> measure_case(const BenchOptions& options, const CaseSpec& spec, const SampleFunction& ours,
                                 const SampleFunction& baseline);
+
+// measure_case, appending the result to `results`.
+Status measure_and_add(std::vector<CaseResult>& results, const BenchOptions& options, const CaseSpec& spec,
+                       const SampleFunction& ours, const SampleFunction& baseline);
 
 }  // namespace streamstate::bench

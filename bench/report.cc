@@ -32,10 +32,18 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char escape[8];
@@ -88,7 +96,8 @@ void print_table(std::ostream& out, std::string_view suite, const BenchOptions& 
     out << line << '\n';
   };
   out << "suite " << suite << ": " << with_thousands(static_cast<double>(options.keys)) << " keys, median of "
-      << options.runs << " run" << (options.runs == 1 ? "" : "s") << ", ratio = ours / baseline (higher is better)\n";
+      << options.runs << " run" << (options.runs == 1 ? "" : "s")
+      << ", ratio = ours / baseline (higher is better)\n";
   print_row(header);
   std::vector<std::string> rule;
   for (size_t width : widths) rule.push_back(std::string(width, '-'));

@@ -12,7 +12,8 @@ namespace streamstate::bench {
 
 Result<std::unique_ptr<ScratchDir>> ScratchDir::create(const std::string& parent) {
   std::error_code error;
-  std::filesystem::path base = parent.empty() ? std::filesystem::temp_directory_path(error) : std::filesystem::path(parent);
+  std::filesystem::path base =
+      parent.empty() ? std::filesystem::temp_directory_path(error) : std::filesystem::path(parent);
   if (error) return Status::io_error("cannot find the temp directory: " + error.message() + "; pass --dir");
   std::filesystem::create_directories(base, error);
   if (error) {

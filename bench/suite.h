@@ -36,16 +36,16 @@ struct BenchOptions {
 
 // One measured case: our figure, the baseline's figure from the same run, and their ratio.
 struct CaseResult {
-  std::string name;            // "memory/get"
-  double value = 0;            // median of ours, in `unit`
-  std::string unit;            // "ops/s"
-  std::string baseline;        // what the baseline is, e.g. "std::unordered_map"
-  double baseline_value = 0;   // median of the baseline, in `unit`
-  double ratio = 0;            // value / baseline_value: higher is better for us
-  int runs = 0;                // measurements of each side
-  uint64_t operations = 0;     // operations in one measurement of ours
+  std::string name;                  // "memory/get"
+  double value = 0;                  // median of ours, in `unit`
+  std::string unit;                  // "ops/s"
+  std::string baseline;              // what the baseline is, e.g. "std::unordered_map"
+  double baseline_value = 0;         // median of the baseline, in `unit`
+  double ratio = 0;                  // value / baseline_value: higher is better for us
+  int runs = 0;                      // measurements of each side
+  uint64_t operations = 0;           // operations in one measurement of ours
   uint64_t baseline_operations = 0;  // operations in one measurement of the baseline
-  uint64_t checksum = 0;       // over the data ours read in its last measurement
+  uint64_t checksum = 0;             // over the data ours read in its last measurement
 };
 
 // Runs every case of a suite, appending one CaseResult per case.

@@ -123,7 +123,9 @@ class SnapshotIterator {
 // longer than a pointer swap (memory) or a RocksDB snapshot; Redis copies the state on the
 // server (see redis.h). Writes made after it was taken are never visible through it. It may be read from another thread than the
 // one that took it (checkpoints read it in the background). Destroying it releases its
-// resources.
+// resources. Caveat: on RocksDB, entries of expiring columns (ColumnOptions::values_carry_expiry)
+// may disappear from an earlier snapshot once compaction drops them, because RocksDB's
+// compaction filters ignore snapshots.
 class BackendSnapshot {
  public:
   virtual ~BackendSnapshot() = default;

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "streamstate/backend.h"
+#include "streamstate/clock.h"
 #include "streamstate/compression.h"
 #include "streamstate/status.h"
 
@@ -63,6 +64,10 @@ struct RocksDbBackendOptions {
   SyncPolicy sync = SyncPolicy::kNone;
   // Background compaction and flush threads. Default: 2.
   int background_threads = 2;
+  // Source of time for the compaction filter of expiring columns (ColumnOptions::
+  // values_carry_expiry): compaction drops their entries whose expiry time has passed by this
+  // clock. Default: null, meaning system_clock().
+  std::shared_ptr<const Clock> clock;
 };
 
 class RocksDbBackend : public StateBackend {

@@ -14,6 +14,23 @@
 #include "streamstate/status.h"
 #include "streamstate/write_batch.h"
 
+// Keyed state (streamstate::state).
+#include "streamstate/aggregating_state.h"
+#include "streamstate/backend_registry.h"
+#include "streamstate/codec_json.h"
+#include "streamstate/key_extractor.h"
+#include "streamstate/keyed_state_store.h"
+#include "streamstate/list_state.h"
+#include "streamstate/map_state.h"
+#include "streamstate/reducing_state.h"
+#include "streamstate/schema.h"
+#include "streamstate/scratch_state.h"
+#include "streamstate/state_access.h"
+#include "streamstate/state_config.h"
+#include "streamstate/state_descriptor.h"
+#include "streamstate/ttl.h"
+#include "streamstate/value_state.h"
+
 #if STREAMSTATE_HAS_ROCKSDB
 #include "streamstate/rocksdb.h"
 #endif

@@ -52,7 +52,13 @@ KeyGroupRange KeyGroupRange::intersect(const KeyGroupRange& other) const {
 }
 
 std::string KeyGroupRange::to_string() const {
-  return "[" + std::to_string(begin_) + ", " + std::to_string(end_) + ")";
+  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) about "[" + std::to_string(...).
+  std::string text = "[";
+  text += std::to_string(begin_);
+  text += ", ";
+  text += std::to_string(end_);
+  text += ')';
+  return text;
 }
 
 }  // namespace streamstate

@@ -16,7 +16,7 @@ class MemorySnapshotIterator final : public SnapshotIterator {
   }
 
   bool valid() const override { return shard_ < state_->tables().size() && !state_->store().is_closed(); }
-  BytesView key() const override { return position_->first.bytes; }
+  BytesView key() const override { return position_->first.bytes.view(); }
   BytesView value() const override { return position_->second.value; }
   void next() override {
     if (!valid()) return;
@@ -29,7 +29,7 @@ class MemorySnapshotIterator final : public SnapshotIterator {
 
  private:
   bool matches(const TableNode& node) const {
-    return node.first.column == column_ && BytesView(node.first.bytes).starts_with(prefix_) &&
+    return node.first.column == column_ && node.first.bytes.view().starts_with(prefix_) &&
            !is_expired(node.second, state_->taken_at());
   }
 

@@ -200,9 +200,9 @@ Status MemoryStore::scan(const ColumnState& column, BytesView prefix, const Scan
       if (!usable(column)) return unusable_status(column);
       if (i == 0) ++shard.counters.scans;
       for (const TableNode& node : shard.table->entries()) {
-        if (node.first.column == column.id && BytesView(node.first.bytes).starts_with(prefix) &&
+        if (node.first.column == column.id && node.first.bytes.view().starts_with(prefix) &&
             !is_expired(node.second, time)) {
-          matches.emplace_back(node.first.bytes, node.second.value);
+          matches.emplace_back(node.first.bytes.view(), node.second.value);
         }
       }
     }

@@ -7,7 +7,7 @@ std::shared_ptr<MemoryTable> MemoryTable::clone() const {
   copy->map_.reserve(map_.size());
   auto copy_node = [&copy](const TableNode& node) {
     const EntryKey& key = node.first;
-    copy->insert(KeyRef{key.bytes, key.hash, key.column}, node.second.value, node.second.expires_at);
+    copy->insert(KeyRef{key.bytes.view(), key.hash, key.column}, node.second.value, node.second.expires_at);
   };
   if (track_recency_) {
     // Inserting from least to most recent rebuilds the same order in the copy.
@@ -19,7 +19,7 @@ std::shared_ptr<MemoryTable> MemoryTable::clone() const {
 }
 
 TableNode& MemoryTable::insert(const KeyRef& key, std::string value, int64_t expires_at) {
-  auto [it, inserted] = map_.emplace(EntryKey{std::string(key.bytes), key.hash, key.column},
+  auto [it, inserted] = map_.emplace(EntryKey{key.hash, key.column, StoredKey(key.bytes)},
                                      Entry{std::move(value), expires_at, nullptr, nullptr});
   (void)inserted;
   bytes_ += entry_bytes(*it);
@@ -28,7 +28,7 @@ TableNode& MemoryTable::insert(const KeyRef& key, std::string value, int64_t exp
 }
 
 void MemoryTable::erase(TableNode& node) {
-  auto it = map_.find(KeyRef{node.first.bytes, node.first.hash, node.first.column});
+  auto it = map_.find(KeyRef{node.first.bytes.view(), node.first.hash, node.first.column});
   unlink(node);
   bytes_ -= entry_bytes(node);
   map_.erase(it);

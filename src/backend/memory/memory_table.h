@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "backend/memory/stored_key.h"
 #include "streamstate/bytes.h"
 
 namespace streamstate::internal {
@@ -31,11 +32,11 @@ inline uint64_t memory_key_hash(uint32_t column_id, BytesView key) {
   return XXH3_64bits_withSeed(key.data(), key.size(), column_id);
 }
 
-// The key as stored in a table.
+// The key as stored in a table. The fields a lookup compares share the node's first cache line.
 struct EntryKey {
-  std::string bytes;
   uint64_t hash = 0;
   uint32_t column = 0;
+  StoredKey bytes;
 };
 
 // A key to look up: a view of the bytes and its memory_key_hash.
@@ -44,6 +45,9 @@ struct KeyRef {
   uint64_t hash = 0;
   uint32_t column = 0;
 };
+
+inline BytesView key_bytes(const EntryKey& key) { return key.bytes.view(); }
+inline BytesView key_bytes(const KeyRef& key) { return key.bytes; }
 
 struct EntryKeyHash {
   using is_transparent = void;
@@ -55,7 +59,7 @@ struct EntryKeyEqual {
   using is_transparent = void;
   template <typename A, typename B>
   bool operator()(const A& a, const B& b) const noexcept {
-    return a.hash == b.hash && a.column == b.column && BytesView(a.bytes) == BytesView(b.bytes);
+    return a.hash == b.hash && a.column == b.column && key_bytes(a) == key_bytes(b);
   }
 };
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "backend/rocksdb/expiry_compaction_filter.h"
 #include "backend/rocksdb/rocksdb_column.h"
 #include "backend/rocksdb/rocksdb_engine.h"
 #include "backend/rocksdb/rocksdb_options.h"
@@ -33,10 +34,15 @@ class RocksDbBackendImpl final : public RocksDbBackend {
   }
   const std::string& path() const override { return engine_->path(); }
 
+  // Opens an existing column whatever its options, or creates one with default options.
   Result<std::shared_ptr<StateColumn>> column(std::string_view name) override {
-    STREAMSTATE_RETURN_IF_ERROR(validate_column_name(name));
-    STREAMSTATE_ASSIGN_OR_RETURN(std::shared_ptr<const ColumnEntry> entry, engine_->open_column(name));
-    return std::shared_ptr<StateColumn>(std::make_shared<internal::RocksDbColumn>(engine_, std::move(entry)));
+    return open_column(name, nullptr);
+  }
+
+  // As column(), but an existing column must have been created with the same options.
+  Result<std::shared_ptr<StateColumn>> column_with_options(std::string_view name,
+                                                           const ColumnOptions& options) override {
+    return open_column(name, &options);
   }
 
   Result<std::vector<std::string>> list_columns() override {
@@ -56,6 +62,13 @@ class RocksDbBackendImpl final : public RocksDbBackend {
   Status compact() override;
 
  private:
+  Result<std::shared_ptr<StateColumn>> open_column(std::string_view name, const ColumnOptions* options) {
+    STREAMSTATE_RETURN_IF_ERROR(validate_column_name(name));
+    STREAMSTATE_ASSIGN_OR_RETURN(std::shared_ptr<const ColumnEntry> entry,
+                                 engine_->open_column(name, options));
+    return std::shared_ptr<StateColumn>(std::make_shared<internal::RocksDbColumn>(engine_, std::move(entry)));
+  }
+
   std::shared_ptr<RocksDbEngine> engine_;
 };
 
@@ -215,7 +228,14 @@ Result<std::unique_ptr<RocksDbBackend>> RocksDbBackend::open(const RocksDbBacken
                                existing_column_families(options, native.db));
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.reserve(families.size());
-  for (const std::string& family : families) descriptors.emplace_back(family, native.column_family);
+  // Expiring columns get their compaction filter from the start, before any compaction runs.
+  const rocksdb::ColumnFamilyOptions expiring =
+      internal::expiring_column_family_options(native.column_family, options.clock);
+  for (const std::string& family : families) {
+    const bool is_expiring = family.compare(0, internal::kExpiringColumnFamilyPrefix.size(),
+                                            internal::kExpiringColumnFamilyPrefix) == 0;
+    descriptors.emplace_back(family, is_expiring ? expiring : native.column_family);
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status status = rocksdb::DB::Open(native.db, options.path, descriptors, &handles, &raw_db);

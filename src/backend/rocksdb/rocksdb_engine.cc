@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "backend/rocksdb/expiry_compaction_filter.h"
 #include "backend/rocksdb/rocksdb_status.h"
 
 namespace streamstate::internal {
@@ -20,13 +21,24 @@ bool has_prefix(std::string_view text, std::string_view prefix) {
 RocksDbEngine::RocksDbEngine(RocksDbBackendOptions options, RocksDbNativeOptions native,
                              std::unique_ptr<rocksdb::DB> db, const std::vector<std::string>& family_names,
                              const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
-    : options_(std::move(options)), native_(std::move(native)), db_(std::move(db)) {
+    : options_(std::move(options)),
+      native_(std::move(native)),
+      expiring_family_options_(expiring_column_family_options(native_.column_family, options_.clock)),
+      db_(std::move(db)) {
   for (size_t i = 0; i < handles.size(); ++i) {
     const std::string& family = family_names[i];
-    if (has_prefix(family, kColumnFamilyPrefix)) {
+    const bool expiring = has_prefix(family, kExpiringColumnFamilyPrefix);
+    std::string name;
+    if (expiring || has_prefix(family, kColumnFamilyPrefix)) {
+      name = family.substr(expiring ? kExpiringColumnFamilyPrefix.size() : kColumnFamilyPrefix.size());
+    }
+    // A name present under both prefixes cannot be made by this backend; the second family
+    // stays hidden like a foreign one rather than shadowing the first.
+    if (!name.empty() && columns_.find(name) == columns_.end()) {
       auto entry = std::make_shared<ColumnEntry>();
-      entry->name = family.substr(kColumnFamilyPrefix.size());
+      entry->name = std::move(name);
       entry->handle = handles[i];
+      entry->values_carry_expiry = expiring;
       columns_.emplace(entry->name, std::move(entry));
     } else {
       // "default", or a family some other program created: opened (RocksDB requires it) but
@@ -75,21 +87,40 @@ std::map<std::string, std::shared_ptr<const ColumnEntry>, std::less<>> RocksDbEn
   return entries;
 }
 
-Result<std::shared_ptr<const ColumnEntry>> RocksDbEngine::open_column(std::string_view name) {
+Result<std::shared_ptr<const ColumnEntry>> RocksDbEngine::open_column(std::string_view name,
+                                                                     const ColumnOptions* options) {
+  const bool expiring = options != nullptr && options->values_carry_expiry;
+  // An existing column, or an error when its fixed options differ from the requested ones.
+  const auto existing =
+      [&](const std::shared_ptr<ColumnEntry>& entry) -> Result<std::shared_ptr<const ColumnEntry>> {
+    if (options != nullptr && entry->values_carry_expiry != expiring) {
+      return Status::invalid_argument(describe(name) + " was created with values_carry_expiry=" +
+                                      (entry->values_carry_expiry ? "true" : "false") +
+                                      " and cannot be opened with values_carry_expiry=" +
+                                      (expiring ? "true" : "false") +
+                                      "; open it with the options it was created with, or drop it first");
+    }
+    return std::shared_ptr<const ColumnEntry>(entry);
+  };
   {
     auto hold = gate_.shared();
     if (closed_) return closed_status();
     auto it = columns_.find(name);
-    if (it != columns_.end()) return std::shared_ptr<const ColumnEntry>(it->second);
+    if (it != columns_.end()) return existing(it->second);
   }
   auto hold = gate_.exclusive();
   if (closed_) return closed_status();
   auto it = columns_.find(name);
-  if (it != columns_.end()) return std::shared_ptr<const ColumnEntry>(it->second);
+  if (it != columns_.end()) return existing(it->second);
   auto entry = std::make_shared<ColumnEntry>();
   entry->name = std::string(name);
-  const std::string family = std::string(kColumnFamilyPrefix) + entry->name;
-  rocksdb::Status status = db_->CreateColumnFamily(native_.column_family, family, &entry->handle);
+  entry->values_carry_expiry = expiring;
+  // The prefix records the flag on disk, so a reopen installs the filter again.
+  const std::string family =
+      std::string(expiring ? kExpiringColumnFamilyPrefix : kColumnFamilyPrefix) + entry->name;
+  const rocksdb::ColumnFamilyOptions& family_options =
+      expiring ? expiring_family_options_ : native_.column_family;
+  rocksdb::Status status = db_->CreateColumnFamily(family_options, family, &entry->handle);
   if (!status.ok()) return from_rocksdb(status, "cannot create " + describe(name));
   columns_.emplace(entry->name, entry);
   return std::shared_ptr<const ColumnEntry>(std::move(entry));

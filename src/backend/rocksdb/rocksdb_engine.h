@@ -49,6 +49,9 @@ struct ColumnEntry {
   rocksdb::ColumnFamilyHandle* handle = nullptr;
   // Set under the exclusive gate when the column is dropped.
   bool dropped = false;
+  // ColumnOptions::values_carry_expiry, fixed at creation: the family is then named with
+  // kExpiringColumnFamilyPrefix and compaction drops expired entries (expiry_compaction_filter.h).
+  bool values_carry_expiry = false;
 };
 
 // A RocksDB object that close() must release before deleting the DB.
@@ -93,8 +96,10 @@ class RocksDbEngine {
   // A snapshot's view of the columns: name -> entry, for every live column.
   std::map<std::string, std::shared_ptr<const ColumnEntry>, std::less<>> column_entries() const;
 
-  // Takes the gate itself. Returns the column, creating its column family when needed.
-  Result<std::shared_ptr<const ColumnEntry>> open_column(std::string_view name);
+  // Takes the gate itself. Returns the column, creating its column family when needed (with
+  // the options given, or the defaults). With `options`, an existing column created with
+  // another values_carry_expiry is InvalidArgument; without, any existing column is returned.
+  Result<std::shared_ptr<const ColumnEntry>> open_column(std::string_view name, const ColumnOptions* options);
   Status drop_column(std::string_view name);
 
   // The mutex that serializes update() calls of `key` in `column`.
@@ -139,6 +144,8 @@ class RocksDbEngine {
 
   const RocksDbBackendOptions options_;
   const RocksDbNativeOptions native_;
+  // native_.column_family plus the expiry compaction filter, for new expiring columns.
+  const rocksdb::ColumnFamilyOptions expiring_family_options_;
   std::unique_ptr<rocksdb::DB> db_;
 
   LifecycleGate gate_;

@@ -1,0 +1,161 @@
+// StateCore: construction, keys, single entries with TTL, batches and errors. Map iteration
+// is in state_core_map.cc, the list layout in state_core_list.cc.
+#include "streamstate/detail/state_core.h"
+
+#include <utility>
+
+#include "core/expiring_value.h"
+#include "state/incremental_cleanup.h"
+#include "state/printable.h"
+#include "util/status_macros.h"
+
+namespace streamstate::detail {
+
+StateCore::StateCore(StateSpec spec, std::shared_ptr<StateBackend> backend,
+                     std::shared_ptr<StateColumn> column, std::shared_ptr<const KeyContext> context,
+                     std::shared_ptr<const Clock> clock)
+    : spec_(std::move(spec)),
+      ttl_millis_(spec_.ttl.enabled() ? static_cast<int64_t>(spec_.ttl.ttl.count()) : 0),
+      backend_(std::move(backend)),
+      column_(std::move(column)),
+      context_(std::move(context)),
+      clock_(std::move(clock)),
+      ordered_scan_(backend_->capabilities().ordered_scan) {
+  if (ttl_millis_ > 0 && spec_.ttl.incremental_cleanup_entries > 0) {
+    cleanup_ = std::make_unique<internal::IncrementalCleanup>(backend_, column_, clock_,
+                                                              spec_.ttl.incremental_cleanup_entries);
+  }
+}
+
+StateCore::~StateCore() = default;
+
+Status unbound_state_handle(std::string_view handle_type) {
+  return Status::failed_precondition(
+      std::string(handle_type) +
+      " handle is not bound to a state: obtain it from a KeyedStateStore (e.g. "
+      "store.value_state(descriptor)) before using it");
+}
+
+Status StateCore::no_current_key() const {
+  return Status::failed_precondition(
+      "state '" + spec_.name +
+      "': no current key; call KeyedStateStore::set_current_key (with a key of "
+      "this store's key-group range) before using keyed state");
+}
+
+Status StateCore::cleanup_step() { return cleanup_->step(); }
+
+Status StateCore::corrupt(const std::string& what) const {
+  return Status::corruption("state '" + spec_.name + "' (" + std::string(state_kind_name(spec_.kind)) +
+                            " state, codec '" + spec_.codec_name + "'), key group " +
+                            std::to_string(context_->key_group()) + ", user key " +
+                            internal::printable_bytes(context_->user_key()) + ": " + what);
+}
+
+Status StateCore::decode_error(const Status& cause) const {
+  return corrupt("stored bytes cannot be decoded (" + cause.message() +
+                 "); if the state's type changed, bump its schema major version and register a migration");
+}
+
+int64_t StateCore::fresh_expiry() const { return internal::expiry_after(now(), ttl_millis_); }
+
+Status StateCore::split_value(BytesView stored, int64_t& expires_at, BytesView& payload) const {
+  if (ttl_millis_ == 0) {
+    expires_at = internal::kNeverExpiresMillis;
+    payload = stored;
+    return Status::ok();
+  }
+  const std::optional<int64_t> expiry = internal::read_expiry(stored);
+  if (!expiry.has_value()) {
+    return corrupt("stored value of " + std::to_string(stored.size()) +
+                   " bytes is too short for its 8-byte expiry header");
+  }
+  expires_at = *expiry;
+  payload = internal::expiring_payload(stored);
+  return Status::ok();
+}
+
+void StateCore::fill_expiry(std::string& stored, int64_t expires_at) const {
+  auto bits = static_cast<uint64_t>(expires_at);
+  for (size_t i = 0; i < internal::kExpiryHeaderBytes; ++i) {
+    stored[i] = static_cast<char>(bits & 0xff);
+    bits >>= 8;
+  }
+}
+
+void StateCore::append_stored(std::string& out, int64_t expires_at, BytesView payload) const {
+  if (ttl_millis_ > 0) {
+    internal::append_expiring_value(out, expires_at, payload);
+  } else {
+    out.append(payload.data(), payload.size());
+  }
+}
+
+BytesView StateCore::value_key_in(BytesView name_space) {
+  context_->value_key_in(name_space, key_buffer_);
+  return key_buffer_;
+}
+
+BytesView StateCore::entry_key(BytesView suffix) {
+  const BytesView prefix = context_->scoped_prefix();
+  key_buffer_.assign(prefix.data(), prefix.size());
+  key_buffer_.append(suffix.data(), suffix.size());
+  return key_buffer_;
+}
+
+Result<std::optional<BytesView>> StateCore::get(BytesView key) {
+  STREAMSTATE_ASSIGN_OR_RETURN(const bool found, column_->get_into(key, read_buffer_));
+  if (!found) return std::optional<BytesView>();
+  if (ttl_millis_ == 0) return std::optional<BytesView>(read_buffer_);
+  int64_t expires_at = 0;
+  BytesView payload;
+  STREAMSTATE_RETURN_IF_ERROR(split_value(read_buffer_, expires_at, payload));
+  const int64_t time = now();
+  if (expired(expires_at, time)) {
+    // Flink's rule: a read that finds an expired entry removes it; only the visibility
+    // decides whether this one read still sees it.
+    STREAMSTATE_RETURN_IF_ERROR(column_->remove(key));
+    if (!return_expired()) return std::optional<BytesView>();
+    return std::optional<BytesView>(payload);
+  }
+  if (update_on_read()) {
+    fill_expiry(read_buffer_, internal::expiry_after(time, ttl_millis_));
+    STREAMSTATE_RETURN_IF_ERROR(column_->put(key, read_buffer_));
+  }
+  return std::optional<BytesView>(payload);
+}
+
+Result<bool> StateCore::contains(BytesView key) {
+  if (ttl_millis_ == 0) return column_->contains(key);
+  STREAMSTATE_ASSIGN_OR_RETURN(const std::optional<BytesView> payload, get(key));
+  return payload.has_value();
+}
+
+std::string& StateCore::begin_write() {
+  write_buffer_.clear();
+  if (ttl_millis_ > 0) write_buffer_.append(internal::kExpiryHeaderBytes, '\0');
+  return write_buffer_;
+}
+
+Status StateCore::put(BytesView key) {
+  if (ttl_millis_ > 0) fill_expiry(write_buffer_, fresh_expiry());
+  return column_->put(key, write_buffer_);
+}
+
+Status StateCore::remove(BytesView key) { return column_->remove(key); }
+
+void StateCore::stage_put(BytesView key) {
+  if (ttl_millis_ > 0) fill_expiry(write_buffer_, fresh_expiry());
+  batch_.put(spec_.name, key, write_buffer_);
+}
+
+void StateCore::stage_remove(BytesView key) { batch_.remove(spec_.name, key); }
+
+Status StateCore::commit() {
+  if (batch_.empty()) return Status::ok();
+  Status status = backend_->write(batch_);
+  batch_.clear();
+  return status;
+}
+
+}  // namespace streamstate::detail
