@@ -21,6 +21,7 @@ test:
 
 bench: build
 	@$(RELEASE_DIR)/bench/streamstate-bench backends
+	@$(RELEASE_DIR)/bench/streamstate-bench state
 
 install: build
 	@cmake --install $(RELEASE_DIR) --prefix $(or $(PREFIX),/usr/local)
