@@ -21,10 +21,10 @@
 #include <string>
 #include <vector>
 
-#include "backend/rocksdb/rocksdb_options.h"
 #include "backend/rocksdb/rocksdb_status.h"
 #include "column_workloads.h"
 #include "measure.h"
+#include "raw_rocksdb.h"
 #include "scratch_dir.h"
 #include "streamstate/rocksdb.h"
 #include "util/status_macros.h"
@@ -46,12 +46,6 @@ std::vector<uint32_t> sampled_order(const Dataset& data, uint64_t stream) {
   return order;
 }
 
-RocksDbBackendOptions options_for(const std::string& path) {
-  RocksDbBackendOptions options;
-  options.path = path;
-  return options;
-}
-
 struct OurRocksSide {
   std::unique_ptr<RocksDbBackend> backend;
   std::shared_ptr<StateColumn> values;
@@ -71,33 +65,23 @@ struct OurRocksSide {
   Status open(const ScratchDir& scratch, const std::string& name) {
     STREAMSTATE_RETURN_IF_ERROR(close(scratch));
     directory = name;
-    STREAMSTATE_ASSIGN_OR_RETURN(backend, RocksDbBackend::open(options_for(scratch.subdirectory(name))));
+    STREAMSTATE_ASSIGN_OR_RETURN(backend,
+                                 RocksDbBackend::open(backend_options_at(scratch.subdirectory(name))));
     STREAMSTATE_ASSIGN_OR_RETURN(values, backend->column(kValuesColumn));
     STREAMSTATE_ASSIGN_OR_RETURN(counters, backend->column(kCountersColumn));
     return Status::ok();
   }
 };
 
-struct RawRocksSide {
-  internal::RocksDbNativeOptions native;
-  std::unique_ptr<rocksdb::DB> db;
-  // default, values, counters: the column families the backend has for the same columns.
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+// default, values, counters: the column families the backend has for the same columns.
+struct RawRocksSide : RawRocksDb {
   std::string directory;
 
   rocksdb::ColumnFamilyHandle* values() const { return handles[1]; }
   rocksdb::ColumnFamilyHandle* counters() const { return handles[2]; }
 
   Status close(const ScratchDir& scratch) {
-    if (db) {
-      for (rocksdb::ColumnFamilyHandle* handle : handles) {
-        STREAMSTATE_RETURN_IF_ERROR(
-            internal::from_rocksdb(db->DestroyColumnFamilyHandle(handle), "baseline"));
-      }
-      handles.clear();
-      STREAMSTATE_RETURN_IF_ERROR(internal::from_rocksdb(db->Close(), "closing the baseline rocksdb::DB"));
-      db.reset();
-    }
+    STREAMSTATE_RETURN_IF_ERROR(RawRocksDb::close());
     if (!directory.empty()) STREAMSTATE_RETURN_IF_ERROR(scratch.remove(directory));
     directory.clear();
     return Status::ok();
@@ -106,18 +90,7 @@ struct RawRocksSide {
   Status open(const ScratchDir& scratch, const std::string& name) {
     STREAMSTATE_RETURN_IF_ERROR(close(scratch));
     directory = name;
-    const std::string path = scratch.subdirectory(name);
-    STREAMSTATE_ASSIGN_OR_RETURN(native, internal::make_rocksdb_options(options_for(path)));
-    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-        {rocksdb::kDefaultColumnFamilyName, native.column_family},
-        {kValuesColumn, native.column_family},
-        {kCountersColumn, native.column_family}};
-    rocksdb::DB* raw = nullptr;
-    STREAMSTATE_RETURN_IF_ERROR(
-        internal::from_rocksdb(rocksdb::DB::Open(native.db, path, families, &handles, &raw),
-                               "opening the baseline rocksdb::DB at " + path));
-    db.reset(raw);
-    return Status::ok();
+    return RawRocksDb::open(scratch.subdirectory(name), {kValuesColumn, kCountersColumn});
   }
 
   Status compact_values() {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "measure.h"
+#include "raw_rocksdb.h"
 #include "scratch_dir.h"
 #include "streamstate/keyed_state_store.h"
 #include "streamstate/rocksdb.h"
@@ -34,12 +35,6 @@
 
 namespace streamstate::bench {
 namespace {
-
-RocksDbBackendOptions options_at(const std::string& path) {
-  RocksDbBackendOptions options;
-  options.path = path;
-  return options;
-}
 
 constexpr size_t kLongLists = 10;
 constexpr uint64_t kLongListLength = 100'000;
@@ -168,7 +163,7 @@ Status run_rocksdb_list_case(const BenchOptions& options, const Dataset& data,
                              std::vector<CaseResult>& results) {
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<ScratchDir> scratch, ScratchDir::create(options.dir));
   STREAMSTATE_ASSIGN_OR_RETURN(std::shared_ptr<RocksDbBackend> backend,
-                               RocksDbBackend::open(options_at(scratch->subdirectory("lists"))));
+                               RocksDbBackend::open(backend_options_at(scratch->subdirectory("lists"))));
   Status status;
   {
     Result<std::unique_ptr<KeyedStateStore>> store = KeyedStateStore::open(backend);

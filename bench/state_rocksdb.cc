@@ -32,9 +32,9 @@
 #include <utility>
 #include <vector>
 
-#include "backend/rocksdb/rocksdb_options.h"
 #include "backend/rocksdb/rocksdb_status.h"
 #include "measure.h"
+#include "raw_rocksdb.h"
 #include "scratch_dir.h"
 #include "state_workloads.h"
 #include "streamstate/codec.h"
@@ -45,12 +45,6 @@
 
 namespace streamstate::bench {
 namespace {
-
-RocksDbBackendOptions options_at(const std::string& path) {
-  RocksDbBackendOptions options;
-  options.path = path;
-  return options;
-}
 
 constexpr char kRawBaseline[] = "rocksdb::DB, same bytes";
 constexpr uint64_t kSampledKeys = 200'000;
@@ -84,38 +78,12 @@ std::string map_entry_key(const Dataset& data, uint64_t i, size_t entry) {
   return make_state_key(key_group_for_key(data.key(i), kDefaultMaxParallelism), data.key(i), name_space);
 }
 
-struct RawRocksSide {
-  internal::RocksDbNativeOptions native;
-  std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // default, counters, map entries
-
+// The column families are default, counters and map entries, like the backend's.
+struct RawRocksSide : RawRocksDb {
   rocksdb::ColumnFamilyHandle* counters() const { return handles[1]; }
   rocksdb::ColumnFamilyHandle* items() const { return handles[2]; }
 
-  Status open(const std::string& path) {
-    STREAMSTATE_ASSIGN_OR_RETURN(native, internal::make_rocksdb_options(options_at(path)));
-    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-        {rocksdb::kDefaultColumnFamilyName, native.column_family},
-        {kCounterState, native.column_family},
-        {kMapState, native.column_family}};
-    rocksdb::DB* raw = nullptr;
-    STREAMSTATE_RETURN_IF_ERROR(
-        internal::from_rocksdb(rocksdb::DB::Open(native.db, path, families, &handles, &raw),
-                               "opening the baseline rocksdb::DB at " + path));
-    db.reset(raw);
-    return Status::ok();
-  }
-
-  Status close() {
-    if (!db) return Status::ok();
-    for (rocksdb::ColumnFamilyHandle* handle : handles) {
-      STREAMSTATE_RETURN_IF_ERROR(internal::from_rocksdb(db->DestroyColumnFamilyHandle(handle), "baseline"));
-    }
-    handles.clear();
-    Status status = internal::from_rocksdb(db->Close(), "closing the baseline rocksdb::DB");
-    db.reset();
-    return status;
-  }
+  Status open(const std::string& path) { return RawRocksDb::open(path, {kCounterState, kMapState}); }
 
   Result<std::optional<std::string>> get(rocksdb::ColumnFamilyHandle* family, const std::string& key) {
     std::string value;
@@ -307,7 +275,7 @@ Status run_rocksdb_state_cases(const BenchOptions& options, const Dataset& data,
                                std::vector<CaseResult>& results) {
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<ScratchDir> scratch, ScratchDir::create(options.dir));
   STREAMSTATE_ASSIGN_OR_RETURN(std::shared_ptr<RocksDbBackend> backend,
-                               RocksDbBackend::open(options_at(scratch->subdirectory("ours"))));
+                               RocksDbBackend::open(backend_options_at(scratch->subdirectory("ours"))));
   RawRocksSide baseline;
   Status status = baseline.open(scratch->subdirectory("baseline"));
   if (status.is_ok()) {

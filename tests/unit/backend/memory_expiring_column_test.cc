@@ -13,26 +13,17 @@
 
 #include "core/expiring_value.h"
 #include "streamstate/memory.h"
+#include "testutil/expiring_values.h"
 #include "testutil/status_matchers.h"
 
 namespace streamstate {
 namespace {
 
 using std::chrono::milliseconds;
+using testing::carrying_expiry;
+using testing::expiring;
 
 constexpr int64_t kNow = 5'000'000;
-
-std::string expiring(int64_t expires_at, std::string_view payload) {
-  std::string out;
-  internal::append_expiring_value(out, expires_at, payload);
-  return out;
-}
-
-ColumnOptions carrying_expiry() {
-  ColumnOptions options;
-  options.values_carry_expiry = true;
-  return options;
-}
 
 struct Fixture {
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(kNow);

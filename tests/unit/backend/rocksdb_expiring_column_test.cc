@@ -14,52 +14,22 @@
 #include "core/expiring_value.h"
 #include "streamstate/clock.h"
 #include "streamstate/rocksdb.h"
+#include "testutil/expiring_values.h"
 #include "testutil/status_matchers.h"
 #include "testutil/temp_dir.h"
+#include "unit/backend/rocksdb_test_fixture.h"
 
 namespace streamstate {
 namespace {
 
+using testing::carrying_expiry;
+using testing::contents;
+using testing::expiring;
+using testing::open_or_die;
+using testing::small_options;
 using testing::TempDir;
 
 constexpr int64_t kNow = 7'000'000;
-
-std::string expiring(int64_t expires_at, std::string_view payload) {
-  std::string out;
-  internal::append_expiring_value(out, expires_at, payload);
-  return out;
-}
-
-ColumnOptions carrying_expiry() {
-  ColumnOptions options;
-  options.values_carry_expiry = true;
-  return options;
-}
-
-RocksDbBackendOptions small_options(const std::string& path, std::shared_ptr<const Clock> clock) {
-  RocksDbBackendOptions options;
-  options.path = path;
-  options.block_cache_bytes = 4 << 20;
-  options.write_buffer_bytes = 1 << 20;
-  options.clock = std::move(clock);
-  return options;
-}
-
-std::unique_ptr<RocksDbBackend> open_or_die(const RocksDbBackendOptions& options) {
-  auto backend = RocksDbBackend::open(options);
-  EXPECT_OK(backend);
-  return backend.is_ok() ? std::move(backend).value() : nullptr;
-}
-
-// The raw bytes stored in the column (the backend does not filter reads by expiry).
-std::map<std::string, std::string> contents(StateColumn& column) {
-  std::map<std::string, std::string> entries;
-  EXPECT_OK(column.scan("", [&](BytesView key, BytesView value) {
-    entries.emplace(std::string(key), std::string(value));
-    return true;
-  }));
-  return entries;
-}
 
 TEST(RocksDbExpiringColumnTest, CompactionDropsExpiredEntriesOnly) {
   TempDir dir;

@@ -15,34 +15,15 @@
 #include "streamstate/rocksdb.h"
 #include "testutil/status_matchers.h"
 #include "testutil/temp_dir.h"
+#include "unit/backend/rocksdb_test_fixture.h"
 
 namespace streamstate {
 namespace {
 
+using testing::contents;
+using testing::open_or_die;
+using testing::small_options;
 using testing::TempDir;
-
-RocksDbBackendOptions small_options(const std::string& path) {
-  RocksDbBackendOptions options;
-  options.path = path;
-  options.block_cache_bytes = 4 << 20;
-  options.write_buffer_bytes = 1 << 20;
-  return options;
-}
-
-std::unique_ptr<RocksDbBackend> open_or_die(const RocksDbBackendOptions& options) {
-  auto backend = RocksDbBackend::open(options);
-  EXPECT_OK(backend);
-  return backend.is_ok() ? std::move(backend).value() : nullptr;
-}
-
-std::map<std::string, std::string> contents(StateColumn& column) {
-  std::map<std::string, std::string> entries;
-  EXPECT_OK(column.scan("", [&](BytesView key, BytesView value) {
-    entries.emplace(std::string(key), std::string(value));
-    return true;
-  }));
-  return entries;
-}
 
 // Keys and values with zero bytes, 0xff bytes and empty values, spread over three columns.
 std::map<std::string, std::map<std::string, std::string>> sample_data() {

@@ -14,39 +14,23 @@
 #include "streamstate/rocksdb.h"
 #include "testutil/status_matchers.h"
 #include "testutil/temp_dir.h"
+#include "unit/backend/rocksdb_test_fixture.h"
 
 namespace streamstate {
 namespace {
 
+using testing::column_or_die;
+using testing::contents;
+using testing::open_or_die;
+using testing::small_options;
 using testing::TempDir;
 
-RocksDbBackendOptions small_options(const std::string& path) {
-  RocksDbBackendOptions options;
-  options.path = path;
-  options.block_cache_bytes = 4 << 20;
+// The shared small options with an 8 MiB write buffer: these tests write megabytes and look at
+// what reaches the disk.
+RocksDbBackendOptions storage_options(const std::string& path) {
+  RocksDbBackendOptions options = small_options(path);
   options.write_buffer_bytes = 8 << 20;
   return options;
-}
-
-std::unique_ptr<RocksDbBackend> open_or_die(const RocksDbBackendOptions& options) {
-  auto backend = RocksDbBackend::open(options);
-  EXPECT_OK(backend);
-  return backend.is_ok() ? std::move(backend).value() : nullptr;
-}
-
-std::shared_ptr<StateColumn> column_or_die(StateBackend& backend, const std::string& name) {
-  auto column = backend.column(name);
-  EXPECT_OK(column);
-  return column.is_ok() ? column.value() : nullptr;
-}
-
-std::map<std::string, std::string> contents(StateColumn& column) {
-  std::map<std::string, std::string> entries;
-  EXPECT_OK(column.scan("", [&](BytesView key, BytesView value) {
-    entries.emplace(std::string(key), std::string(value));
-    return true;
-  }));
-  return entries;
 }
 
 std::string key_of(int i) { return "key-" + std::to_string(100000 + i); }
@@ -89,7 +73,7 @@ class RocksDbCompression : public ::testing::TestWithParam<CompressionType> {};
 
 TEST_P(RocksDbCompression, DataRoundTripsThroughFlushCompactionAndReopen) {
   TempDir dir;
-  RocksDbBackendOptions options = small_options(dir.file("db"));
+  RocksDbBackendOptions options = storage_options(dir.file("db"));
   options.compression = GetParam();
   options.bottommost_compression = GetParam();
   options.enable_wal = false;
@@ -126,7 +110,7 @@ TEST(RocksDbStorage, FlushUsesCompressionAndFullCompactionUsesBottommostCompress
   for (const bool compress_bottommost : {true, false}) {
     SCOPED_TRACE(compress_bottommost ? "none then zstd" : "zstd then none");
     TempDir dir;
-    RocksDbBackendOptions options = small_options(dir.file("db"));
+    RocksDbBackendOptions options = storage_options(dir.file("db"));
     options.enable_wal = false;
     options.compression = compress_bottommost ? CompressionType::kNone : CompressionType::kZstd;
     options.bottommost_compression = compress_bottommost ? CompressionType::kZstd : CompressionType::kNone;
@@ -149,7 +133,7 @@ TEST(RocksDbStorage, FlushUsesCompressionAndFullCompactionUsesBottommostCompress
 
 TEST(RocksDbStorage, SizeOnDiskGrowsWhenAFlushPersistsMemtables) {
   TempDir dir;
-  RocksDbBackendOptions options = small_options(dir.file("db"));
+  RocksDbBackendOptions options = storage_options(dir.file("db"));
   options.enable_wal = false;
   options.compression = CompressionType::kNone;
   options.bottommost_compression = CompressionType::kNone;
@@ -178,7 +162,7 @@ TEST(RocksDbStorage, TwoBackendsShareOneCache) {
   TempDir dir;
   std::vector<std::unique_ptr<RocksDbBackend>> backends;
   for (const char* name : {"first", "second"}) {
-    RocksDbBackendOptions options = small_options(dir.file(name));
+    RocksDbBackendOptions options = storage_options(dir.file(name));
     options.shared_cache = *cache;
     options.block_cache_bytes = 0;  // ignored with a shared cache
     backends.push_back(open_or_die(options));
@@ -249,7 +233,7 @@ TEST(RocksDbStorage, MemoryBudgetFlushesMemtablesLongBeforeTheWriteBufferFills) 
 TEST(RocksDbStorage, ColumnsAreColumnFamiliesAndDroppingOnePersists) {
   TempDir dir;
   const std::string path = dir.file("db");
-  auto backend = open_or_die(small_options(path));
+  auto backend = open_or_die(storage_options(path));
   ASSERT_NE(backend, nullptr);
   // A fresh database lists no column: RocksDB's own "default" family is not one.
   EXPECT_EQ(backend->list_columns().value(), std::vector<std::string>{});
@@ -273,7 +257,7 @@ TEST(RocksDbStorage, ColumnsAreColumnFamiliesAndDroppingOnePersists) {
   ASSERT_OK(backend->close());
   backend.reset();
 
-  auto reopened = open_or_die(small_options(path));
+  auto reopened = open_or_die(storage_options(path));
   ASSERT_NE(reopened, nullptr);
   EXPECT_EQ(reopened->list_columns().value(), (std::vector<std::string>{"default", "kept"}));
   EXPECT_EQ(column_or_die(*reopened, "kept")->get("k").value(), std::optional<std::string>("stays"));
@@ -285,7 +269,7 @@ TEST(RocksDbStorage, ColumnsAreColumnFamiliesAndDroppingOnePersists) {
 TEST(RocksDbStorage, ClearRemovesEveryKeyIncludingTheExtremes) {
   TempDir dir;
   const std::string path = dir.file("db");
-  auto backend = open_or_die(small_options(path));
+  auto backend = open_or_die(storage_options(path));
   ASSERT_NE(backend, nullptr);
   auto cleared = column_or_die(*backend, "cleared");
   auto other = column_or_die(*backend, "other");
@@ -304,7 +288,7 @@ TEST(RocksDbStorage, ClearRemovesEveryKeyIncludingTheExtremes) {
   ASSERT_OK(backend->close());
   backend.reset();
 
-  auto reopened = open_or_die(small_options(path));
+  auto reopened = open_or_die(storage_options(path));
   ASSERT_NE(reopened, nullptr);
   EXPECT_EQ(contents(*column_or_die(*reopened, "cleared")),
             (std::map<std::string, std::string>{{"new", "entry"}}));
@@ -312,7 +296,7 @@ TEST(RocksDbStorage, ClearRemovesEveryKeyIncludingTheExtremes) {
 
 TEST(RocksDbStorage, StatisticsCountOperationsAndEstimateEntries) {
   TempDir dir;
-  auto backend = open_or_die(small_options(dir.file("db")));
+  auto backend = open_or_die(storage_options(dir.file("db")));
   ASSERT_NE(backend, nullptr);
   auto column = column_or_die(*backend, "c");
   for (int i = 0; i < 100; ++i) ASSERT_OK(column->put(key_of(i), "value"));
@@ -347,7 +331,7 @@ TEST(RocksDbStorage, StatisticsCountOperationsAndEstimateEntries) {
 
 TEST(RocksDbStorage, ConcurrentUpdatesOfOneKeyAreAtomic) {
   TempDir dir;
-  auto backend = open_or_die(small_options(dir.file("db")));
+  auto backend = open_or_die(storage_options(dir.file("db")));
   ASSERT_NE(backend, nullptr);
   auto column = column_or_die(*backend, "counter");
   constexpr int kThreads = 4;
@@ -369,7 +353,7 @@ TEST(RocksDbStorage, ConcurrentUpdatesOfOneKeyAreAtomic) {
 
 TEST(RocksDbStorage, SnapshotIsReadFromAnotherThreadWhileWritersContinue) {
   TempDir dir;
-  auto backend = open_or_die(small_options(dir.file("db")));
+  auto backend = open_or_die(storage_options(dir.file("db")));
   ASSERT_NE(backend, nullptr);
   auto column = column_or_die(*backend, "c");
   for (int i = 0; i < 500; ++i) ASSERT_OK(column->put(key_of(i), "before"));
@@ -406,7 +390,7 @@ TEST(RocksDbStorage, SnapshotIsReadFromAnotherThreadWhileWritersContinue) {
 
 TEST(RocksDbStorage, SnapshotStillReadsAColumnDroppedAfterIt) {
   TempDir dir;
-  auto backend = open_or_die(small_options(dir.file("db")));
+  auto backend = open_or_die(storage_options(dir.file("db")));
   ASSERT_NE(backend, nullptr);
   auto column = column_or_die(*backend, "c");
   for (int i = 0; i < 100; ++i) ASSERT_OK(column->put(key_of(i), "kept"));

@@ -13,71 +13,15 @@
 #include <vector>
 
 #include "testutil/status_matchers.h"
+#include "testutil/test_data.h"
+#include "unit/core/compression_test_util.h"
 
 namespace streamstate {
 namespace {
 
 using namespace std::string_literals;
 
-const std::vector<CompressionType> kAllTypes = {CompressionType::kNone, CompressionType::kLz4,
-                                                CompressionType::kSnappy, CompressionType::kZstd};
-const std::vector<CompressionType> kCompressingTypes = {CompressionType::kLz4, CompressionType::kSnappy,
-                                                        CompressionType::kZstd};
-
-// Test names independent of the code under test.
-std::string label(CompressionType type) {
-  switch (type) {
-    case CompressionType::kNone: return "None";
-    case CompressionType::kLz4: return "Lz4";
-    case CompressionType::kSnappy: return "Snappy";
-    case CompressionType::kZstd: return "Zstd";
-  }
-  return "Unknown";
-}
-
-// splitmix64: a fast deterministic generator for test data.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  uint64_t state_;
-};
-
-void append_random(std::string& out, size_t size, Rng& rng) {
-  const size_t start = out.size();
-  out.resize(start + size);
-  for (size_t i = 0; i < size; i += 8) {
-    const uint64_t word = rng.next();
-    std::memcpy(out.data() + start + i, &word, std::min<size_t>(8, size - i));
-  }
-}
-
-std::string random_bytes(size_t size, uint64_t seed) {
-  Rng rng(seed);
-  std::string out;
-  append_random(out, size, rng);
-  return out;
-}
-
-// Text-like bytes that every codec shrinks a lot.
-std::string compressible(size_t size) {
-  static const std::string line = "2024-05-01T12:00:00Z user=alice action=click page=/index.html\n";
-  std::string out;
-  out.reserve(size);
-  for (size_t i = 0; out.size() < size; ++i) {
-    out += line;
-    out += std::to_string(i % 1000);
-  }
-  out.resize(size);
-  return out;
-}
+using namespace testing;  // test_data.h, compression_test_util.h
 
 // A frame built by hand: [type][varint64 size][payload].
 std::string frame(uint8_t type, uint64_t size, BytesView payload) {
@@ -85,28 +29,6 @@ std::string frame(uint8_t type, uint64_t size, BytesView payload) {
   put_varint64(out, size);
   out.append(payload.data(), payload.size());
   return out;
-}
-
-
-struct ParsedFrame {
-  uint8_t type = 0;
-  uint64_t size = 0;
-  std::string payload;
-};
-
-ParsedFrame parse_frame(BytesView block) {
-  ParsedFrame parsed;
-  ByteReader reader(block);
-  EXPECT_TRUE(reader.read_byte(parsed.type));
-  EXPECT_TRUE(reader.read_varint64(parsed.size));
-  parsed.payload = std::string(reader.rest());
-  return parsed;
-}
-
-
-// Names parameterized tests by codec ("AllTypes/CompressionTypeTest.RoundTripsEmpty/Lz4").
-std::string test_name(const ::testing::TestParamInfo<CompressionType>& param_info) {
-  return label(param_info.param);
 }
 
 

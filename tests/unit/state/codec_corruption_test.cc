@@ -13,17 +13,14 @@
 
 #include "streamstate/codec.h"
 #include "testutil/status_matchers.h"
+#include "testutil/test_data.h"
 
 namespace streamstate {
 namespace {
 
 using namespace std::string_literals;
 
-std::string bytes(std::initializer_list<int> values) {
-  std::string out;
-  for (int value : values) out.push_back(static_cast<char>(value));
-  return out;
-}
+using testing::bytes;
 
 // Every strict prefix of a valid encoding fails (the encodings are self-delimiting) and so
 // does the encoding with a byte appended.

@@ -15,18 +15,14 @@
 #include <vector>
 
 #include "testutil/status_matchers.h"
+#include "testutil/test_data.h"
 
 namespace streamstate {
 namespace {
 
 using namespace std::string_literals;
 
-// Builds a byte string from the listed byte values.
-std::string bytes(std::initializer_list<int> values) {
-  std::string out;
-  for (int value : values) out.push_back(static_cast<char>(value));
-  return out;
-}
+using testing::bytes;
 
 template <typename T>
 void expect_round_trip(const T& value) {
