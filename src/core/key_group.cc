@@ -52,13 +52,7 @@ KeyGroupRange KeyGroupRange::intersect(const KeyGroupRange& other) const {
 }
 
 std::string KeyGroupRange::to_string() const {
-  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) about "[" + std::to_string(...).
-  std::string text = "[";
-  text += std::to_string(begin_);
-  text += ", ";
-  text += std::to_string(end_);
-  text += ')';
-  return text;
+  return "[" + std::to_string(begin_) + ", " + std::to_string(end_) + ")";
 }
 
 }  // namespace streamstate

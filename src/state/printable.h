@@ -13,12 +13,6 @@
 namespace streamstate::internal {
 
 // 'user-17', '\x00\x05ab', or the first 64 bytes then "... (N bytes)", in quotes.
-// (Built by appending: GCC 12 warns falsely, -Wrestrict, about "'" + std::string at -O3.)
-inline std::string printable_bytes(BytesView bytes) {
-  std::string text = "'";
-  text += escape_bytes(bytes);
-  text += '\'';
-  return text;
-}
+inline std::string printable_bytes(BytesView bytes) { return "'" + escape_bytes(bytes) + "'"; }
 
 }  // namespace streamstate::internal

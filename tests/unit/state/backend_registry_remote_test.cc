@@ -11,11 +11,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <thread>
 
 #include "backend_registry_test_util.h"
 #include "streamstate/config.h"
-#include "streamstate/memory.h"
 #include "testutil/status_matchers.h"
 #include "testutil/temp_dir.h"
 

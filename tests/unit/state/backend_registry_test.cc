@@ -8,9 +8,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 
@@ -19,21 +16,12 @@
 #include "streamstate/config.h"
 #include "streamstate/memory.h"
 #include "testutil/status_matchers.h"
-#include "testutil/temp_dir.h"
-
-#if STREAMSTATE_HAS_ROCKSDB
-#include "streamstate/rocksdb.h"
-#endif
-#if STREAMSTATE_HAS_REDIS
-#include "testutil/redis_server.h"
-#endif
 
 namespace streamstate {
 namespace {
 
 using namespace registry_test;
 using std::chrono::milliseconds;
-using testing::TempDir;
 
 TEST(BackendRegistryTest, BuiltInKindsAreRegistered) {
   const std::vector<std::string> kinds = BackendRegistry().kinds();

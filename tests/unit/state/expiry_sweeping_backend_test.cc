@@ -7,32 +7,18 @@
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 
 #include "backend_registry_test_util.h"
 #include "custom_backend/ordered_map_backend.h"
-#include "streamstate/config.h"
-#include "streamstate/memory.h"
 #include "testutil/status_matchers.h"
-#include "testutil/temp_dir.h"
-
-#if STREAMSTATE_HAS_ROCKSDB
-#include "streamstate/rocksdb.h"
-#endif
-#if STREAMSTATE_HAS_REDIS
-#include "testutil/redis_server.h"
-#endif
 
 namespace streamstate {
 namespace {
 
 using namespace registry_test;
 using std::chrono::milliseconds;
-using testing::TempDir;
 
 // ---- ExpirySweepingBackend on its own
 
