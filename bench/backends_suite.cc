@@ -11,8 +11,9 @@ namespace {
 Status run_backends_suite(const BenchOptions& options, std::vector<CaseResult>& results) {
   if (options.progress) std::cerr << "backends: generating " << options.keys << " keys\n";
   const Dataset data(options.keys);
-  STREAMSTATE_RETURN_IF_ERROR(run_memory_backend_cases(options, data, results));
-  STREAMSTATE_RETURN_IF_ERROR(run_rocksdb_backend_cases(options, data, results));
+  if (options.selects("memory/") || options.selects("scaling/"))
+    STREAMSTATE_RETURN_IF_ERROR(run_memory_backend_cases(options, data, results));
+  if (options.selects("rocksdb/")) STREAMSTATE_RETURN_IF_ERROR(run_rocksdb_backend_cases(options, data, results));
   return Status::ok();
 }
 

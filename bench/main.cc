@@ -1,4 +1,4 @@
-// streamstate-bench SUITE [--json] [--keys N] [--runs R] [--dir PATH]
+// streamstate-bench SUITE [--json] [--keys N] [--runs R] [--dir PATH] [--only PREFIX]
 //
 // Parses the command line, runs one registered suite and prints its results. Exit status:
 // 0 on success, 1 when the suite failed, 2 for a usage error or --help.
@@ -24,7 +24,7 @@ constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
 void print_usage(std::ostream& out) {
-  out << "usage: streamstate-bench SUITE [--json] [--keys N] [--runs R] [--dir PATH]\n"
+  out << "usage: streamstate-bench SUITE [--json] [--keys N] [--runs R] [--dir PATH] [--only PREFIX]\n"
          "\n"
          "Measures streamstate against a baseline doing the same work in the same run and\n"
          "reports both medians and their ratio (ours / baseline, higher is better).\n"
@@ -34,6 +34,7 @@ void print_usage(std::ostream& out) {
          "  --runs R    measurements of each side per case; the median is reported (default 3)\n"
          "  --dir PATH  parent directory for on-disk data (default: the system temp directory);\n"
          "              a fresh directory is created inside it and removed afterwards\n"
+         "  --only PREFIX  run only the cases whose names start with PREFIX (memory/, rocksdb/get)\n"
          "\n"
          "suites:\n";
   for (const auto& suite : streamstate::bench::registered_suites()) {
@@ -104,6 +105,10 @@ std::optional<CommandLine> parse(const std::vector<std::string_view>& args, std:
         return std::nullopt;
       }
       line.options.dir = std::string(*text);
+    } else if (flag == "--only") {
+      std::optional<std::string_view> text = take_value();
+      if (!text) return std::nullopt;
+      line.options.only = std::string(*text);
     } else if (arg.starts_with("-")) {
       error = "unknown option '" + std::string(arg) + "'";
       return std::nullopt;
@@ -152,6 +157,10 @@ int main(int argc, char** argv) {
   } catch (const std::exception& exception) {
     // Only allocation failure can throw here (the library never throws across its API).
     status = streamstate::Status::internal(std::string("unexpected exception: ") + exception.what());
+  }
+  if (status.is_ok() && results.empty() && !line->options.only.empty()) {
+    status = streamstate::Status::invalid_argument("no case of suite '" + suite->name + "' starts with '" +
+                                                   line->options.only + "'; run without --only to list them");
   }
   if (line->json) {
     streamstate::bench::print_json(std::cout, results);

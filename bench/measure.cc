@@ -84,6 +84,7 @@ Result<CaseResult> measure_case(const BenchOptions& options, const CaseSpec& spe
 
 Status measure_and_add(std::vector<CaseResult>& results, const BenchOptions& options, const CaseSpec& spec,
                        const SampleFunction& ours, const SampleFunction& baseline) {
+  if (!options.selects(spec.name)) return Status::ok();
   Result<CaseResult> result = measure_case(options, spec, ours, baseline);
   if (!result.is_ok()) return result.status();
   results.push_back(std::move(result).value());

@@ -17,9 +17,11 @@ namespace {
 Status run_state_suite(const BenchOptions& options, std::vector<CaseResult>& results) {
   if (options.progress) std::cerr << "state: generating " << options.keys << " keys\n";
   const Dataset data(options.keys);
-  STREAMSTATE_RETURN_IF_ERROR(run_memory_state_cases(options, data, results));
-  STREAMSTATE_RETURN_IF_ERROR(run_rocksdb_state_cases(options, data, results));
-  STREAMSTATE_RETURN_IF_ERROR(run_rocksdb_list_case(options, data, results));
+  if (options.selects("memory/")) STREAMSTATE_RETURN_IF_ERROR(run_memory_state_cases(options, data, results));
+  if (options.selects("rocksdb/value-rmw") || options.selects("rocksdb/map-"))
+    STREAMSTATE_RETURN_IF_ERROR(run_rocksdb_state_cases(options, data, results));
+  if (options.selects("rocksdb/list-append-100k"))
+    STREAMSTATE_RETURN_IF_ERROR(run_rocksdb_list_case(options, data, results));
   return Status::ok();
 }
 

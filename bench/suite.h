@@ -32,6 +32,15 @@ struct BenchOptions {
   std::string dir;
   // Print one line per case to stderr while running (set when stderr is a terminal).
   bool progress = false;
+  // Run only the cases whose names start with this prefix ("memory/", "rocksdb/map-get");
+  // empty runs every case.
+  std::string only;
+
+  // Whether a case, or a group of cases sharing the prefix `name` ("memory/"), is selected.
+  // Suites skip the setup of a group none of whose cases is selected.
+  bool selects(std::string_view name) const {
+    return only.empty() || name.starts_with(only) || std::string_view(only).starts_with(name);
+  }
 };
 
 // One measured case: our figure, the baseline's figure from the same run, and their ratio.

@@ -18,6 +18,8 @@ if(STREAMSTATE_WITH_REDIS)
   pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 endif()
 find_package(nlohmann_json 3 REQUIRED)
+# Abseil's flat_hash_map holds the memory backend's tables.
+find_package(absl REQUIRED)
 if(STREAMSTATE_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

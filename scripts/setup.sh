@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ make cmake ninja-build ccache pkg-config git ca-certificates
-  librocksdb-dev liblz4-dev libzstd-dev libsnappy-dev libxxhash-dev
+  librocksdb-dev liblz4-dev libzstd-dev libsnappy-dev libxxhash-dev libabsl-dev
   libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
   libhiredis-dev libcurl4-openssl-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev

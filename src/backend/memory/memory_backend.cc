@@ -78,7 +78,7 @@ class MemoryBackendImpl final : public MemoryBackend {
     // sees the flag and fails instead of leaving an entry behind.
     state->dropped.store(true, std::memory_order_relaxed);
     columns_.erase(it);
-    store_->erase_column(state->id);
+    store_->erase_column(*state);
     return Status::ok();
   }
 
@@ -87,7 +87,7 @@ class MemoryBackendImpl final : public MemoryBackend {
     if (store_->is_closed()) return MemoryStore::closed_status();
     std::vector<internal::ResolvedOperation> resolved;
     resolved.reserve(batch.size());
-    const ColumnState* last = nullptr;  // batches usually name one column many times
+    ColumnState* last = nullptr;  // batches usually name one column many times
     for (const WriteBatch::Operation& operation : batch.operations()) {
       if (last == nullptr || last->name != operation.column) {
         auto it = columns_.find(operation.column);
@@ -101,25 +101,22 @@ class MemoryBackendImpl final : public MemoryBackend {
         Status size = store_->check_entry_size(operation.column, operation.key, operation.value.size());
         if (!size.is_ok()) return size.with_context("write batch (nothing was written)");
       }
-      resolved.push_back(internal::ResolvedOperation{&operation, last->id});
+      resolved.push_back(internal::ResolvedOperation{&operation, last});
     }
     return store_->apply_batch(resolved);
   }
 
   Result<std::unique_ptr<BackendSnapshot>> snapshot() override {
-    std::vector<internal::SnapshotColumn> columns;
-    std::vector<std::shared_ptr<const internal::MemoryTable>> tables;
+    std::vector<internal::CapturedColumn> captured;
     int64_t taken_at = 0;
     {
       std::shared_lock<std::shared_mutex> lock(registry_mutex_);
       if (store_->is_closed()) return MemoryStore::closed_status();
-      columns.reserve(columns_.size());
-      for (const auto& [name, state] : columns_) columns.push_back(internal::SnapshotColumn{name, state->id});
-      Status captured = store_->capture(tables, taken_at);
-      if (!captured.is_ok()) return captured;
+      Status status = store_->capture(registered_columns(), captured, taken_at);
+      if (!status.is_ok()) return status;
     }
-    auto state = std::make_shared<internal::SnapshotState>(store_, std::move(tables), taken_at);
-    return std::unique_ptr<BackendSnapshot>(std::make_unique<internal::MemorySnapshot>(state, std::move(columns)));
+    auto state = std::make_shared<internal::SnapshotState>(store_, std::move(captured), taken_at);
+    return std::unique_ptr<BackendSnapshot>(std::make_unique<internal::MemorySnapshot>(std::move(state)));
   }
 
   BackendStatistics statistics() const override { return store_->statistics(); }
@@ -129,24 +126,21 @@ class MemoryBackendImpl final : public MemoryBackend {
   Status close() override {
     if (!store_->mark_closed()) return Status::ok();
     cleanup_thread_.stop();
-    store_->release_tables();
     std::unique_lock<std::shared_mutex> lock(registry_mutex_);
+    store_->release_tables(registered_columns());
     columns_.clear();
     return Status::ok();
   }
 
   Result<uint64_t> cleanup_expired() override {
-    std::vector<uint32_t> expiring;
+    std::vector<std::shared_ptr<ColumnState>> columns;
     {
-      // Ids are never reused, so a column dropped after this list was made costs nothing.
+      // A column dropped after this list was made is skipped (its entries are gone already).
       std::shared_lock<std::shared_mutex> lock(registry_mutex_);
       if (store_->is_closed()) return MemoryStore::closed_status();
-      for (const auto& entry : columns_) {
-        if (entry.second->values_carry_expiry) expiring.push_back(entry.second->id);
-      }
+      columns = registered_columns();
     }
-    std::sort(expiring.begin(), expiring.end());
-    return store_->cleanup_expired(expiring);
+    return store_->cleanup_expired(columns);
   }
 
  private:
@@ -158,10 +152,7 @@ class MemoryBackendImpl final : public MemoryBackend {
     if (store_->is_closed()) return MemoryStore::closed_status();
     auto it = columns_.find(name);
     if (it == columns_.end()) {
-      it = columns_
-               .emplace(std::string(name),
-                        std::make_shared<ColumnState>(std::string(name), next_column_id_++, carries_expiry))
-               .first;
+      it = columns_.emplace(std::string(name), store_->new_column(std::string(name), carries_expiry)).first;
     } else if (options != nullptr && it->second->values_carry_expiry != carries_expiry) {
       return Status::invalid_argument("column '" + std::string(name) + "' was created with values_carry_expiry=" +
                                       (it->second->values_carry_expiry ? "true" : "false") +
@@ -172,11 +163,18 @@ class MemoryBackendImpl final : public MemoryBackend {
     return std::shared_ptr<StateColumn>(std::make_shared<internal::MemoryColumn>(store_, it->second));
   }
 
+  // Under registry_mutex_: the columns, sorted by name.
+  std::vector<std::shared_ptr<ColumnState>> registered_columns() const {
+    std::vector<std::shared_ptr<ColumnState>> columns;
+    columns.reserve(columns_.size());
+    for (const auto& entry : columns_) columns.push_back(entry.second);
+    return columns;
+  }
+
   const std::shared_ptr<MemoryStore> store_;
   internal::CleanupThread cleanup_thread_;
   std::shared_mutex registry_mutex_;
   std::map<std::string, std::shared_ptr<ColumnState>, std::less<>> columns_;
-  uint32_t next_column_id_ = 1;
 };
 
 }  // namespace

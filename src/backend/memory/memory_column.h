@@ -1,5 +1,5 @@
-// MemoryColumn: the StateColumn handle of the memory backend. It names a column by its
-// ColumnState and forwards every operation to the shared MemoryStore, so a handle keeps
+// MemoryColumn: the StateColumn handle of the memory backend. It holds its column's
+// ColumnState (the column's tables) and forwards every operation to the shared MemoryStore, so a handle keeps
 // working (and reports kClosed) after the backend object is closed or destroyed, and reports
 // NotFound after its column is dropped.
 //
@@ -16,7 +16,7 @@ namespace streamstate::internal {
 
 class MemoryColumn final : public StateColumn {
  public:
-  MemoryColumn(std::shared_ptr<MemoryStore> store, std::shared_ptr<const ColumnState> state)
+  MemoryColumn(std::shared_ptr<MemoryStore> store, std::shared_ptr<ColumnState> state)
       : store_(std::move(store)), state_(std::move(state)) {}
 
   const std::string& name() const override { return state_->name; }
@@ -30,7 +30,7 @@ class MemoryColumn final : public StateColumn {
 
  private:
   std::shared_ptr<MemoryStore> store_;
-  std::shared_ptr<const ColumnState> state_;
+  std::shared_ptr<ColumnState> state_;
 };
 
 }  // namespace streamstate::internal

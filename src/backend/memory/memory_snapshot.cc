@@ -5,17 +5,17 @@
 namespace streamstate::internal {
 namespace {
 
-// Walks the captured tables shard by shard, stopping at entries of one column that start with
+// Walks the captured tables of one column shard by shard, stopping at entries that start with
 // the prefix and had not expired when the snapshot was taken.
 class MemorySnapshotIterator final : public SnapshotIterator {
  public:
-  MemorySnapshotIterator(std::shared_ptr<SnapshotState> state, uint32_t column, BytesView prefix)
-      : state_(std::move(state)), column_(column), prefix_(prefix) {
-    if (!state_->tables().empty()) position_ = state_->tables()[0]->entries().begin();
+  MemorySnapshotIterator(std::shared_ptr<SnapshotState> state, size_t column, BytesView prefix)
+      : state_(std::move(state)), tables_(state_->columns()[column].tables), prefix_(prefix) {
+    if (!tables_.empty()) position_ = tables_[0]->entries().begin();
     skip_to_match();
   }
 
-  bool valid() const override { return shard_ < state_->tables().size() && !state_->store().is_closed(); }
+  bool valid() const override { return shard_ < tables_.size() && !state_->store().is_closed(); }
   BytesView key() const override { return position_->first.bytes.view(); }
   BytesView value() const override { return position_->second.value; }
   void next() override {
@@ -29,22 +29,20 @@ class MemorySnapshotIterator final : public SnapshotIterator {
 
  private:
   bool matches(const TableNode& node) const {
-    return node.first.column == column_ && node.first.bytes.view().starts_with(prefix_) &&
-           !is_expired(node.second, state_->taken_at());
+    return node.first.bytes.view().starts_with(prefix_) && !is_expired(node.second, state_->taken_at());
   }
 
   void skip_to_match() {
-    const auto& tables = state_->tables();
-    while (shard_ < tables.size()) {
-      const auto end = tables[shard_]->entries().end();
+    while (shard_ < tables_.size()) {
+      const auto end = tables_[shard_]->entries().end();
       while (position_ != end && !matches(*position_)) ++position_;
       if (position_ != end) return;
-      if (++shard_ < tables.size()) position_ = tables[shard_]->entries().begin();
+      if (++shard_ < tables_.size()) position_ = tables_[shard_]->entries().begin();
     }
   }
 
   std::shared_ptr<SnapshotState> state_;
-  const uint32_t column_;
+  const std::vector<std::shared_ptr<const MemoryTable>>& tables_;  // owned by state_
   const std::string prefix_;
   size_t shard_ = 0;
   MemoryTable::Map::const_iterator position_;
@@ -52,14 +50,9 @@ class MemorySnapshotIterator final : public SnapshotIterator {
 
 }  // namespace
 
-MemorySnapshot::MemorySnapshot(std::shared_ptr<SnapshotState> state, std::vector<SnapshotColumn> columns)
-    : state_(std::move(state)) {
-  names_.reserve(columns.size());
-  ids_.reserve(columns.size());
-  for (SnapshotColumn& column : columns) {
-    names_.push_back(std::move(column.name));
-    ids_.push_back(column.id);
-  }
+MemorySnapshot::MemorySnapshot(std::shared_ptr<SnapshotState> state) : state_(std::move(state)) {
+  names_.reserve(state_->columns().size());
+  for (const CapturedColumn& column : state_->columns()) names_.push_back(column.column->name);
 }
 
 Result<std::unique_ptr<SnapshotIterator>> MemorySnapshot::iterate(std::string_view column, BytesView prefix) {
@@ -69,8 +62,8 @@ Result<std::unique_ptr<SnapshotIterator>> MemorySnapshot::iterate(std::string_vi
     return Status::not_found("snapshot has no column '" + std::string(column) +
                              "'; it did not exist when the snapshot was taken");
   }
-  const uint32_t id = ids_[static_cast<size_t>(it - names_.begin())];
-  return std::unique_ptr<SnapshotIterator>(std::make_unique<MemorySnapshotIterator>(state_, id, prefix));
+  const auto index = static_cast<size_t>(it - names_.begin());
+  return std::unique_ptr<SnapshotIterator>(std::make_unique<MemorySnapshotIterator>(state_, index, prefix));
 }
 
 }  // namespace streamstate::internal

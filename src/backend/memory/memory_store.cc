@@ -34,7 +34,7 @@ MemoryStore::MemoryStore(ResolvedMemoryOptions options)
       shard_mask_(options_.shard_count - 1),
       shards_(std::make_unique<Shard[]>(options_.shard_count)) {
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
-    shards_[i].table = std::make_shared<MemoryTable>(options_.has_size_limit());
+    shards_[i].index = i;
     shards_[i].max_entries = shard_share(options_.max_entries, options_.shard_count, i);
     shards_[i].max_bytes = shard_share(options_.max_bytes, options_.shard_count, i);
   }
@@ -61,108 +61,123 @@ Status MemoryStore::check_entry_size(std::string_view column, BytesView key, siz
                                   " shards); raise MemoryBackendOptions.max_bytes");
 }
 
+TableNode& MemoryStore::insert_entry(Shard& shard, ColumnState& column, MemoryTable& table, const KeyRef& key,
+                                     std::string value, int64_t expires_at) {
+  TableNode& node = table.insert(key, std::move(value), expires_at);
+  ++shard.entries;
+  shard.bytes += entry_bytes(node);
+  if (tracks_recency()) node.second.recency = shard.recency.add(&column, key);
+  return node;
+}
+
+void MemoryStore::erase_entry(Shard& shard, MemoryTable& table, TableNode& node) {
+  forget_entry(shard, node);
+  table.erase(node);
+}
+
 void MemoryStore::evict_over_limits(Shard& shard, const TableNode* keep, int64_t now) {
-  MemoryTable& table = *shard.table;
-  while ((shard.max_entries != 0 && table.size() > shard.max_entries) ||
-         (shard.max_bytes != 0 && table.bytes() > shard.max_bytes)) {
-    TableNode* victim = table.least_recent();
-    if (victim == nullptr || victim == keep) break;
+  while ((shard.max_entries != 0 && shard.entries > shard.max_entries) ||
+         (shard.max_bytes != 0 && shard.bytes > shard.max_bytes)) {
+    RecencyNode* victim = shard.recency.least_recent();
+    if (victim == nullptr || (keep != nullptr && victim == keep->second.recency)) break;
+    MemoryTable& table = make_writable(shard, *victim->column);
+    TableNode* node = table.find(victim->key_ref());
     // A victim whose TTL had passed already left because of its TTL, not the limit.
-    if (is_expired(victim->second, now)) {
+    if (is_expired(node->second, now)) {
       ++shard.counters.expirations;
     } else {
       ++shard.counters.evictions;
     }
-    table.erase(*victim);
+    erase_entry(shard, table, *node);
   }
 }
 
-Result<bool> MemoryStore::get(const ColumnState& column, BytesView key, std::string* value) {
-  const KeyRef ref{key, memory_key_hash(column.id, key), column.id};
-  Shard& shard = shard_for(ref.hash);
+Result<bool> MemoryStore::get(ColumnState& column, BytesView key, std::string* value) {
+  const KeyRef ref{key, memory_key_hash(key)};
+  Shard& shard = shards_[shard_index(ref.hash)];
   const int64_t time = now();
   std::lock_guard<ShardMutex> lock(shard.mutex);
   if (!usable(column)) return unusable_status(column);
   ++shard.counters.gets;
-  TableNode* node = shard.table->find(ref);
+  TableNode* node = column.tables[shard.index]->find(ref);
   if (node == nullptr) {
     ++shard.counters.misses;
     return false;
   }
   if (is_expired(node->second, time)) {
-    node = make_writable(shard, ref, node);
-    shard.table->erase(*node);
+    node = make_writable(shard, column, ref, node);
+    erase_entry(shard, *column.tables[shard.index], *node);
     ++shard.counters.expirations;
     ++shard.counters.misses;
     return false;
   }
-  const bool refresh = options_.refresh_ttl_on_read && options_.ttl_millis > 0;
-  if (refresh || options_.has_size_limit()) {
-    node = make_writable(shard, ref, node);
-    if (refresh) node->second.expires_at = expiry_for_write(time);
-    shard.table->touch(*node);
+  if (options_.refresh_ttl_on_read && options_.ttl_millis > 0) {
+    node = make_writable(shard, column, ref, node);
+    node->second.expires_at = expiry_for_write(time);
   }
+  // Recency lives outside the (possibly shared) table: a read may move it without a clone.
+  if (node->second.recency != nullptr) shard.recency.touch(node->second.recency);
   ++shard.counters.hits;
   if (value != nullptr) value->assign(node->second.value);
   return true;
 }
 
-void MemoryStore::put_locked(Shard& shard, const KeyRef& key, BytesView value, int64_t now) {
-  MemoryTable& table = make_writable(shard);
+void MemoryStore::put_locked(Shard& shard, ColumnState& column, const KeyRef& key, BytesView value, int64_t now) {
+  MemoryTable& table = make_writable(shard, column);
   ++shard.counters.puts;
   TableNode* node = table.find(key);
   if (node != nullptr) {
     if (is_expired(node->second, now)) ++shard.counters.expirations;
-    table.assign(*node, value, expiry_for_write(now));
+    assign_entry(shard, table, *node, value, expiry_for_write(now));
   } else {
-    node = &table.insert(key, std::string(value), expiry_for_write(now));
+    node = &insert_entry(shard, column, table, key, std::string(value), expiry_for_write(now));
   }
   enforce_limits(shard, node, now);
 }
 
-void MemoryStore::remove_locked(Shard& shard, const KeyRef& key, int64_t now) {
+void MemoryStore::remove_locked(Shard& shard, ColumnState& column, const KeyRef& key, int64_t now) {
   ++shard.counters.removes;
-  TableNode* node = shard.table->find(key);
+  TableNode* node = column.tables[shard.index]->find(key);
   if (node == nullptr) return;
-  node = make_writable(shard, key, node);
+  node = make_writable(shard, column, key, node);
   if (is_expired(node->second, now)) ++shard.counters.expirations;
-  shard.table->erase(*node);
+  erase_entry(shard, *column.tables[shard.index], *node);
 }
 
-Status MemoryStore::put(const ColumnState& column, BytesView key, BytesView value) {
+Status MemoryStore::put(ColumnState& column, BytesView key, BytesView value) {
   if (options_.max_bytes != 0) {
     Status size = check_entry_size(column.name, key, value.size());
     if (!size.is_ok()) return size;
   }
-  const KeyRef ref{key, memory_key_hash(column.id, key), column.id};
-  Shard& shard = shard_for(ref.hash);
+  const KeyRef ref{key, memory_key_hash(key)};
+  Shard& shard = shards_[shard_index(ref.hash)];
   const int64_t time = now();
   std::lock_guard<ShardMutex> lock(shard.mutex);
   if (!usable(column)) return unusable_status(column);
-  put_locked(shard, ref, value, time);
+  put_locked(shard, column, ref, value, time);
   return Status::ok();
 }
 
-Status MemoryStore::remove(const ColumnState& column, BytesView key) {
-  const KeyRef ref{key, memory_key_hash(column.id, key), column.id};
-  Shard& shard = shard_for(ref.hash);
+Status MemoryStore::remove(ColumnState& column, BytesView key) {
+  const KeyRef ref{key, memory_key_hash(key)};
+  Shard& shard = shards_[shard_index(ref.hash)];
   const int64_t time = now();
   std::lock_guard<ShardMutex> lock(shard.mutex);
   if (!usable(column)) return unusable_status(column);
-  remove_locked(shard, ref, time);
+  remove_locked(shard, column, ref, time);
   return Status::ok();
 }
 
-Status MemoryStore::update(const ColumnState& column, BytesView key, const UpdateFunction& fn) {
-  const KeyRef ref{key, memory_key_hash(column.id, key), column.id};
-  Shard& shard = shard_for(ref.hash);
+Status MemoryStore::update(ColumnState& column, BytesView key, const UpdateFunction& fn) {
+  const KeyRef ref{key, memory_key_hash(key)};
+  Shard& shard = shards_[shard_index(ref.hash)];
   const int64_t time = now();
   std::lock_guard<ShardMutex> lock(shard.mutex);
   if (!usable(column)) return unusable_status(column);
-  TableNode* node = shard.table->find(ref);
+  TableNode* node = column.tables[shard.index]->find(ref);
   if (node != nullptr && is_expired(node->second, time)) {
-    node = make_writable(shard, ref, node);
-    shard.table->erase(*node);
+    node = make_writable(shard, column, ref, node);
+    erase_entry(shard, *column.tables[shard.index], *node);
     ++shard.counters.expirations;
     node = nullptr;
   }
@@ -175,21 +190,21 @@ Status MemoryStore::update(const ColumnState& column, BytesView key, const Updat
     }
     ++shard.counters.puts;
     if (node != nullptr) {
-      node = make_writable(shard, ref, node);
-      shard.table->assign(*node, std::move(*next), expiry_for_write(time));
+      node = make_writable(shard, column, ref, node);
+      assign_entry(shard, *column.tables[shard.index], *node, std::move(*next), expiry_for_write(time));
     } else {
-      node = &make_writable(shard).insert(ref, std::move(*next), expiry_for_write(time));
+      node = &insert_entry(shard, column, make_writable(shard, column), ref, std::move(*next), expiry_for_write(time));
     }
     enforce_limits(shard, node, time);
   } else if (node != nullptr) {
     ++shard.counters.removes;
-    node = make_writable(shard, ref, node);
-    shard.table->erase(*node);
+    node = make_writable(shard, column, ref, node);
+    erase_entry(shard, *column.tables[shard.index], *node);
   }
   return Status::ok();
 }
 
-Status MemoryStore::scan(const ColumnState& column, BytesView prefix, const ScanVisitor& visitor) {
+Status MemoryStore::scan(ColumnState& column, BytesView prefix, const ScanVisitor& visitor) {
   std::vector<std::pair<std::string, std::string>> matches;
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
     Shard& shard = shards_[i];
@@ -199,9 +214,8 @@ Status MemoryStore::scan(const ColumnState& column, BytesView prefix, const Scan
       std::lock_guard<ShardMutex> lock(shard.mutex);
       if (!usable(column)) return unusable_status(column);
       if (i == 0) ++shard.counters.scans;
-      for (const TableNode& node : shard.table->entries()) {
-        if (node.first.column == column.id && node.first.bytes.view().starts_with(prefix) &&
-            !is_expired(node.second, time)) {
+      for (const TableNode& node : column.tables[i]->entries()) {
+        if (node.first.bytes.view().starts_with(prefix) && !is_expired(node.second, time)) {
           matches.emplace_back(node.first.bytes.view(), node.second.value);
         }
       }
@@ -214,27 +228,33 @@ Status MemoryStore::scan(const ColumnState& column, BytesView prefix, const Scan
   return Status::ok();
 }
 
-Status MemoryStore::clear(const ColumnState& column) {
+Status MemoryStore::clear(ColumnState& column) {
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
     Shard& shard = shards_[i];
-    std::lock_guard<ShardMutex> lock(shard.mutex);
-    if (!usable(column)) return unusable_status(column);
-    const auto in_column = [&column](const TableNode& node) { return node.first.column == column.id; };
-    const auto& entries = shard.table->entries();
-    if (std::none_of(entries.begin(), entries.end(), in_column)) continue;
-    make_writable(shard).erase_if(in_column);
+    std::shared_ptr<MemoryTable> old;
+    {
+      std::lock_guard<ShardMutex> lock(shard.mutex);
+      if (!usable(column)) return unusable_status(column);
+      if (column.tables[i]->empty()) continue;
+      for (const TableNode& node : column.tables[i]->entries()) forget_entry(shard, node);
+      // A fresh table instead of erasing in place: a table a snapshot shares is not cloned.
+      old = std::exchange(column.tables[i], std::make_shared<MemoryTable>());
+    }
+    // `old` is freed here, outside the lock, unless a snapshot still holds it.
   }
   return Status::ok();
 }
 
-void MemoryStore::erase_column(uint32_t column_id) {
+void MemoryStore::erase_column(ColumnState& column) {
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
     Shard& shard = shards_[i];
-    std::lock_guard<ShardMutex> lock(shard.mutex);
-    const auto in_column = [column_id](const TableNode& node) { return node.first.column == column_id; };
-    const auto& entries = shard.table->entries();
-    if (std::none_of(entries.begin(), entries.end(), in_column)) continue;
-    make_writable(shard).erase_if(in_column);
+    std::shared_ptr<MemoryTable> old;
+    {
+      std::lock_guard<ShardMutex> lock(shard.mutex);
+      if (column.tables[i]->empty()) continue;
+      for (const TableNode& node : column.tables[i]->entries()) forget_entry(shard, node);
+      old = std::exchange(column.tables[i], std::make_shared<MemoryTable>());
+    }
   }
 }
 
@@ -242,6 +262,7 @@ Status MemoryStore::apply_batch(const std::vector<ResolvedOperation>& operations
   struct Prepared {
     KeyRef key;
     uint32_t shard;
+    ColumnState* column;
     const WriteBatch::Operation* operation;
   };
   std::vector<Prepared> prepared;
@@ -250,8 +271,8 @@ Status MemoryStore::apply_batch(const std::vector<ResolvedOperation>& operations
   involved.reserve(operations.size() + 1);
   for (const ResolvedOperation& resolved : operations) {
     const std::string& key = resolved.operation->key;
-    const KeyRef ref{key, memory_key_hash(resolved.column, key), resolved.column};
-    prepared.push_back(Prepared{ref, shard_index(ref.hash), resolved.operation});
+    const KeyRef ref{key, memory_key_hash(key)};
+    prepared.push_back(Prepared{ref, shard_index(ref.hash), resolved.column, resolved.operation});
     involved.push_back(prepared.back().shard);
   }
   // An empty batch still counts; it is recorded in shard 0.
@@ -270,16 +291,18 @@ Status MemoryStore::apply_batch(const std::vector<ResolvedOperation>& operations
   for (const Prepared& op : prepared) {
     Shard& shard = shards_[op.shard];
     if (op.operation->type == WriteBatch::OperationType::kPut) {
-      put_locked(shard, op.key, op.operation->value, time);
+      put_locked(shard, *op.column, op.key, op.operation->value, time);
     } else {
-      remove_locked(shard, op.key, time);
+      remove_locked(shard, *op.column, op.key, time);
     }
   }
   return Status::ok();
 }
 
-Result<uint64_t> MemoryStore::cleanup_expired(const std::vector<uint32_t>& expiring_columns) {
-  if (options_.ttl_millis == 0 && expiring_columns.empty()) {
+Result<uint64_t> MemoryStore::cleanup_expired(const std::vector<std::shared_ptr<ColumnState>>& columns) {
+  const bool any_headers = std::any_of(columns.begin(), columns.end(),
+                                       [](const auto& column) { return column->values_carry_expiry; });
+  if (options_.ttl_millis == 0 && !any_headers) {
     // Nothing can expire: skip walking every shard (a cleanup thread may run without a ttl).
     if (closed_.load(std::memory_order_acquire)) return closed_status();
     return uint64_t{0};
@@ -289,24 +312,25 @@ Result<uint64_t> MemoryStore::cleanup_expired(const std::vector<uint32_t>& expir
     Shard& shard = shards_[i];
     const int64_t time = now();
     // Expiry headers are absolute times, so they need the clock even without a backend ttl.
-    const int64_t header_time = expiring_columns.empty() ? 0 : options_.clock->now_millis();
-    const auto expired = [time, header_time, &expiring_columns](const TableNode& node) {
-      if (is_expired(node.second, time)) return true;
-      if (expiring_columns.empty() ||
-          !std::binary_search(expiring_columns.begin(), expiring_columns.end(), node.first.column)) {
-        return false;
-      }
-      const std::optional<int64_t> expires_at = read_expiry(node.second.value);
-      return expires_at.has_value() && is_expired_at(*expires_at, header_time);
-    };
+    const int64_t header_time = any_headers ? options_.clock->now_millis() : 0;
     std::lock_guard<ShardMutex> lock(shard.mutex);
     if (closed_.load(std::memory_order_relaxed)) return closed_status();
-    const auto& entries = shard.table->entries();
-    // Do not clone a table shared with a snapshot when there is nothing to remove.
-    if (shard.table.use_count() > 1 && std::none_of(entries.begin(), entries.end(), expired)) continue;
-    const uint64_t count = make_writable(shard).erase_if(expired);
-    shard.counters.expirations += count;
-    removed += count;
+    for (const std::shared_ptr<ColumnState>& column : columns) {
+      if (!usable(*column)) continue;  // dropped meanwhile: its entries are gone already
+      const bool headers = column->values_carry_expiry;
+      const auto expired = [time, header_time, headers](const TableNode& node) {
+        if (is_expired(node.second, time)) return true;
+        if (!headers) return false;
+        const std::optional<int64_t> expires_at = read_expiry(node.second.value);
+        return expires_at.has_value() && is_expired_at(*expires_at, header_time);
+      };
+      const auto& entries = column->tables[i]->entries();
+      // Do not clone a table shared with a snapshot when there is nothing to remove.
+      if (column->tables[i].use_count() > 1 && std::none_of(entries.begin(), entries.end(), expired)) continue;
+      const uint64_t count = erase_entries_if(shard, make_writable(shard, *column), expired);
+      shard.counters.expirations += count;
+      removed += count;
+    }
   }
   return removed;
 }
@@ -326,48 +350,64 @@ BackendStatistics MemoryStore::statistics() const {
     total.batches += c.batches;
     total.evictions += c.evictions;
     total.expirations += c.expirations;
-    total.live_entries += shard.table->size();
-    total.bytes_in_use += shard.table->bytes();
+    total.live_entries += shard.entries;
+    total.bytes_in_use += shard.bytes;
   }
   return total;
 }
 
-Status MemoryStore::capture(std::vector<std::shared_ptr<const MemoryTable>>& tables, int64_t& time) {
-  tables.clear();
-  tables.reserve(options_.shard_count);
+Status MemoryStore::capture(const std::vector<std::shared_ptr<ColumnState>>& columns,
+                            std::vector<CapturedColumn>& captured, int64_t& time) {
+  captured.clear();
+  captured.reserve(columns.size());
   time = now();
   std::vector<std::unique_lock<ShardMutex>> locks;
   locks.reserve(options_.shard_count);
   for (uint32_t i = 0; i < options_.shard_count; ++i) locks.emplace_back(shards_[i].mutex);
   if (closed_.load(std::memory_order_relaxed)) return closed_status();
-  for (uint32_t i = 0; i < options_.shard_count; ++i) tables.push_back(shards_[i].table);
+  for (const std::shared_ptr<ColumnState>& column : columns) {
+    CapturedColumn& copy = captured.emplace_back(CapturedColumn{column, {}});
+    copy.tables.reserve(options_.shard_count);
+    for (uint32_t i = 0; i < options_.shard_count; ++i) copy.tables.push_back(column->tables[i]);
+  }
   return Status::ok();
 }
 
-void MemoryStore::release(std::vector<std::shared_ptr<const MemoryTable>>& tables) {
-  for (uint32_t i = 0; i < tables.size(); ++i) {
-    std::shared_ptr<const MemoryTable> detached;
+void MemoryStore::release(std::vector<CapturedColumn>& captured) {
+  std::vector<std::shared_ptr<const MemoryTable>> detached;
+  for (uint32_t i = 0; i < options_.shard_count; ++i) {
+    detached.clear();
     {
       std::lock_guard<ShardMutex> lock(shards_[i].mutex);
-      if (tables[i] == shards_[i].table) {
-        tables[i].reset();  // the shard still holds it: only the count drops
-      } else {
-        detached = std::move(tables[i]);
+      for (CapturedColumn& column : captured) {
+        if (i >= column.tables.size()) continue;
+        std::shared_ptr<const MemoryTable>& table = column.tables[i];
+        if (table == column.column->tables[i]) {
+          table.reset();  // the column still holds it: only the count drops
+        } else {
+          detached.push_back(std::move(table));
+        }
       }
     }
-    // A table the shard no longer uses may be freed here, outside the lock.
+    // Tables the columns no longer use may be freed here, outside the lock.
   }
-  tables.clear();
+  captured.clear();
 }
 
-void MemoryStore::release_tables() {
+void MemoryStore::release_tables(const std::vector<std::shared_ptr<ColumnState>>& columns) {
+  std::vector<std::shared_ptr<MemoryTable>> old;
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
-    auto empty = std::make_shared<MemoryTable>(options_.has_size_limit());
+    old.clear();
     {
       std::lock_guard<ShardMutex> lock(shards_[i].mutex);
-      shards_[i].table.swap(empty);
+      for (const std::shared_ptr<ColumnState>& column : columns) {
+        old.push_back(std::exchange(column->tables[i], std::make_shared<MemoryTable>()));
+      }
+      shards_[i].recency.clear();
+      shards_[i].entries = 0;
+      shards_[i].bytes = 0;
     }
-    // `empty` now holds the old data, freed outside the lock.
+    // `old` holds the data, freed outside the lock.
   }
 }
 

@@ -1,9 +1,15 @@
-// MemoryStore: the sharded data of a memory backend. It owns the shards (each a ShardMutex, a
-// copy-on-write MemoryTable, its share of the size limits and plain statistics counters) and
-// implements every data operation on them: single-key reads and writes, atomic batches, scans,
-// TTL expiry, LRU eviction, and the capture/release of tables for snapshots.
+// MemoryStore: the sharded data of a memory backend. Each column keeps one MemoryTable per
+// shard (copy-on-write, see below); a shard is a lock, with the shard's recency list (for LRU
+// eviction across all its columns), its share of the size limits, its totals and plain
+// statistics counters. The store implements every data operation on them: single-key reads
+// and writes, atomic batches, scans, TTL expiry, LRU eviction, and the capture/release of
+// tables for snapshots.
 //
-// Copy-on-write: a shard's table may be shared with snapshots. Every mutation first calls
+// A key's shard is picked by its hash, the same in every column; column c's table of shard i
+// is guarded by shard i's mutex. Separate tables per column keep a lookup in one column from
+// wading through the entries of the others (as a RocksDB column family or a Flink state table).
+//
+// Copy-on-write: a table may be shared with snapshots. Every mutation first calls
 // make_writable(), which clones the table when anyone else still holds it. Snapshots take and
 // drop their references only under the shard mutex, so the use count read under that mutex is
 // exact and the drop happens-before any later in-place mutation.
@@ -19,36 +25,47 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-
-#include "backend/memory/shard_mutex.h"
 #include <string>
 #include <vector>
 
 #include "backend/memory/memory_options.h"
 #include "backend/memory/memory_table.h"
+#include "backend/memory/recency_list.h"
+#include "backend/memory/shard_mutex.h"
 #include "streamstate/backend.h"
 #include "streamstate/write_batch.h"
 
 namespace streamstate::internal {
 
-// The identity of a column inside the store. Ids are never reused, so entries of a dropped
-// column can never reappear in a new column of the same name.
+// A column inside the store: its identity and its tables. A new column of the same name is a
+// new ColumnState, so entries of a dropped column can never reappear in it.
 struct ColumnState {
-  ColumnState(std::string column_name, uint32_t column_id, bool carries_expiry = false)
-      : name(std::move(column_name)), id(column_id), values_carry_expiry(carries_expiry) {}
+  ColumnState(std::string column_name, bool carries_expiry, uint32_t shard_count)
+      : name(std::move(column_name)),
+        values_carry_expiry(carries_expiry),
+        tables(std::make_unique<std::shared_ptr<MemoryTable>[]>(shard_count)) {
+    for (uint32_t i = 0; i < shard_count; ++i) tables[i] = std::make_shared<MemoryTable>();
+  }
   const std::string name;
-  const uint32_t id;
   // ColumnOptions::values_carry_expiry, fixed when the column was created: cleanup also drops
   // entries whose expiry header (src/core/expiring_value.h) has passed.
   const bool values_carry_expiry;
   // Set (before its entries are removed) when the column is dropped; read under shard locks.
   std::atomic<bool> dropped{false};
+  // The column's table of each shard; tables[i] is guarded by shard i's mutex.
+  const std::unique_ptr<std::shared_ptr<MemoryTable>[]> tables;
 };
 
 // A batch operation whose column was resolved by the caller.
 struct ResolvedOperation {
   const WriteBatch::Operation* operation;
-  uint32_t column;
+  ColumnState* column;
+};
+
+// The tables of one column captured for a snapshot, one per shard.
+struct CapturedColumn {
+  std::shared_ptr<ColumnState> column;
+  std::vector<std::shared_ptr<const MemoryTable>> tables;
 };
 
 class MemoryStore {
@@ -61,35 +78,41 @@ class MemoryStore {
   bool is_closed() const { return closed_.load(std::memory_order_acquire); }
   // Marks the store closed; true only for the first call.
   bool mark_closed() { return !closed_.exchange(true, std::memory_order_acq_rel); }
-  // After mark_closed(): frees every shard's data (snapshots keep what they hold).
-  void release_tables();
+  // After mark_closed(): frees the data of these columns (snapshots keep what they hold).
+  void release_tables(const std::vector<std::shared_ptr<ColumnState>>& columns);
   static Status closed_status();
 
+  // A new, empty column with a table per shard.
+  std::shared_ptr<ColumnState> new_column(std::string name, bool values_carry_expiry) const {
+    return std::make_shared<ColumnState>(std::move(name), values_carry_expiry, options_.shard_count);
+  }
+
   // Looks up a key; fills *value when found and value is not null (contains passes null).
-  Result<bool> get(const ColumnState& column, BytesView key, std::string* value);
-  Status put(const ColumnState& column, BytesView key, BytesView value);
-  Status remove(const ColumnState& column, BytesView key);
-  Status update(const ColumnState& column, BytesView key, const UpdateFunction& fn);
-  Status scan(const ColumnState& column, BytesView prefix, const ScanVisitor& visitor);
-  Status clear(const ColumnState& column);
+  Result<bool> get(ColumnState& column, BytesView key, std::string* value);
+  Status put(ColumnState& column, BytesView key, BytesView value);
+  Status remove(ColumnState& column, BytesView key);
+  Status update(ColumnState& column, BytesView key, const UpdateFunction& fn);
+  Status scan(ColumnState& column, BytesView prefix, const ScanVisitor& visitor);
+  Status clear(ColumnState& column);
   // Removes every entry of a column without any check (drop_column).
-  void erase_column(uint32_t column_id);
+  void erase_column(ColumnState& column);
   // Applies all operations atomically. The caller checked that the columns exist and holds
   // the column registry so that none is dropped meanwhile.
   Status apply_batch(const std::vector<ResolvedOperation>& operations);
-  // Removes entries whose backend TTL passed, and entries of the columns in
-  // `expiring_columns` (ids sorted ascending) whose expiry header passed. Values shorter than
-  // the header are left for the reader to report as corrupt.
-  Result<uint64_t> cleanup_expired(const std::vector<uint32_t>& expiring_columns);
+  // Removes entries of these columns whose backend TTL passed, and, in columns whose values
+  // carry an expiry header, entries whose header passed. Values shorter than the header are
+  // left for the reader to report as corrupt.
+  Result<uint64_t> cleanup_expired(const std::vector<std::shared_ptr<ColumnState>>& columns);
   BackendStatistics statistics() const;
 
   // InvalidArgument when an entry of this size can never fit a shard's share of max_bytes.
   Status check_entry_size(std::string_view column, BytesView key, size_t value_size) const;
 
-  // Snapshot support: shares every shard's table (all shards locked at once, in order), and
-  // gives the references back under the shard locks.
-  Status capture(std::vector<std::shared_ptr<const MemoryTable>>& tables, int64_t& now);
-  void release(std::vector<std::shared_ptr<const MemoryTable>>& tables);
+  // Snapshot support: shares every shard's table of each column (all shards locked at once,
+  // in order), and gives the references back under the shard locks.
+  Status capture(const std::vector<std::shared_ptr<ColumnState>>& columns, std::vector<CapturedColumn>& captured,
+                 int64_t& now);
+  void release(std::vector<CapturedColumn>& captured);
 
  private:
   struct Counters {
@@ -99,13 +122,15 @@ class MemoryStore {
   // Aligned to a cache line so that threads on different shards do not share lines.
   struct alignas(64) Shard {
     ShardMutex mutex;
-    std::shared_ptr<MemoryTable> table;
+    uint32_t index = 0;
     Counters counters;
+    uint64_t entries = 0;  // live entries and their key + value bytes, over all columns
+    uint64_t bytes = 0;
     uint64_t max_entries = 0;  // this shard's share of the limits (0 = none)
     uint64_t max_bytes = 0;
+    RecencyList recency;  // used only with a size limit
   };
 
-  Shard& shard_for(uint64_t hash) { return shards_[shard_index(hash)]; }
   uint32_t shard_index(uint64_t hash) const { return static_cast<uint32_t>(hash >> 40) & shard_mask_; }
   int64_t now() const { return options_.ttl_millis > 0 ? options_.clock->now_millis() : 0; }
   // Saturates, so that a huge ttl means "never" instead of overflowing.
@@ -113,28 +138,58 @@ class MemoryStore {
     if (options_.ttl_millis == 0 || now > kNeverExpires - options_.ttl_millis) return kNeverExpires;
     return now + options_.ttl_millis;
   }
+  bool tracks_recency() const { return options_.has_size_limit(); }
   // Under the shard lock: neither closed nor the column dropped.
   bool usable(const ColumnState& column) const {
     return !closed_.load(std::memory_order_relaxed) && !column.dropped.load(std::memory_order_relaxed);
   }
   Status unusable_status(const ColumnState& column) const;
 
-  // Under the shard lock: the shard's table, cloned first if a snapshot shares it. (Inline,
-  // like the other helpers of the hot path: calls within a shared library are not inlined
-  // otherwise.)
-  MemoryTable& make_writable(Shard& shard) {
-    if (shard.table.use_count() > 1) shard.table = shard.table->clone();
-    return *shard.table;
+  // Under the shard lock: the column's table of the shard, cloned first if a snapshot shares
+  // it. (Inline, like the other helpers of the hot path: calls within a shared library are
+  // not inlined otherwise.)
+  static MemoryTable& make_writable(const Shard& shard, ColumnState& column) {
+    std::shared_ptr<MemoryTable>& table = column.tables[shard.index];
+    if (table.use_count() > 1) table = table->clone();
+    return *table;
   }
   // As above, and returns where `node` (found by `key`) lives in the writable table.
-  TableNode* make_writable(Shard& shard, const KeyRef& key, TableNode* node) {
-    if (shard.table.use_count() == 1) return node;
-    shard.table = shard.table->clone();
-    return shard.table->find(key);
+  static TableNode* make_writable(const Shard& shard, ColumnState& column, const KeyRef& key, TableNode* node) {
+    std::shared_ptr<MemoryTable>& table = column.tables[shard.index];
+    if (table.use_count() == 1) return node;
+    table = table->clone();
+    return table->find(key);
   }
+
+  // Under the shard lock, on a writable table: every change of an entry goes through these,
+  // which keep the shard's totals and recency list in step with the tables.
+  TableNode& insert_entry(Shard& shard, ColumnState& column, MemoryTable& table, const KeyRef& key,
+                          std::string value, int64_t expires_at);
+  void assign_entry(Shard& shard, MemoryTable& table, TableNode& node, BytesView value, int64_t expires_at) {
+    shard.bytes = shard.bytes - node.second.value.size() + value.size();
+    table.assign(node, value, expires_at);
+    if (node.second.recency != nullptr) shard.recency.touch(node.second.recency);
+  }
+  void assign_entry(Shard& shard, MemoryTable& table, TableNode& node, std::string&& value, int64_t expires_at) {
+    shard.bytes = shard.bytes - node.second.value.size() + value.size();
+    table.assign(node, std::move(value), expires_at);
+    if (node.second.recency != nullptr) shard.recency.touch(node.second.recency);
+  }
+  void erase_entry(Shard& shard, MemoryTable& table, TableNode& node);
+  template <typename Predicate>
+  uint64_t erase_entries_if(Shard& shard, MemoryTable& table, Predicate pred) {
+    return table.erase_if(pred, [&shard](const TableNode& node) { forget_entry(shard, node); });
+  }
+  // Takes an entry about to leave its table out of the shard's totals and recency list.
+  static void forget_entry(Shard& shard, const TableNode& node) {
+    --shard.entries;
+    shard.bytes -= entry_bytes(node);
+    if (node.second.recency != nullptr) shard.recency.remove(node.second.recency);
+  }
+
   // Under the shard lock; the entry size was checked.
-  void put_locked(Shard& shard, const KeyRef& key, BytesView value, int64_t now);
-  void remove_locked(Shard& shard, const KeyRef& key, int64_t now);
+  void put_locked(Shard& shard, ColumnState& column, const KeyRef& key, BytesView value, int64_t now);
+  void remove_locked(Shard& shard, ColumnState& column, const KeyRef& key, int64_t now);
   // Evicts least recently used entries until the shard is within its limits; never `keep`.
   void enforce_limits(Shard& shard, const TableNode* keep, int64_t now) {
     if (options_.has_size_limit()) evict_over_limits(shard, keep, now);

@@ -83,6 +83,53 @@ TEST(MemoryEvictionTest, LruIsSharedByAllColumnsOfAShard) {
   EXPECT_TRUE(f.column->contains("j").value());
 }
 
+TEST(MemoryEvictionTest, LruOrderSurvivesTableGrowth) {
+  // 1,000 entries grow the shard's tables many times over (their slots move each time); the
+  // recency order must still be exact afterwards.
+  Fixture f(single_shard(1000, 0));
+  auto other = f.backend->column("other").value();
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_OK((i % 2 == 0 ? f.column : other)->put("k" + std::to_string(i), "v"));
+  }
+  for (int i = 0; i < 100; ++i) {  // the first 100 become the most recent
+    ASSERT_TRUE((i % 2 == 0 ? f.column : other)->contains("k" + std::to_string(i)).value());
+  }
+  for (int i = 0; i < 150; ++i) ASSERT_OK(f.column->put("n" + std::to_string(i), "v"));
+  for (int i = 0; i < 1000; ++i) {
+    const bool kept = i < 100 || i >= 250;  // k100..k249 were the 150 least recent
+    EXPECT_EQ((i % 2 == 0 ? f.column : other)->contains("k" + std::to_string(i)).value(), kept) << i;
+  }
+  const BackendStatistics stats = f.backend->statistics();
+  EXPECT_EQ(stats.live_entries, 1000u);
+  EXPECT_EQ(stats.evictions, 150u);
+}
+
+TEST(MemoryEvictionTest, ClearedAndDroppedEntriesLeaveTheLruOrder) {
+  Fixture f(single_shard(4, 0));
+  auto other = f.backend->column("other").value();
+  ASSERT_OK(other->put("o1", "v"));
+  ASSERT_OK(f.column->put("a", "v"));
+  ASSERT_OK(other->put("o2", "v"));
+  ASSERT_OK(f.column->put("b", "v"));
+  ASSERT_OK(other->clear());
+  EXPECT_EQ(f.backend->statistics().live_entries, 2u);
+  // Only a and b count now: two more entries fit without an eviction.
+  ASSERT_OK(f.column->put("c", "v"));
+  ASSERT_OK(f.column->put("d", "v"));
+  EXPECT_EQ(f.backend->statistics().evictions, 0u);
+  ASSERT_OK(f.column->put("e", "v"));  // evicts a
+  EXPECT_EQ(f.keys(), (std::set<std::string>{"b", "c", "d", "e"}));
+
+  auto doomed = f.backend->column("doomed").value();
+  ASSERT_OK(doomed->put("x", "v"));  // evicts b
+  ASSERT_OK(f.backend->drop_column("doomed"));
+  ASSERT_OK(f.column->put("f", "v"));  // room left by x: no eviction
+  EXPECT_EQ(f.keys(), (std::set<std::string>{"c", "d", "e", "f"}));
+  const BackendStatistics stats = f.backend->statistics();
+  EXPECT_EQ(stats.evictions, 2u);
+  EXPECT_EQ(stats.live_entries, 4u);
+}
+
 TEST(MemoryEvictionTest, ByteLimitCountsKeysAndValues) {
   Fixture f(single_shard(0, 20));
   ASSERT_OK(f.column->put("k1", "12345678"));  // 10 bytes
