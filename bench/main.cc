@@ -34,7 +34,8 @@ void print_usage(std::ostream& out) {
          "  --runs R    measurements of each side per case; the median is reported (default 3)\n"
          "  --dir PATH  parent directory for on-disk data (default: the system temp directory);\n"
          "              a fresh directory is created inside it and removed afterwards\n"
-         "  --only PREFIX  run only the cases whose names start with PREFIX (memory/, rocksdb/get)\n"
+         "  --only PREFIX  report only the cases whose names start with PREFIX (memory/, rocksdb/get);\n"
+         "              parts of the suite without such a case are skipped\n"
          "\n"
          "suites:\n";
   for (const auto& suite : streamstate::bench::registered_suites()) {

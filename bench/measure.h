@@ -54,7 +54,7 @@ struct CaseSpec {
 Result<CaseResult> measure_case(const BenchOptions& options, const CaseSpec& spec, const SampleFunction& ours,
                                 const SampleFunction& baseline);
 
-// measure_case, appending the result to `results`; nothing when options.only leaves the case out.
+// measure_case, appending the result to `results` unless options.only leaves the case out.
 Status measure_and_add(std::vector<CaseResult>& results, const BenchOptions& options, const CaseSpec& spec,
                        const SampleFunction& ours, const SampleFunction& baseline);
 

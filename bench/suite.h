@@ -32,12 +32,13 @@ struct BenchOptions {
   std::string dir;
   // Print one line per case to stderr while running (set when stderr is a terminal).
   bool progress = false;
-  // Run only the cases whose names start with this prefix ("memory/", "rocksdb/map-get");
-  // empty runs every case.
+  // Report only the cases whose names start with this prefix ("memory/", "rocksdb/map-get");
+  // empty reports every case. Suites skip the parts (groups of cases sharing setup) with no
+  // selected case; within a part that runs, every case runs, as later ones may build on
+  // earlier ones, and only the selected ones are reported.
   std::string only;
 
-  // Whether a case, or a group of cases sharing the prefix `name` ("memory/"), is selected.
-  // Suites skip the setup of a group none of whose cases is selected.
+  // Whether a case, or a part whose case names share the prefix `name` ("memory/"), is selected.
   bool selects(std::string_view name) const {
     return only.empty() || name.starts_with(only) || std::string_view(only).starts_with(name);
   }
