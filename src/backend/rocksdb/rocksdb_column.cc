@@ -43,16 +43,8 @@ Status RocksDbColumn::error(const rocksdb::Status& status, const char* operation
 Result<bool> RocksDbColumn::get_into(BytesView key, std::string& value) {
   auto hold = engine_->hold_shared();
   if (Status usable = check_usable(); !usable.is_ok()) return usable;
-  rocksdb::Status status = engine_->db()->Get(engine_->read_options(), entry_->handle, to_slice(key), &value);
-  if (status.ok()) {
-    engine_->counters().add(OperationCounters::kHits);
-    return true;
-  }
-  if (status.IsNotFound()) {
-    engine_->counters().add(OperationCounters::kMisses);
-    return false;
-  }
-  return error(status, "get", key);
+  return lookup_result(engine_->db()->Get(engine_->read_options(), entry_->handle, to_slice(key), &value), "get",
+                       key);
 }
 
 Result<bool> RocksDbColumn::contains(BytesView key) {
@@ -60,7 +52,11 @@ Result<bool> RocksDbColumn::contains(BytesView key) {
   if (Status usable = check_usable(); !usable.is_ok()) return usable;
   // A pinnable slice points into the block cache or memtable: nothing is copied.
   rocksdb::PinnableSlice value;
-  rocksdb::Status status = engine_->db()->Get(engine_->read_options(), entry_->handle, to_slice(key), &value);
+  return lookup_result(engine_->db()->Get(engine_->read_options(), entry_->handle, to_slice(key), &value),
+                       "contains", key);
+}
+
+Result<bool> RocksDbColumn::lookup_result(const rocksdb::Status& status, const char* operation, BytesView key) const {
   if (status.ok()) {
     engine_->counters().add(OperationCounters::kHits);
     return true;
@@ -69,7 +65,7 @@ Result<bool> RocksDbColumn::contains(BytesView key) {
     engine_->counters().add(OperationCounters::kMisses);
     return false;
   }
-  return error(status, "contains", key);
+  return error(status, operation, key);
 }
 
 Status RocksDbColumn::put(BytesView key, BytesView value) {

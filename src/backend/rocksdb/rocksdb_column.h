@@ -35,6 +35,8 @@ class RocksDbColumn final : public StateColumn {
   // With the gate held shared: closed or dropped, as a Status (OK when usable).
   Status check_usable() const;
   Status error(const rocksdb::Status& status, const char* operation, BytesView key) const;
+  // The outcome of a point lookup: found or not (counted as a hit or a miss), or the error.
+  Result<bool> lookup_result(const rocksdb::Status& status, const char* operation, BytesView key) const;
 
   std::shared_ptr<RocksDbEngine> engine_;
   std::shared_ptr<const ColumnEntry> entry_;

@@ -31,11 +31,26 @@ using testing::TempDir;
 
 constexpr int64_t kNow = 7'000'000;
 
-TEST(RocksDbExpiringColumnTest, CompactionDropsExpiredEntriesOnly) {
+// A RocksDB backend in a fresh directory, driven by a manual clock that starts at kNow.
+class RocksDbExpiringColumnTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(open()); }
+
+  // Opens the backend on the test's directory (again, after close()).
+  void open() {
+    backend = open_or_die(small_options(dir.file("db"), clock));
+    ASSERT_NE(backend, nullptr);
+  }
+  std::shared_ptr<StateColumn> expiring_column() {
+    return backend->column_with_options("ttl", carrying_expiry()).value();
+  }
+
   TempDir dir;
-  auto clock = std::make_shared<ManualClock>(kNow);
-  auto backend = open_or_die(small_options(dir.file("db"), clock));
-  ASSERT_NE(backend, nullptr);
+  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(kNow);
+  std::unique_ptr<RocksDbBackend> backend;
+};
+
+TEST_F(RocksDbExpiringColumnTest, CompactionDropsExpiredEntriesOnly) {
   auto ttl = backend->column_with_options("ttl", carrying_expiry());
   ASSERT_OK(ttl);
   auto plain = backend->column("plain");
@@ -81,12 +96,8 @@ std::map<std::string, std::string> snapshot_contents(BackendSnapshot& snapshot, 
   return entries;
 }
 
-TEST(RocksDbExpiringColumnTest, AnExpiredNewerVersionDoesNotResurrectAnOlderOne) {
-  TempDir dir;
-  auto clock = std::make_shared<ManualClock>(kNow);
-  auto backend = open_or_die(small_options(dir.file("db"), clock));
-  ASSERT_NE(backend, nullptr);
-  auto c = backend->column_with_options("ttl", carrying_expiry()).value();
+TEST_F(RocksDbExpiringColumnTest, AnExpiredNewerVersionDoesNotResurrectAnOlderOne) {
+  auto c = expiring_column();
   ASSERT_OK(c->put("k", expiring(kNow + 1000, "old")));
   ASSERT_OK(backend->compact());  // the old version sits in a table file of a lower level now
   ASSERT_OK(c->put("k", expiring(kNow + 10, "new")));
@@ -100,12 +111,8 @@ TEST(RocksDbExpiringColumnTest, AnExpiredNewerVersionDoesNotResurrectAnOlderOne)
 // A snapshot taken between the two versions makes compaction keep the older one in the file
 // it writes, under the newer one. The filter drops the newer version; RocksDB must turn that
 // into a deletion, or the older, live version would come back once the snapshot is gone.
-TEST(RocksDbExpiringColumnTest, AnOlderVersionKeptBelowADroppedOneStaysHidden) {
-  TempDir dir;
-  auto clock = std::make_shared<ManualClock>(kNow);
-  auto backend = open_or_die(small_options(dir.file("db"), clock));
-  ASSERT_NE(backend, nullptr);
-  auto c = backend->column_with_options("ttl", carrying_expiry()).value();
+TEST_F(RocksDbExpiringColumnTest, AnOlderVersionKeptBelowADroppedOneStaysHidden) {
+  auto c = expiring_column();
   ASSERT_OK(c->put("k", expiring(kNow + 1000, "old")));
   ASSERT_OK(backend->compact());
   auto snapshot = backend->snapshot();
@@ -125,12 +132,8 @@ TEST(RocksDbExpiringColumnTest, AnOlderVersionKeptBelowADroppedOneStaysHidden) {
   EXPECT_OK(backend->close());
 }
 
-TEST(RocksDbExpiringColumnTest, FlagSurvivesReopen) {
-  TempDir dir;
-  auto clock = std::make_shared<ManualClock>(kNow);
+TEST_F(RocksDbExpiringColumnTest, FlagSurvivesReopen) {
   {
-    auto backend = open_or_die(small_options(dir.file("db"), clock));
-    ASSERT_NE(backend, nullptr);
     ASSERT_OK(backend->column_with_options("ttl", carrying_expiry()));
     ASSERT_OK(backend->column("plain"));
     ASSERT_OK(backend->column_with_options("plain2", ColumnOptions{}));
@@ -140,8 +143,7 @@ TEST(RocksDbExpiringColumnTest, FlagSurvivesReopen) {
     ASSERT_OK(backend->close());
   }
   clock->advance_millis(100);
-  auto backend = open_or_die(small_options(dir.file("db"), clock));
-  ASSERT_NE(backend, nullptr);
+  ASSERT_NO_FATAL_FAILURE(open());
   EXPECT_EQ(backend->list_columns().value(), (std::vector<std::string>{"plain", "plain2", "ttl"}));
   EXPECT_STATUS(backend->column_with_options("ttl", ColumnOptions{}), StatusCode::kInvalidArgument,
                 "column 'ttl'");
@@ -155,11 +157,7 @@ TEST(RocksDbExpiringColumnTest, FlagSurvivesReopen) {
   EXPECT_OK(backend->close());
 }
 
-TEST(RocksDbExpiringColumnTest, FlagIsFixedAtCreationAndForgottenOnDrop) {
-  TempDir dir;
-  auto clock = std::make_shared<ManualClock>(kNow);
-  auto backend = open_or_die(small_options(dir.file("db"), clock));
-  ASSERT_NE(backend, nullptr);
+TEST_F(RocksDbExpiringColumnTest, FlagIsFixedAtCreationAndForgottenOnDrop) {
   ASSERT_OK(backend->column_with_options("ttl", carrying_expiry()));
   ASSERT_OK(backend->column_with_options("ttl", carrying_expiry()));
   EXPECT_STATUS(backend->column_with_options("ttl", ColumnOptions{}), StatusCode::kInvalidArgument,
@@ -177,12 +175,8 @@ TEST(RocksDbExpiringColumnTest, FlagIsFixedAtCreationAndForgottenOnDrop) {
   EXPECT_STATUS(backend->column_with_options("ttl", carrying_expiry()), StatusCode::kClosed, "closed");
 }
 
-TEST(RocksDbExpiringColumnTest, BatchesAndSnapshotsSeeExpiringColumns) {
-  TempDir dir;
-  auto clock = std::make_shared<ManualClock>(kNow);
-  auto backend = open_or_die(small_options(dir.file("db"), clock));
-  ASSERT_NE(backend, nullptr);
-  auto c = backend->column_with_options("ttl", carrying_expiry()).value();
+TEST_F(RocksDbExpiringColumnTest, BatchesAndSnapshotsSeeExpiringColumns) {
+  auto c = expiring_column();
   WriteBatch batch;
   batch.put("ttl", "dead", expiring(kNow, "x"));
   batch.put("ttl", "live", expiring(kNow + 5, "y"));
