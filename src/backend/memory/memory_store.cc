@@ -237,8 +237,8 @@ Status MemoryStore::clear(ColumnState& column) {
       if (!usable(column)) return unusable_status(column);
       if (column.tables[i]->empty()) continue;
       for (const TableNode& node : column.tables[i]->entries()) forget_entry(shard, node);
-      // A fresh table instead of erasing in place: a table a snapshot shares is not cloned.
-      old = std::exchange(column.tables[i], std::make_shared<MemoryTable>());
+      // The empty table instead of erasing in place: a table a snapshot shares is not cloned.
+      old = std::exchange(column.tables[i], empty_table_);
     }
     // `old` is freed here, outside the lock, unless a snapshot still holds it.
   }
@@ -253,7 +253,7 @@ void MemoryStore::erase_column(ColumnState& column) {
       std::lock_guard<ShardMutex> lock(shard.mutex);
       if (column.tables[i]->empty()) continue;
       for (const TableNode& node : column.tables[i]->entries()) forget_entry(shard, node);
-      old = std::exchange(column.tables[i], std::make_shared<MemoryTable>());
+      old = std::exchange(column.tables[i], empty_table_);
     }
   }
 }
@@ -401,7 +401,7 @@ void MemoryStore::release_tables(const std::vector<std::shared_ptr<ColumnState>>
     {
       std::lock_guard<ShardMutex> lock(shards_[i].mutex);
       for (const std::shared_ptr<ColumnState>& column : columns) {
-        old.push_back(std::exchange(column->tables[i], std::make_shared<MemoryTable>()));
+        old.push_back(std::exchange(column->tables[i], empty_table_));
       }
       shards_[i].recency.clear();
       shards_[i].entries = 0;

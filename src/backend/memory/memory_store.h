@@ -40,11 +40,14 @@ namespace streamstate::internal {
 // A column inside the store: its identity and its tables. A new column of the same name is a
 // new ColumnState, so entries of a dropped column can never reappear in it.
 struct ColumnState {
-  ColumnState(std::string column_name, bool carries_expiry, uint32_t shard_count)
+  // Every table starts as `empty`, a table shared by all columns (and so cloned, like any
+  // shared table, before its first change): a column costs no table until it is written.
+  ColumnState(std::string column_name, bool carries_expiry, uint32_t shard_count,
+              const std::shared_ptr<MemoryTable>& empty)
       : name(std::move(column_name)),
         values_carry_expiry(carries_expiry),
         tables(std::make_unique<std::shared_ptr<MemoryTable>[]>(shard_count)) {
-    for (uint32_t i = 0; i < shard_count; ++i) tables[i] = std::make_shared<MemoryTable>();
+    for (uint32_t i = 0; i < shard_count; ++i) tables[i] = empty;
   }
   const std::string name;
   // ColumnOptions::values_carry_expiry, fixed when the column was created: cleanup also drops
@@ -84,7 +87,7 @@ class MemoryStore {
 
   // A new, empty column with a table per shard.
   std::shared_ptr<ColumnState> new_column(std::string name, bool values_carry_expiry) const {
-    return std::make_shared<ColumnState>(std::move(name), values_carry_expiry, options_.shard_count);
+    return std::make_shared<ColumnState>(std::move(name), values_carry_expiry, options_.shard_count, empty_table_);
   }
 
   // Looks up a key; fills *value when found and value is not null (contains passes null).
@@ -197,6 +200,9 @@ class MemoryStore {
   void evict_over_limits(Shard& shard, const TableNode* keep, int64_t now);
 
   const ResolvedMemoryOptions options_;
+  // Never changed: every table that holds nothing yet, or again (see ColumnState). The store's
+  // own reference keeps its use count above one, so make_writable() always clones it.
+  const std::shared_ptr<MemoryTable> empty_table_ = std::make_shared<MemoryTable>();
   const uint32_t shard_mask_;
   std::unique_ptr<Shard[]> shards_;
   alignas(64) std::atomic<bool> closed_{false};
