@@ -86,11 +86,14 @@ struct RawRocksSide : RawRocksDb {
   Status open(const std::string& path) { return RawRocksDb::open(path, {kCounterState, kMapState}); }
 
   Result<std::optional<std::string>> get(rocksdb::ColumnFamilyHandle* family, const std::string& key) {
-    std::string value;
-    rocksdb::Status status = db->Get(native.read, family, key, &value);
-    if (status.IsNotFound()) return std::optional<std::string>();
-    if (!status.ok()) return internal::from_rocksdb(status, "baseline get");
-    return std::optional<std::string>(std::move(value));
+    std::optional<std::string> value(std::in_place);
+    rocksdb::Status status = db->Get(native.read, family, key, &*value);
+    if (status.IsNotFound()) {
+      value.reset();
+    } else if (!status.ok()) {
+      return internal::from_rocksdb(status, "baseline get");
+    }
+    return value;
   }
 };
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -43,7 +44,17 @@ class [[nodiscard]] Status {
  public:
   // A default-constructed Status is OK.
   Status() = default;
-  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message)
+      : error_(code == StatusCode::kOk && message.empty() ? nullptr
+                                                          : std::make_unique<Error>(Error{code, std::move(message)})) {}
+  Status(const Status& other) : error_(other.error_ != nullptr ? std::make_unique<Error>(*other.error_) : nullptr) {}
+  Status& operator=(const Status& other) {
+    if (this != &other) error_ = other.error_ != nullptr ? std::make_unique<Error>(*other.error_) : nullptr;
+    return *this;
+  }
+  Status(Status&&) noexcept = default;
+  Status& operator=(Status&&) noexcept = default;
+  ~Status() = default;
 
   static Status ok() { return Status(); }
   static Status not_found(std::string message) { return {StatusCode::kNotFound, std::move(message)}; }
@@ -58,9 +69,9 @@ class [[nodiscard]] Status {
   static Status out_of_range(std::string message) { return {StatusCode::kOutOfRange, std::move(message)}; }
   static Status internal(std::string message) { return {StatusCode::kInternal, std::move(message)}; }
 
-  bool is_ok() const { return code_ == StatusCode::kOk; }
-  StatusCode code() const { return code_; }
-  const std::string& message() const { return message_; }
+  bool is_ok() const { return error_ == nullptr || error_->code == StatusCode::kOk; }
+  StatusCode code() const { return error_ != nullptr ? error_->code : StatusCode::kOk; }
+  const std::string& message() const { return error_ != nullptr ? error_->message : no_message(); }
 
   // "Corruption: checkpoint 7: block 3 checksum mismatch", or "OK".
   std::string to_string() const;
@@ -69,15 +80,20 @@ class [[nodiscard]] Status {
   Status with_context(std::string_view context) const;
 
   friend bool operator==(const Status& a, const Status& b) {
-    return a.code_ == b.code_ && a.message_ == b.message_;
+    return a.code() == b.code() && a.message() == b.message();
   }
 
  private:
-  StatusCode code_ = StatusCode::kOk;
-  std::string message_;
+  struct Error {
+    StatusCode code;
+    std::string message;
+  };
+  static const std::string& no_message();
+
+  // Null when OK: success is one pointer to pass and return; an error is one allocation.
+  std::unique_ptr<Error> error_;
 };
 
-// Thrown by Result<T>::value() when the Result holds an error.
 class BadResultAccess : public std::logic_error {
  public:
   explicit BadResultAccess(const Status& status)

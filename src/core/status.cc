@@ -20,20 +20,25 @@ std::string_view status_code_name(StatusCode code) {
   return "Unknown";
 }
 
+const std::string& Status::no_message() {
+  static const std::string empty;
+  return empty;
+}
+
 std::string Status::to_string() const {
   if (is_ok()) return "OK";
-  std::string text(status_code_name(code_));
+  std::string text(status_code_name(code()));
   text += ": ";
-  text += message_;
+  text += message();
   return text;
 }
 
 Status Status::with_context(std::string_view context) const {
   if (is_ok()) return *this;
-  std::string message(context);
-  message += ": ";
-  message += message_;
-  return {code_, std::move(message)};
+  std::string text(context);
+  text += ": ";
+  text += message();
+  return {code(), std::move(text)};
 }
 
 }  // namespace streamstate
