@@ -75,6 +75,14 @@ void MemoryStore::erase_entry(Shard& shard, MemoryTable& table, TableNode& node)
   table.erase(node);
 }
 
+std::shared_ptr<MemoryTable> MemoryStore::detach_table(Shard& shard, ColumnState& column) {
+  std::shared_ptr<MemoryTable>& table = column.tables[shard.index];
+  if (table->empty()) return nullptr;
+  for (const TableNode& node : table->entries()) forget_entry(shard, node);
+  // The empty table instead of erasing in place: a table a snapshot shares is not cloned.
+  return std::exchange(table, empty_table_);
+}
+
 void MemoryStore::evict_over_limits(Shard& shard, const TableNode* keep, int64_t now) {
   while ((shard.max_entries != 0 && shard.entries > shard.max_entries) ||
          (shard.max_bytes != 0 && shard.bytes > shard.max_bytes)) {
@@ -235,10 +243,7 @@ Status MemoryStore::clear(ColumnState& column) {
     {
       std::lock_guard<ShardMutex> lock(shard.mutex);
       if (!usable(column)) return unusable_status(column);
-      if (column.tables[i]->empty()) continue;
-      for (const TableNode& node : column.tables[i]->entries()) forget_entry(shard, node);
-      // The empty table instead of erasing in place: a table a snapshot shares is not cloned.
-      old = std::exchange(column.tables[i], empty_table_);
+      old = detach_table(shard, column);
     }
     // `old` is freed here, outside the lock, unless a snapshot still holds it.
   }
@@ -251,9 +256,7 @@ void MemoryStore::erase_column(ColumnState& column) {
     std::shared_ptr<MemoryTable> old;
     {
       std::lock_guard<ShardMutex> lock(shard.mutex);
-      if (column.tables[i]->empty()) continue;
-      for (const TableNode& node : column.tables[i]->entries()) forget_entry(shard, node);
-      old = std::exchange(column.tables[i], empty_table_);
+      old = detach_table(shard, column);
     }
   }
 }

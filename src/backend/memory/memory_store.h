@@ -190,6 +190,11 @@ class MemoryStore {
     if (node.second.recency != nullptr) shard.recency.remove(node.second.recency);
   }
 
+  // Under the shard lock: takes the column's entries of the shard out of the shard's totals
+  // and recency list and gives the column the empty table; returns the old table (null when
+  // it was empty) for the caller to free outside the lock.
+  std::shared_ptr<MemoryTable> detach_table(Shard& shard, ColumnState& column);
+
   // Under the shard lock; the entry size was checked.
   void put_locked(Shard& shard, ColumnState& column, const KeyRef& key, BytesView value, int64_t now);
   void remove_locked(Shard& shard, ColumnState& column, const KeyRef& key, int64_t now);
