@@ -56,7 +56,9 @@ struct BackendFactory {
   // Opens a fresh, empty backend whose data no other test sees.
   BackendOpenFunction open;
   // For backends that claim capabilities().persistent: opens the data written through a backend
-  // previously opened with the same scratch (the suite closes that one first). Empty otherwise.
+  // previously opened with the same scratch (the suite closes that one first). For backends
+  // that claim shared_between_processes, the suite also calls it while the first backend is
+  // still open, to get a second client of the same data. Empty otherwise.
   BackendOpenFunction reopen;
 };
 
