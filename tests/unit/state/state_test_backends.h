@@ -1,6 +1,7 @@
-// The backends every keyed-state suite runs on: memory, RocksDB and Redis (when built), each
-// fresh and private to one test, with a ManualClock shared by the backend and the store so
-// TTL tests are exact. StateBackendTest is the parameterized fixture; instantiate a suite with
+// The backends every keyed-state suite runs on: memory, RocksDB and Redis (when built) and the
+// user-defined example backend (examples/custom_backend, "custom"), each fresh and private to
+// one test, with a ManualClock shared by the backend and the store so TTL tests are exact (the
+// custom backend has no clock: the expiry headers keyed state writes are all its TTL). StateBackendTest is the parameterized fixture; instantiate a suite with
 //   INSTANTIATE_TEST_SUITE_P(backends, MySuite, StateBackendTest::all_backends(),
 //   StateBackendTest::param_name);
 //
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "custom_backend/ordered_map_backend.h"
 #include "streamstate/clock.h"
 #include "streamstate/config.h"
 #include "streamstate/keyed_state_store.h"
@@ -34,7 +36,7 @@
 
 namespace streamstate::testing {
 
-enum class StateTestBackend { kMemory, kRocksDb, kRedis };
+enum class StateTestBackend { kMemory, kRocksDb, kRedis, kCustom };
 
 inline std::string state_test_backend_name(StateTestBackend backend) {
   switch (backend) {
@@ -44,6 +46,8 @@ inline std::string state_test_backend_name(StateTestBackend backend) {
       return "rocksdb";
     case StateTestBackend::kRedis:
       return "redis";
+    case StateTestBackend::kCustom:
+      return "custom";
   }
   return "unknown";
 }
@@ -64,6 +68,7 @@ class StateBackendTest : public ::testing::TestWithParam<StateTestBackend> {
 #if STREAMSTATE_HAS_REDIS
     backends.push_back(StateTestBackend::kRedis);
 #endif
+    backends.push_back(StateTestBackend::kCustom);
     return ::testing::ValuesIn(backends);
   }
   static std::string param_name(const ::testing::TestParamInfo<StateTestBackend>& info) {
@@ -85,7 +90,7 @@ class StateBackendTest : public ::testing::TestWithParam<StateTestBackend> {
   }
 
   StateTestBackend kind() const { return GetParam(); }
-  bool persistent() const { return kind() != StateTestBackend::kMemory; }
+  bool persistent() const { return kind() == StateTestBackend::kRocksDb || kind() == StateTestBackend::kRedis; }
 
   // Opens the test's backend (again, on the same data, for persistent ones).
   void open_backend() {
@@ -120,6 +125,12 @@ class StateBackendTest : public ::testing::TestWithParam<StateTestBackend> {
         ASSERT_OK(opened);
         backend_ = std::shared_ptr<StateBackend>(std::move(opened).value());
 #endif
+        return;
+      }
+      case StateTestBackend::kCustom: {
+        auto opened = examples::open_ordered_map_backend();
+        ASSERT_OK(opened);
+        backend_ = std::shared_ptr<StateBackend>(std::move(opened).value());
         return;
       }
     }
