@@ -21,15 +21,16 @@ install(FILES "${PROJECT_BINARY_DIR}/streamstateConfig.cmake" "${PROJECT_BINARY_
 
 # Installed programs (streamstate-bench) find the libraries through a RUNPATH relative to their
 # own directory ($ORIGIN/../lib with the default directories), so a prefix install runs without
-# LD_LIBRARY_PATH wherever it is moved. The libraries' own RUNPATH is set in src/CMakeLists.txt.
+# LD_LIBRARY_PATH wherever it is moved (CMAKE_INSTALL_RPATH is kept after it). The libraries' own
+# RUNPATH is set in src/CMakeLists.txt.
 file(RELATIVE_PATH streamstate_bin_to_lib "${CMAKE_INSTALL_FULL_BINDIR}" "${CMAKE_INSTALL_FULL_LIBDIR}")
 function(streamstate_set_program_install_rpath directory)
   get_property(targets DIRECTORY "${directory}" PROPERTY BUILDSYSTEM_TARGETS)
   foreach(target IN LISTS targets)
     get_target_property(type ${target} TYPE)
     if(type STREQUAL "EXECUTABLE")
-      set_target_properties(${target} PROPERTIES INSTALL_RPATH "$ORIGIN/${streamstate_bin_to_lib}"
-                                                 INSTALL_RPATH_USE_LINK_PATH ON)
+      set(install_rpath "$ORIGIN/${streamstate_bin_to_lib}" ${CMAKE_INSTALL_RPATH})
+      set_target_properties(${target} PROPERTIES INSTALL_RPATH "${install_rpath}" INSTALL_RPATH_USE_LINK_PATH ON)
     endif()
   endforeach()
   get_property(subdirectories DIRECTORY "${directory}" PROPERTY SUBDIRECTORIES)
