@@ -146,6 +146,13 @@ TEST(RocksDbRecovery, CleanReopenReplaysTheWholeLogAndDropsNothing) {
 
   auto reopened = open_or_die(options);
   ASSERT_NE(reopened, nullptr);
+  // The filter that measured the replay is not recorded in RocksDB's OPTIONS file, so RocksDB's
+  // tools can load that file without knowing it.
+  for (const auto& entry : fs::directory_iterator(options.path)) {
+    if (entry.path().filename().string().rfind("OPTIONS", 0) == 0) {
+      EXPECT_EQ(read_file(entry.path()).find("wal_filter"), std::string::npos) << entry.path();
+    }
+  }
   const RocksDbStatistics statistics = reopened->rocksdb_statistics();
   EXPECT_EQ(statistics.wal_bytes_at_open, wal_size);
   EXPECT_EQ(statistics.wal_bytes_replayed, wal_size);
