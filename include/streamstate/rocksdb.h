@@ -1,6 +1,8 @@
 // The embedded RocksDB backend, streamstate's persistent default. Each column is a RocksDB
 // column family; writes go through RocksDB's write-ahead log (unless disabled) and survive a
-// crash; close() and a reopen with the same path give back every acknowledged write.
+// crash; close() and a reopen with the same path give back every acknowledged write. A log
+// damaged anywhere but in its torn last record fails open() instead of losing writes silently
+// (WalRecovery); docs/backends/rocksdb.md has the details.
 //
 // No RocksDB header is needed to use it: options are plain fields, and RocksDbCache lets
 // several backends share one block cache.
@@ -53,6 +55,7 @@ struct RocksDbBackendOptions {
   // Write through RocksDB's write-ahead log. With false, writes since the last flush() are
   // lost on a crash. Default: true.
   bool enable_wal = true;
+  // When a write reaches the disk (RocksDB's WriteOptions::sync; see durability.h).
   // Default: SyncPolicy::kNone.
   SyncPolicy sync = SyncPolicy::kNone;
   // What open() does with a damaged write-ahead log. Default: WalRecovery::kFailOnCorruption.
