@@ -5,7 +5,7 @@
 // A backend holds named columns (one per named state). A column maps byte-string keys to
 // byte-string values; keys and values may contain zero bytes, values may be empty.
 //
-//   auto backend = streamstate::open_rocksdb_backend({.path = "/var/lib/app/state"});
+//   auto backend = streamstate::RocksDbBackend::open({.path = "/var/lib/app/state"});  // rocksdb.h
 //   auto counts = backend.value()->column("counts");
 //   counts.value()->put("user-1", "42");
 //

@@ -16,7 +16,10 @@
 // max_entries) is in docs/configuration.md. In short: memory applies ttl, cleanup_interval and
 // max_entries itself; rocksdb and redis keep TTL per state (StateConfig::ttl_config()) and, when
 // cleanup_interval is set, come wrapped in an ExpirySweepingBackend that removes expired
-// entries of expiring columns at that interval.
+// entries of expiring columns at that interval. rocksdb takes its durability from
+// backend_options too: "sync" (none | every_write), "wal_recovery" (fail_on_corruption |
+// point_in_time), "enable_wal" and "verify_checksums_on_open" (StateConfigBuilder::sync() and
+// friends set them; a typo is an InvalidArgument naming the valid values).
 //
 // Thread-safety: a BackendRegistry (and so the process-wide one behind the free functions) may
 // be used from any thread; factories may run concurrently and must be thread-safe themselves.

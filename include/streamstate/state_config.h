@@ -13,6 +13,11 @@
 //       .ttl(std::chrono::minutes(10)).cleanup_interval(std::chrono::minutes(1)).max_entries(5000)
 //       .build();                                                 // errors say what to change
 //
+//   // RocksDB durability: fsync every write, fail (never drop) on a damaged log.
+//   Result<StateConfig> durable = StateConfigBuilder(StateConfig::session())
+//       .backend("rocksdb").backend_option("path", "/var/lib/app/state")
+//       .sync(SyncPolicy::kEveryWrite).wal_recovery(WalRecovery::kFailOnCorruption).build();
+//
 // The full reference (fields, presets, rules, backend_options per backend) is
 // docs/configuration.md.
 //
@@ -31,6 +36,7 @@
 #include <utility>
 
 #include "streamstate/clock.h"
+#include "streamstate/durability.h"
 #include "streamstate/status.h"
 #include "streamstate/ttl.h"
 
@@ -74,7 +80,10 @@ struct StateConfig {
   // InvalidArgument saying what to change when: the backend name is empty or not of
   // [A-Za-z0-9_.-]; a duration is negative; cleanup_interval is set but ttl is 0; ttl is set
   // but cleanup_interval is 0 (expired entries would stay stored until read); cleanup_interval
-  // is longer than ttl. A config without TTL (ttl = cleanup_interval = 0) is valid.
+  // is longer than ttl; for backend "rocksdb", a durability option in backend_options ("sync",
+  // "wal_recovery", "enable_wal", "verify_checksums_on_open") whose value does not parse, or
+  // sync every_write with enable_wal false; for "memory" and "redis", any of those keys (they
+  // keep no write-ahead log of ours). A config without TTL (ttl = cleanup_interval = 0) is valid.
   Status validate() const;
 
   // The per-state TTL matching this config: ttl with Flink's defaults (refreshed on create and
@@ -116,9 +125,22 @@ class StateConfigBuilder {
     config_.clock = std::move(clock);
     return *this;
   }
+  // Durability of a backend with a write-ahead log (rocksdb; see durability.h): set as the
+  // backend_options "sync", "wal_recovery" and "verify_checksums_on_open". The defaults (when
+  // not set) are none, fail_on_corruption and false.
+  StateConfigBuilder& sync(SyncPolicy policy) {
+    return backend_option("sync", std::string(sync_policy_name(policy)));
+  }
+  StateConfigBuilder& wal_recovery(WalRecovery recovery) {
+    return backend_option("wal_recovery", std::string(wal_recovery_name(recovery)));
+  }
+  StateConfigBuilder& verify_checksums_on_open(bool verify) {
+    return backend_option("verify_checksums_on_open", verify ? "true" : "false");
+  }
 
   // The config, or InvalidArgument for ttl 0, cleanup_interval 0, cleanup_interval above ttl,
-  // max_entries 0, or anything StateConfig::validate() rejects.
+  // max_entries 0, or anything StateConfig::validate() rejects (e.g. a durability option on a
+  // backend without a write-ahead log).
   Result<StateConfig> build() const;
 
  private:
@@ -152,6 +174,10 @@ class BackendOptionReader {
   Result<uint64_t> get_uint64(std::string_view key, uint64_t fallback, uint64_t min, uint64_t max);
   // "true"/"false"/"1"/"0" (any case), or `fallback` when absent.
   Result<bool> get_bool(std::string_view key, bool fallback);
+  // A name sync_policy_name() gives, or `fallback` when absent.
+  Result<SyncPolicy> get_sync_policy(std::string_view key, SyncPolicy fallback);
+  // A name wal_recovery_name() gives, or `fallback` when absent.
+  Result<WalRecovery> get_wal_recovery(std::string_view key, WalRecovery fallback);
 
   // InvalidArgument listing the unknown keys and the accepted ones when backend_options holds
   // a key no getter asked for.

@@ -73,6 +73,13 @@ Result<std::unique_ptr<StateBackend>> open_rocksdb(const StateConfig& config) {
   STREAMSTATE_ASSIGN_OR_RETURN(
       options.bottommost_compression,
       read_compression(reader, "bottommost_compression", options.bottommost_compression, config));
+  STREAMSTATE_ASSIGN_OR_RETURN(options.enable_wal, reader.get_bool("enable_wal", options.enable_wal));
+  STREAMSTATE_ASSIGN_OR_RETURN(options.sync, reader.get_sync_policy("sync", options.sync));
+  STREAMSTATE_ASSIGN_OR_RETURN(options.wal_recovery, reader.get_wal_recovery("wal_recovery", options.wal_recovery));
+  STREAMSTATE_ASSIGN_OR_RETURN(options.verify_checksums_on_open,
+                               reader.get_bool("verify_checksums_on_open", options.verify_checksums_on_open));
+  STREAMSTATE_ASSIGN_OR_RETURN(options.native_statistics,
+                               reader.get_bool("native_statistics", options.native_statistics));
   STREAMSTATE_RETURN_IF_ERROR(reader.finish());
   // The compaction filter of expiring columns must judge expiry by the clock the state uses.
   options.clock = config.clock;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -35,6 +36,67 @@ Status validate_backend_kind(const std::string& kind) {
   if (kind.size() > kMaxBackendKindLength || !std::all_of(kind.begin(), kind.end(), valid_kind_character)) {
     return Status::invalid_argument("StateConfig.backend \"" + kind +
                                     "\" is not a backend kind: use 1..64 characters of [A-Za-z0-9_.-]");
+  }
+  return Status::ok();
+}
+
+// "true"/"false"/"1"/"0" in any case.
+std::optional<bool> parse_bool(const std::string& text) {
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  if (lower == "true" || lower == "1") return true;
+  if (lower == "false" || lower == "0") return false;
+  return std::nullopt;
+}
+
+// The backend_options keys of a backend with a write-ahead log (rocksdb).
+constexpr std::string_view kDurabilityKeys[] = {"sync", "wal_recovery", "enable_wal", "verify_checksums_on_open"};
+
+std::string option_text(std::string_view key, const std::string& value) {
+  return "StateConfig.backend_options[\"" + std::string(key) + "\"] is \"" + value + "\"";
+}
+
+Status validate_rocksdb_durability(const std::map<std::string, std::string>& options) {
+  bool every_write = false;
+  bool without_wal = false;
+  if (auto it = options.find("sync"); it != options.end()) {
+    Result<SyncPolicy> policy = parse_sync_policy(it->second);
+    if (!policy.is_ok()) return Status::invalid_argument(option_text("sync", it->second) + ": expected none or every_write");
+    every_write = policy.value() == SyncPolicy::kEveryWrite;
+  }
+  if (auto it = options.find("wal_recovery"); it != options.end() && !parse_wal_recovery(it->second).is_ok()) {
+    return Status::invalid_argument(option_text("wal_recovery", it->second) +
+                                    ": expected fail_on_corruption or point_in_time");
+  }
+  for (std::string_view key : {std::string_view("enable_wal"), std::string_view("verify_checksums_on_open")}) {
+    auto it = options.find(std::string(key));
+    if (it == options.end()) continue;
+    const std::optional<bool> flag = parse_bool(it->second);
+    if (!flag.has_value()) return Status::invalid_argument(option_text(key, it->second) + ": expected true, false, 1 or 0");
+    if (key == "enable_wal") without_wal = !*flag;
+  }
+  if (every_write && without_wal) {
+    return Status::invalid_argument(
+        "StateConfig.backend_options sync is every_write but enable_wal is false: syncing each write "
+        "needs the write-ahead log; enable it or use sync none");
+  }
+  return Status::ok();
+}
+
+// The durability keys are rocksdb's; memory and redis would reject them at open, so say why now.
+Status validate_durability(const std::string& backend, const std::map<std::string, std::string>& options) {
+  if (backend == "rocksdb") return validate_rocksdb_durability(options);
+  if (backend != "memory" && backend != "redis") return Status::ok();  // a custom kind decides itself
+  for (std::string_view key : kDurabilityKeys) {
+    if (!options.contains(std::string(key))) continue;
+    const std::string why = backend == "memory"
+                                ? "the memory backend keeps nothing on disk"
+                                : "the redis backend's durability is the Redis server's appendonly/appendfsync "
+                                  "setting (docs/backends/redis.md)";
+    return Status::invalid_argument("StateConfig.backend_options[\"" + std::string(key) + "\"] is set for backend '" +
+                                    backend + "', but " + why + "; " + std::string(key) +
+                                    " applies to rocksdb only: remove it or use backend \"rocksdb\"");
   }
   return Status::ok();
 }
@@ -107,7 +169,7 @@ Status StateConfig::validate() const {
                                     " is longer than ttl " + format_duration(ttl) +
                                     ": lower cleanup_interval or raise ttl");
   }
-  return Status::ok();
+  return validate_durability(backend, backend_options);
 }
 
 StateTtlConfig StateConfig::ttl_config() const {
@@ -182,12 +244,25 @@ Result<uint64_t> BackendOptionReader::get_uint64(std::string_view key, uint64_t 
 Result<bool> BackendOptionReader::get_bool(std::string_view key, bool fallback) {
   const std::string* value = find(key);
   if (value == nullptr) return fallback;
-  std::string lower = *value;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  if (lower == "true" || lower == "1") return true;
-  if (lower == "false" || lower == "0") return false;
-  return ill_typed(key, *value, "true, false, 1 or 0");
+  const std::optional<bool> parsed = parse_bool(*value);
+  if (!parsed.has_value()) return ill_typed(key, *value, "true, false, 1 or 0");
+  return *parsed;
+}
+
+Result<SyncPolicy> BackendOptionReader::get_sync_policy(std::string_view key, SyncPolicy fallback) {
+  const std::string* value = find(key);
+  if (value == nullptr) return fallback;
+  Result<SyncPolicy> parsed = parse_sync_policy(*value);
+  if (!parsed.is_ok()) return ill_typed(key, *value, "none or every_write");
+  return parsed;
+}
+
+Result<WalRecovery> BackendOptionReader::get_wal_recovery(std::string_view key, WalRecovery fallback) {
+  const std::string* value = find(key);
+  if (value == nullptr) return fallback;
+  Result<WalRecovery> parsed = parse_wal_recovery(*value);
+  if (!parsed.is_ok()) return ill_typed(key, *value, "fail_on_corruption or point_in_time");
+  return parsed;
 }
 
 Status BackendOptionReader::finish() const {

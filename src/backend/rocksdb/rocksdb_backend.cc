@@ -1,6 +1,7 @@
 // RocksDbBackend::open and the backend object: column management, batches, snapshots,
 // statistics and maintenance over a RocksDbEngine. Column operations are in rocksdb_column.cc.
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/write_batch.h>
 
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "backend/rocksdb/rocksdb_options.h"
 #include "backend/rocksdb/rocksdb_snapshot.h"
 #include "backend/rocksdb/rocksdb_status.h"
+#include "backend/rocksdb/wal_replay_meter.h"
 #include "util/status_macros.h"
 
 namespace streamstate {
@@ -60,6 +62,7 @@ class RocksDbBackendImpl final : public RocksDbBackend {
   Status close() override { return engine_->close(); }
   Result<uint64_t> size_on_disk() override;
   Status compact() override;
+  RocksDbStatistics rocksdb_statistics() const override { return engine_->rocksdb_statistics(); }
 
  private:
   Result<std::shared_ptr<StateColumn>> open_column(std::string_view name, const ColumnOptions* options) {
@@ -208,15 +211,49 @@ Result<std::vector<std::string>> existing_column_families(const RocksDbBackendOp
   return families;
 }
 
-Status open_error(const rocksdb::Status& status, const std::string& path) {
+Status open_error(const rocksdb::Status& status, const std::string& path, const internal::WalReplayMeter& meter) {
+  const std::string context = "cannot open the RocksDB database at '" + path + "'";
   if (internal::is_lock_error(status)) {
-    return Status::io_error("cannot open the RocksDB database at '" + path +
-                            "': another process or backend holds its lock (" + status.ToString() +
+    return Status::io_error(context + ": another process or backend holds its lock (" +
+                            internal::rocksdb_message(status) +
                             "); close the other backend first or use another path");
   }
-  Status error = internal::from_rocksdb(status, "cannot open the RocksDB database at '" + path + "'");
+  if (status.IsCorruption()) {
+    const internal::DamagedWal damaged = meter.first_damaged();
+    if (!damaged.path.empty()) {
+      return Status::corruption(
+          context + ": its write-ahead log '" + damaged.path + "' is damaged after byte " +
+          std::to_string(damaged.replayed_bytes) + " of " + std::to_string(damaged.size) + " (" +
+          internal::rocksdb_message(status) +
+          "); nothing was dropped. Restore the directory from a copy, or open it with "
+          "wal_recovery = WalRecovery::kPointInTime to drop the writes logged after the damage");
+    }
+  }
+  Status error = internal::from_rocksdb(status, context);
   if (error.code() != StatusCode::kIoError) return error;
   return Status::io_error(error.message() + "; check that the path is a directory this process can write to");
+}
+
+// Writes the figures of a recovery that dropped log bytes to RocksDB's LOG.
+void log_dropped_wal_bytes(rocksdb::DB& db, const RocksDbStatistics& recovery, const internal::WalReplayMeter& meter) {
+  const internal::DamagedWal damaged = meter.first_damaged();
+  const std::string line = "streamstate: write-ahead log recovery dropped " +
+                           std::to_string(recovery.wal_bytes_dropped) + " of " +
+                           std::to_string(recovery.wal_bytes_at_open) + " bytes, from '" + damaged.path +
+                           "' after byte " + std::to_string(damaged.replayed_bytes);
+  rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, db.GetDBOptions().info_log, "%s", line.c_str());
+}
+
+// Reads every table file and checks its block checksums (verify_checksums_on_open).
+Status verify_table_checksums(rocksdb::DB& db, const std::string& path) {
+  rocksdb::Status status = db.VerifyChecksum();
+  if (status.ok()) return Status::ok();
+  const std::string context = "cannot open the RocksDB database at '" + path + "'";
+  if (!status.IsCorruption()) {
+    return internal::from_rocksdb(status, context + ": reading table files for verify_checksums_on_open");
+  }
+  return Status::corruption(context + ": verify_checksums_on_open found a damaged table file (" +
+                            internal::rocksdb_message(status) + "); restore the directory from a copy");
 }
 
 }  // namespace
@@ -236,12 +273,24 @@ Result<std::unique_ptr<RocksDbBackend>> RocksDbBackend::open(const RocksDbBacken
                                             internal::kExpiringColumnFamilyPrefix) == 0;
     descriptors.emplace_back(family, is_expiring ? expiring : native.column_family);
   }
+  STREAMSTATE_ASSIGN_OR_RETURN(std::vector<internal::WalFile> wal_files, internal::list_wal_files(options.path));
+  auto meter = std::make_unique<internal::WalReplayMeter>(std::move(wal_files));
+  native.db.wal_filter = meter.get();
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status status = rocksdb::DB::Open(native.db, options.path, descriptors, &handles, &raw_db);
-  if (!status.ok()) return open_error(status, options.path);
-  auto engine = std::make_shared<RocksDbEngine>(options, std::move(native),
-                                                std::unique_ptr<rocksdb::DB>(raw_db), families, handles);
+  if (!status.ok()) return open_error(status, options.path, *meter);
+  std::unique_ptr<rocksdb::DB> db(raw_db);
+  RocksDbStatistics recovery;
+  meter->fill(recovery);
+  if (recovery.wal_bytes_dropped > 0) log_dropped_wal_bytes(*db, recovery, *meter);
+  Status verified = options.verify_checksums_on_open ? verify_table_checksums(*db, options.path) : Status::ok();
+  auto engine = std::make_shared<RocksDbEngine>(options, std::move(native), std::move(meter), std::move(db),
+                                                families, handles, recovery);
+  if (!verified.is_ok()) {
+    (void)engine->close();
+    return verified;
+  }
   return std::unique_ptr<RocksDbBackend>(std::make_unique<RocksDbBackendImpl>(std::move(engine)));
 }
 

@@ -1,5 +1,7 @@
 #include "backend/rocksdb/rocksdb_engine.h"
 
+#include <rocksdb/statistics.h>
+
 #include <cstdint>
 #include <utility>
 
@@ -19,11 +21,15 @@ bool has_prefix(std::string_view text, std::string_view prefix) {
 }  // namespace
 
 RocksDbEngine::RocksDbEngine(RocksDbBackendOptions options, RocksDbNativeOptions native,
-                             std::unique_ptr<rocksdb::DB> db, const std::vector<std::string>& family_names,
-                             const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
+                             std::unique_ptr<WalReplayMeter> meter, std::unique_ptr<rocksdb::DB> db,
+                             const std::vector<std::string>& family_names,
+                             const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                             const RocksDbStatistics& recovery)
     : options_(std::move(options)),
       native_(std::move(native)),
       expiring_family_options_(expiring_column_family_options(native_.column_family, options_.clock)),
+      recovery_(recovery),
+      meter_(std::move(meter)),
       db_(std::move(db)) {
   for (size_t i = 0; i < handles.size(); ++i) {
     const std::string& family = family_names[i];
@@ -51,6 +57,16 @@ RocksDbEngine::RocksDbEngine(RocksDbBackendOptions options, RocksDbNativeOptions
 RocksDbEngine::~RocksDbEngine() {
   // Errors cannot be reported from a destructor; close() explicitly to see them.
   (void)close();
+}
+
+RocksDbStatistics RocksDbEngine::rocksdb_statistics() const {
+  RocksDbStatistics statistics = recovery_;
+  if (const rocksdb::Statistics* native = native_.db.statistics.get(); native != nullptr) {
+    statistics.wal_syncs = native->getTickerCount(rocksdb::WAL_FILE_SYNCED);
+    statistics.wal_bytes_written = native->getTickerCount(rocksdb::WAL_FILE_BYTES);
+    statistics.writes_with_wal = native->getTickerCount(rocksdb::WRITE_WITH_WAL);
+  }
+  return statistics;
 }
 
 Status RocksDbEngine::closed_status() const {

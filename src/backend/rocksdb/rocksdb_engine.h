@@ -35,6 +35,7 @@
 #include "backend/rocksdb/lifecycle_gate.h"
 #include "backend/rocksdb/operation_counters.h"
 #include "backend/rocksdb/rocksdb_options.h"
+#include "backend/rocksdb/wal_replay_meter.h"
 #include "streamstate/rocksdb.h"
 
 namespace streamstate::internal {
@@ -65,10 +66,11 @@ class CloseResource {
 class RocksDbEngine {
  public:
   // Takes ownership of `db` and of `handles` (every column family the DB was opened with,
-  // in the order of `family_names`).
-  RocksDbEngine(RocksDbBackendOptions options, RocksDbNativeOptions native, std::unique_ptr<rocksdb::DB> db,
-                const std::vector<std::string>& family_names,
-                const std::vector<rocksdb::ColumnFamilyHandle*>& handles);
+  // in the order of `family_names`), and of the `meter` the DB was opened with (its options
+  // keep pointing at it). `recovery` holds the figures of the open.
+  RocksDbEngine(RocksDbBackendOptions options, RocksDbNativeOptions native, std::unique_ptr<WalReplayMeter> meter,
+                std::unique_ptr<rocksdb::DB> db, const std::vector<std::string>& family_names,
+                const std::vector<rocksdb::ColumnFamilyHandle*>& handles, const RocksDbStatistics& recovery);
   ~RocksDbEngine();
   RocksDbEngine(const RocksDbEngine&) = delete;
   RocksDbEngine& operator=(const RocksDbEngine&) = delete;
@@ -79,6 +81,8 @@ class RocksDbEngine {
   const rocksdb::ReadOptions& read_options() const { return native_.read; }
   const rocksdb::WriteOptions& write_options() const { return native_.write; }
   OperationCounters& counters() { return counters_; }
+  // The recovery figures of the open and RocksDB's tickers (when collected); any time.
+  RocksDbStatistics rocksdb_statistics() const;
 
   LifecycleGate::SharedHold hold_shared() { return gate_.shared(); }
   // With the gate held shared.
@@ -146,6 +150,9 @@ class RocksDbEngine {
   const RocksDbNativeOptions native_;
   // native_.column_family plus the expiry compaction filter, for new expiring columns.
   const rocksdb::ColumnFamilyOptions expiring_family_options_;
+  const RocksDbStatistics recovery_;
+  // Declared before db_, so that it outlives the DB whose options point at it.
+  const std::unique_ptr<WalReplayMeter> meter_;
   std::unique_ptr<rocksdb::DB> db_;
 
   LifecycleGate gate_;

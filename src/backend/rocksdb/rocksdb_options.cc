@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
 
@@ -53,6 +54,16 @@ Status validate_rocksdb_options(const RocksDbBackendOptions& options) {
                                     in_path(options) +
                                     ": syncing each write needs the write-ahead log; enable it or use kNone");
   }
+  if (options.wal_recovery != WalRecovery::kFailOnCorruption && options.wal_recovery != WalRecovery::kPointInTime) {
+    return Status::invalid_argument("RocksDbBackendOptions.wal_recovery has an unknown value " +
+                                    std::to_string(static_cast<int>(options.wal_recovery)) + in_path(options) +
+                                    "; use kFailOnCorruption or kPointInTime");
+  }
+  if (options.sync != SyncPolicy::kNone && options.sync != SyncPolicy::kEveryWrite) {
+    return Status::invalid_argument("RocksDbBackendOptions.sync has an unknown value " +
+                                    std::to_string(static_cast<int>(options.sync)) + in_path(options) +
+                                    "; use kNone or kEveryWrite");
+  }
   if (options.shared_cache != nullptr && native_block_cache(*options.shared_cache) == nullptr) {
     return Status::invalid_argument("RocksDbBackendOptions.shared_cache" + in_path(options) +
                                     " was not made by RocksDbCache::create; create it with that function");
@@ -88,6 +99,13 @@ Result<rocksdb::CompressionType> to_rocksdb_compression(CompressionType type, co
   return native;
 }
 
+rocksdb::WALRecoveryMode to_rocksdb_wal_recovery(WalRecovery recovery) {
+  // kAbsoluteConsistency would also refuse the torn last record a crash leaves behind, so a
+  // store could not reopen after a kill; kTolerateCorruptedTailRecords accepts that record only.
+  return recovery == WalRecovery::kPointInTime ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
+                                               : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+}
+
 Result<RocksDbNativeOptions> make_rocksdb_options(const RocksDbBackendOptions& options) {
   STREAMSTATE_RETURN_IF_ERROR(validate_rocksdb_options(options));
   RocksDbNativeOptions native;
@@ -101,6 +119,8 @@ Result<RocksDbNativeOptions> make_rocksdb_options(const RocksDbBackendOptions& o
   // RocksDB grows its shared background pools to what every open DB asks for.
   native.db.max_background_jobs = options.background_threads;
   native.db.keep_log_file_num = kKeptInfoLogFiles;
+  native.db.wal_recovery_mode = to_rocksdb_wal_recovery(options.wal_recovery);
+  if (options.native_statistics) native.db.statistics = rocksdb::CreateDBStatistics();
   if (options.memory_budget_bytes > 0) {
     // Charged to the block cache, so memtables and cached blocks share one bound.
     native.db.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(

@@ -19,7 +19,8 @@
 namespace streamstate::internal {
 
 struct RocksDbNativeOptions {
-  // create_if_missing, max_background_jobs, write_buffer_manager (memory budget), log limits.
+  // create_if_missing, max_background_jobs, write_buffer_manager (memory budget), log limits,
+  // wal_recovery_mode (to_rocksdb_wal_recovery), statistics (with native_statistics).
   rocksdb::DBOptions db;
   // write_buffer_size, compression, bottommost_compression, block-based table with the block
   // cache and a Bloom filter. Used for every column family of the backend.
@@ -36,6 +37,10 @@ Status validate_rocksdb_options(const RocksDbBackendOptions& options);
 // Validates `options` and builds the RocksDB options for them (a new LRU block cache of
 // block_cache_bytes unless options.shared_cache is set).
 Result<RocksDbNativeOptions> make_rocksdb_options(const RocksDbBackendOptions& options);
+
+// RocksDB's WAL recovery mode for ours: kFailOnCorruption is kTolerateCorruptedTailRecords,
+// kPointInTime is kPointInTimeRecovery.
+rocksdb::WALRecoveryMode to_rocksdb_wal_recovery(WalRecovery recovery);
 
 // RocksDB's compression for ours; InvalidArgument naming `option_name` when the RocksDB
 // library in use was built without it.

@@ -109,7 +109,102 @@ TEST(BackendRegistryRocksDb, RejectsUnknownAndIllTypedOptions) {
   config.backend_options = {{"path", directory.file("db")}, {"host", "localhost"}};
   EXPECT_STATUS(open_backend(config), StatusCode::kInvalidArgument,
                 "backend 'rocksdb' does not accept backend_options host; accepted keys: block_cache_bytes, "
-                "bottommost_compression, compression, path, write_buffer_bytes");
+                "bottommost_compression, compression, enable_wal, native_statistics, path, sync, "
+                "verify_checksums_on_open, wal_recovery, write_buffer_bytes");
+  EXPECT_FALSE(std::filesystem::exists(directory.file("db")));
+}
+
+// The WAL-sync counts RocksDB itself keeps for one put through a backend opened from `config`.
+RocksDbStatistics statistics_after_one_put(const StateConfig& config) {
+  auto backend = open_backend(config);
+  EXPECT_OK(backend);
+  if (!backend.is_ok()) return {};
+  // A config with a cleanup interval opens a sweeping wrapper around the RocksDB backend.
+  auto* sweeping = dynamic_cast<ExpirySweepingBackend*>(backend.value().get());
+  auto* rocksdb = dynamic_cast<RocksDbBackend*>(sweeping != nullptr ? &sweeping->wrapped() : backend.value().get());
+  EXPECT_NE(rocksdb, nullptr);
+  if (rocksdb == nullptr) return {};
+  const RocksDbStatistics before = rocksdb->rocksdb_statistics();
+  EXPECT_OK(column_of(*rocksdb, "c", false)->put("k", "v"));
+  RocksDbStatistics after = rocksdb->rocksdb_statistics();
+  after.wal_syncs -= before.wal_syncs;
+  after.writes_with_wal -= before.writes_with_wal;
+  return after;
+}
+
+TEST(BackendRegistryRocksDb, DurabilityOptionsReachRocksDb) {
+  TempDir directory;
+  Result<StateConfig> built = StateConfigBuilder(StateConfig::session())
+                           .backend("rocksdb")
+                           .backend_option("path", directory.file("every"))
+                           .backend_option("native_statistics", "true")
+                           .sync(SyncPolicy::kEveryWrite)
+                           .wal_recovery(WalRecovery::kPointInTime)
+                           .verify_checksums_on_open(true)
+                           .build();
+  ASSERT_OK(built);
+  StateConfig config = built.value();
+  RocksDbStatistics statistics = statistics_after_one_put(config);
+  EXPECT_EQ(statistics.wal_syncs, 1u);
+  EXPECT_EQ(statistics.writes_with_wal, 1u);
+  EXPECT_NE(read_rocksdb_file(directory.file("every"), "OPTIONS-").find("wal_recovery_mode=kPointInTimeRecovery"),
+            std::string::npos);
+
+  // The defaults: no sync, fail on a damaged log.
+  config.backend_options = {{"path", directory.file("default")}, {"native_statistics", "1"}};
+  statistics = statistics_after_one_put(config);
+  EXPECT_EQ(statistics.wal_syncs, 0u);
+  EXPECT_EQ(statistics.writes_with_wal, 1u);
+  EXPECT_NE(read_rocksdb_file(directory.file("default"), "OPTIONS-")
+                .find("wal_recovery_mode=kTolerateCorruptedTailRecords"),
+            std::string::npos);
+
+  config.backend_options = {{"path", directory.file("no-wal")}, {"native_statistics", "1"}, {"enable_wal", "false"}};
+  statistics = statistics_after_one_put(config);
+  EXPECT_EQ(statistics.wal_syncs, 0u);
+  EXPECT_EQ(statistics.writes_with_wal, 0u);
+}
+
+TEST(BackendRegistryRocksDb, VerifyChecksumsOnOpenReachesRocksDb) {
+  TempDir directory;
+  StateConfig config;
+  config.backend = "rocksdb";
+  config.backend_options = {{"path", directory.file("db")}, {"compression", "none"}};
+  {
+    auto backend = open_backend(config);
+    ASSERT_OK(backend);
+    auto column = column_of(**backend, "c", false);
+    for (int i = 0; i < 1000; ++i) ASSERT_OK(column->put("key" + std::to_string(i), std::string(100, 'v')));
+    ASSERT_OK(backend.value()->flush());
+  }
+  std::string table;
+  for (const auto& entry : std::filesystem::directory_iterator(directory.file("db"))) {
+    if (entry.path().extension() == ".sst") table = entry.path().string();
+  }
+  ASSERT_FALSE(table.empty());
+  {
+    std::fstream file(table, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(100);
+    file.put('\x7f');
+  }
+  ASSERT_OK(open_backend(config));
+  config.backend_options["verify_checksums_on_open"] = "true";
+  EXPECT_STATUS(open_backend(config), StatusCode::kCorruption, table);
+}
+
+TEST(BackendRegistryRocksDb, DurabilityTyposNameTheValidValues) {
+  TempDir directory;
+  StateConfig config;
+  config.backend = "rocksdb";
+  config.backend_options = {{"path", directory.file("db")}, {"sync", "always"}};
+  EXPECT_STATUS(open_backend(config), StatusCode::kInvalidArgument,
+                "StateConfig.backend_options[\"sync\"] is \"always\": expected none or every_write");
+  config.backend_options = {{"path", directory.file("db")}, {"wal_recovery", "pointintime"}};
+  EXPECT_STATUS(open_backend(config), StatusCode::kInvalidArgument,
+                "StateConfig.backend_options[\"wal_recovery\"] is \"pointintime\": expected fail_on_corruption or "
+                "point_in_time");
+  config.backend_options = {{"path", directory.file("db")}, {"sync", "every_write"}, {"enable_wal", "false"}};
+  EXPECT_STATUS(open_backend(config), StatusCode::kInvalidArgument, "enable it or use sync none");
   EXPECT_FALSE(std::filesystem::exists(directory.file("db")));
 }
 
