@@ -102,8 +102,9 @@ class KeyedStateStore {
   Status set_current_namespace(BytesView name_space);
 
   // Makes every acknowledged write durable where the backend buffers writes: StateBackend::flush
-  // (RocksDB: syncs the write-ahead log; memory: nothing to do; Redis: nothing, durability is the
-  // server's persistence setting). kClosed after close().
+  // (RocksDB: syncs the write-ahead log and flushes the memtables to table files; memory:
+  // nothing to do; Redis: nothing, durability is the server's persistence setting). kClosed
+  // after close().
   Status flush();
   // Ends the store: flushes the backend, detaches every state handle it returned (their
   // operations fail with kClosed from now on, and they no longer hold the backend or its

@@ -55,8 +55,8 @@ void StateCore::list_element_key(uint64_t sequence, std::string& out) const {
 
 Result<StateCore::ListHead> StateCore::read_list_head() {
   ListHead head;
-  STREAMSTATE_ASSIGN_OR_RETURN(head.present,
-                               keyed(column_->get_into(context_->scoped_prefix(), read_buffer_), context_->scoped_prefix()));
+  const BytesView head_key = context_->scoped_prefix();
+  STREAMSTATE_ASSIGN_OR_RETURN(head.present, keyed(column_->get_into(head_key, read_buffer_), head_key));
   if (!head.present) return head;
   int64_t expires_at = 0;
   BytesView fields;

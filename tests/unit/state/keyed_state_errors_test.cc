@@ -134,7 +134,8 @@ TEST(KeyedStateErrorsTest, MigrationErrorsNameTheUserKey) {
   const uint32_t group = key_group_for_key("user-9", kDefaultMaxParallelism);
   const Status status = store->value_state(ValueStateDescriptor<int64_t>{.name = "v", .schema = {2, 0, 0}}).status();
   EXPECT_STATUS(status, StatusCode::kInvalidArgument,
-                "state 'v', user key 'user-9' (key group " + std::to_string(group) + ", namespace ''): schema migration");
+                "state 'v', user key 'user-9' (key group " + std::to_string(group) +
+                    ", namespace ''): schema migration");
   expect_no_raw_key(status, make_state_key(group, "user-9"));
 }
 

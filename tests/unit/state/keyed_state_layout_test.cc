@@ -63,7 +63,9 @@ class KeyedStateLayoutTest : public StateBackendTest {
   }
 
   void put_layout(const internal::LayoutRecord& record) {
-    ASSERT_OK(backend_->column("_ss.states").value()->put(internal::kLayoutKey, internal::encode_layout_record(record)));
+    auto states = backend_->column("_ss.states");
+    ASSERT_OK(states);
+    ASSERT_OK(states.value()->put(internal::kLayoutKey, internal::encode_layout_record(record)));
   }
 
   // A restart for persistent backends; the same backend otherwise. The store is gone after it.

@@ -2,6 +2,7 @@
 // holds nothing of the backend, so a RocksDB directory can be reopened while old handles live.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -185,6 +186,27 @@ TEST(KeyedStateLifecycleTest, RocksDbReopensAfterCloseWhileAnOldHandleLives) {
   ASSERT_OK(again->set_current_key("user-1"));
   EXPECT_EQ(reread->value().value(), std::optional<int64_t>(41));
   EXPECT_OK(again->close());
+}
+
+size_t table_files(const std::string& path) {
+  size_t count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(path)) count += entry.path().extension() == ".sst";
+  return count;
+}
+
+// flush() is the backend's: on RocksDB the memtables reach table files.
+TEST(KeyedStateLifecycleTest, FlushWritesRocksDbTableFiles) {
+  TempDir directory;
+  const std::string path = directory.file("db");
+  auto store = open_store(rocksdb_backend(path));
+  auto count = store->value_state(ValueStateDescriptor<int64_t>{.name = "count"});
+  ASSERT_OK(count);
+  ASSERT_OK(store->set_current_key("user-1"));
+  ASSERT_OK(count->update(41));
+  const size_t before = table_files(path);
+  ASSERT_OK(store->flush());
+  EXPECT_GT(table_files(path), before);
+  ASSERT_OK(store->close());
 }
 
 // Without close(): destroying the store (its only owner) releases the lock too.
