@@ -24,10 +24,9 @@
 //   - stored bytes a codec rejects: Corruption naming the state and the key;
 //   - anything after close(), on the store or on any state handle it returned: kClosed.
 //
-// Lifecycle: close() (also run by the destructor, except that the destructor does not close a
-// backend; see close()) detaches every state handle from the backend, so a handle that
-// outlives the store fails with kClosed and holds no backend resources (a RocksDB directory
-// can be reopened at once).
+// Lifecycle: close() - and, without the flush and the backend's close, the destructor -
+// detaches every state handle from the backend, so a handle that outlives the store fails
+// with kClosed and holds no backend resources (a RocksDB directory can be reopened at once).
 //
 // Thread-safety: NOT thread-safe, like Flink's keyed state: one store, and every state handle
 // it returned, belongs to the one thread that runs the operator instance. Snapshots returned
