@@ -170,7 +170,7 @@ Status StateCore::commit() {
   if (batch_.empty()) return Status::ok();
   Status status = backend_->write(batch_);
   batch_.clear();
-  return status;
+  return status.is_ok() ? status : status.with_context("state '" + spec_.name + "'");
 }
 
 }  // namespace streamstate::detail

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/printable.h"
@@ -91,6 +92,9 @@ TEST(KeyedStateErrorsTest, BackendErrorsNameTheUserKeyKeyGroupAndNamespace) {
   EXPECT_STATUS(written, StatusCode::kIoError, "state 'v': put of " + where + ")");
   expect_no_raw_key(written, value_key);
   EXPECT_STATUS(value->clear(), StatusCode::kIoError, "state 'v': remove of " + where + ")");
+  // Batched writes name the state.
+  EXPECT_STATUS(map->put_all(std::vector<std::pair<std::string, int64_t>>{{"a", 1}, {"b", 2}}),
+                StatusCode::kIoError, "state 'm': write: injected failure");
 
   const Status entry = map->get("k").status();
   EXPECT_STATUS(entry, StatusCode::kIoError, "state 'm': get of " + where + ", map key '");
