@@ -10,14 +10,23 @@
 //
 // Every state is recorded in the column "_ss.states" (kind, codec, schema version, TTL), so
 // reopening a name as another kind or type fails, also after a restart, and a new schema
-// major version runs the registered migration (schema.h). Errors name the state:
+// major version runs the registered migration (schema.h). The store's max_parallelism is
+// recorded there too, on first open, and a later open with another value fails (see
+// rescale.h to change it). Errors name the state, and keys as the user key with its key group
+// and namespace (never the stored bytes):
 //   - a key outside the store's key-group range: OutOfRange naming the key group and range;
 //   - no current key: FailedPrecondition;
 //   - a name registered twice in one store with another kind, codec, TTL or schema:
 //     InvalidArgument;
-//   - a stored record of another kind or codec, or another schema major version without a
-//     migration: FailedPrecondition;
-//   - stored bytes a codec rejects: Corruption naming the state and the key.
+//   - a stored record of another kind or codec, another schema major version without a
+//     migration, or a TTL switched on or off without register_ttl_change: FailedPrecondition;
+//   - another recorded max_parallelism: FailedPrecondition naming both values;
+//   - stored bytes a codec rejects: Corruption naming the state and the key;
+//   - anything after close(), on the store or on any state handle it returned: kClosed.
+//
+// Lifecycle: close() - and, without the flush and the backend's close, the destructor -
+// detaches every state handle from the backend, so a handle that outlives the store fails
+// with kClosed and holds no backend resources (a RocksDB directory can be reopened at once).
 //
 // Thread-safety: NOT thread-safe, like Flink's keyed state: one store, and every state handle
 // it returned, belongs to the one thread that runs the operator instance. Snapshots returned
@@ -57,13 +66,21 @@ struct KeyedStateStoreOptions {
   std::optional<KeyGroupRange> key_groups{};
   // Time for TTL. Default: system_clock().
   std::shared_ptr<const Clock> clock{};
+  // Whether close() also closes the backend. Set it to false when the backend is shared with
+  // other stores or other users that go on using it. Default: true (the store is usually the
+  // backend's only user).
+  bool close_backend_on_close = true;
 };
 
 class KeyedStateStore {
  public:
-  // Checks the options (errors name the option) and opens the "_ss.states" column.
+  // Checks the options (errors name the option), opens the "_ss.states" column and records
+  // options.max_parallelism there, or checks it against the recorded value: FailedPrecondition
+  // naming both values when they differ.
   static Result<std::unique_ptr<KeyedStateStore>> open(std::shared_ptr<StateBackend> backend,
                                                        KeyedStateStoreOptions options = {});
+  // Detaches the state handles (they fail with kClosed) and drops the store's reference to the
+  // backend; does not close the backend (call close() for that).
   ~KeyedStateStore();
   KeyedStateStore(const KeyedStateStore&) = delete;
   KeyedStateStore& operator=(const KeyedStateStore&) = delete;
@@ -83,6 +100,19 @@ class KeyedStateStore {
   // Scopes states further, e.g. by window. Default: empty. Kept across set_current_key.
   Status set_current_namespace(BytesView name_space);
 
+  // Makes every acknowledged write durable where the backend buffers writes: StateBackend::flush
+  // (RocksDB: syncs the write-ahead log and flushes the memtables to table files; memory:
+  // nothing to do; Redis: nothing, durability is the server's persistence setting). kClosed
+  // after close().
+  Status flush();
+  // Ends the store: flushes the backend, detaches every state handle it returned (their
+  // operations fail with kClosed from now on, and they no longer hold the backend or its
+  // columns), and closes the backend when options.close_backend_on_close (the default). Later
+  // calls on the store fail with kClosed; close() itself is idempotent. Returns the first error
+  // of the flush or of the backend's close; the store is closed either way.
+  Status close();
+  bool is_closed() const { return closed_; }
+
   bool has_current_key() const { return context_->has_key(); }
   // The current key and its key group; empty and 0 without a current key.
   BytesView current_key() const { return context_->user_key(); }
@@ -90,6 +120,7 @@ class KeyedStateStore {
   BytesView current_namespace() const { return context_->name_space(); }
   uint32_t max_parallelism() const { return options_.max_parallelism; }
   const KeyGroupRange& key_groups() const { return key_groups_; }
+  // The backend; null after close().
   const std::shared_ptr<StateBackend>& backend() const { return backend_; }
 
   template <typename T>
@@ -146,6 +177,15 @@ class KeyedStateStore {
   Status register_migration(std::string state_name, uint32_t from_major, uint32_t to_major,
                             SchemaMigration fn);
 
+  // Allows the next open of `state_name` in this store to switch its TTL on (kEnable) or off
+  // (kDisable) relative to its stored record, which rewrites every stored value (adding or
+  // stripping the expiry headers; entries already expired are dropped) and cannot be undone
+  // without another rewrite. Without it, such an open fails with FailedPrecondition naming the
+  // state and both settings. A changed TTL duration needs no rewrite and no registration.
+  // Call it before the state is first opened in this store; FailedPrecondition once it is,
+  // AlreadyExists when called twice for a state.
+  Status register_ttl_change(std::string state_name, TtlChange change);
+
   // A point-in-time view of the backend (for checkpoints) in which the columns of states with
   // a TTL and cleanup_in_snapshot leave out entries that had expired when it was taken.
   Result<std::unique_ptr<BackendSnapshot>> snapshot();
@@ -171,15 +211,19 @@ class KeyedStateStore {
   Result<std::vector<SchemaMigration>> migration_path(const std::string& state_name, uint32_t from_major,
                                                       uint32_t to_major) const;
   ColumnOptions column_options_for(const StateTtlConfig& ttl) const;
+  Status check_ttl_switch(const detail::StateSpec& spec, bool stored_ttl) const;
+  Status closed_error(std::string_view operation) const;
 
-  const std::shared_ptr<StateBackend> backend_;
+  std::shared_ptr<StateBackend> backend_;  // null after close()
   const KeyedStateStoreOptions options_;
   const KeyGroupRange key_groups_;
-  const std::shared_ptr<StateColumn> states_;
+  std::shared_ptr<StateColumn> states_;  // null after close()
   const std::shared_ptr<detail::KeyContext> context_;
   std::map<std::string, std::shared_ptr<detail::StateCore>, std::less<>> cores_;
   // state name -> (from major, to major) -> migration
   std::map<std::string, std::map<std::pair<uint32_t, uint32_t>, SchemaMigration>, std::less<>> migrations_;
+  std::map<std::string, TtlChange, std::less<>> ttl_changes_;
+  bool closed_ = false;
   std::string typed_key_;
 };
 

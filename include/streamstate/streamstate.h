@@ -23,6 +23,7 @@
 #include "streamstate/list_state.h"
 #include "streamstate/map_state.h"
 #include "streamstate/reducing_state.h"
+#include "streamstate/rescale.h"
 #include "streamstate/schema.h"
 #include "streamstate/scratch_state.h"
 #include "streamstate/state_access.h"

@@ -39,6 +39,17 @@ enum class TtlVisibility : uint8_t {
   kReturnExpiredIfNotCleanedUp = 1,
 };
 
+// A TTL switched on or off for a state whose values are already stored: the explicit
+// consent KeyedStateStore::register_ttl_change takes before it rewrites every stored value.
+enum class TtlChange : uint8_t {
+  // The state was stored without a TTL and is now opened with one: every value gets an
+  // expiry header of (time of the rewrite + ttl).
+  kEnable = 1,
+  // The state was stored with a TTL and is now opened without one: expired values are
+  // dropped, the live ones lose their expiry header (they never expire again).
+  kDisable = 2,
+};
+
 struct StateTtlConfig {
   // Time to live; zero disables TTL (the other fields are then unused). Default: 0.
   std::chrono::milliseconds ttl{0};

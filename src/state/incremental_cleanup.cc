@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/expiring_value.h"
+#include "state/printable.h"
 #include "util/status_macros.h"
 
 namespace streamstate::internal {
@@ -72,7 +73,8 @@ Status IncrementalCleanup::remove_if_still_expired(BytesView key) {
     return std::string(*current);
   });
   if (status.is_ok()) return status;
-  return status.with_context("state '" + column_->name() + "': incremental TTL cleanup");
+  // "incremental TTL cleanup: state 'x': update of user key '...' (key group ...)".
+  return with_state_key(status, column_->name(), key, std::nullopt).with_context("incremental TTL cleanup");
 }
 
 }  // namespace streamstate::internal

@@ -7,6 +7,7 @@
 
 #include "state/printable.h"
 #include "state/state_record.h"
+#include "state/store_layout.h"
 #include "state/ttl_filtering_snapshot.h"
 #include "util/status_macros.h"
 
@@ -29,6 +30,7 @@ Result<std::unique_ptr<KeyedStateStore>> KeyedStateStore::open(std::shared_ptr<S
   }
   if (options.clock == nullptr) options.clock = system_clock();
   STREAMSTATE_ASSIGN_OR_RETURN(std::shared_ptr<StateColumn> states, backend->column(internal::kStatesColumn));
+  STREAMSTATE_RETURN_IF_ERROR(internal::check_or_record_layout(*states, options.max_parallelism));
   return std::unique_ptr<KeyedStateStore>(
       new KeyedStateStore(std::move(backend), std::move(options), key_groups, std::move(states)));
 }
@@ -41,9 +43,40 @@ KeyedStateStore::KeyedStateStore(std::shared_ptr<StateBackend> backend, KeyedSta
       states_(std::move(states)),
       context_(std::make_shared<detail::KeyContext>()) {}
 
-KeyedStateStore::~KeyedStateStore() = default;
+KeyedStateStore::~KeyedStateStore() {
+  // Handles that outlive the store must not keep the backend (and e.g. its RocksDB lock) alive.
+  context_->mark_closed();
+  for (auto& entry : cores_) entry.second->release();
+}
+
+Status KeyedStateStore::closed_error(std::string_view operation) const {
+  return Status::closed("KeyedStateStore::" + std::string(operation) +
+                        ": the store was closed (close() was called); open a new KeyedStateStore");
+}
+
+Status KeyedStateStore::flush() {
+  if (closed_) return closed_error("flush");
+  return backend_->flush();
+}
+
+Status KeyedStateStore::close() {
+  if (closed_) return Status::ok();
+  closed_ = true;
+  Status status = backend_->flush();
+  context_->mark_closed();
+  for (auto& entry : cores_) entry.second->release();
+  cores_.clear();
+  states_.reset();
+  if (options_.close_backend_on_close) {
+    Status closed = backend_->close();
+    if (status.is_ok()) status = std::move(closed);
+  }
+  backend_.reset();
+  return status;
+}
 
 Status KeyedStateStore::set_current_key(BytesView user_key) {
+  if (closed_) return closed_error("set_current_key");
   const uint32_t key_group = key_group_for_key(user_key, options_.max_parallelism);
   if (!key_groups_.contains(key_group)) {
     context_->clear_key();
@@ -59,6 +92,7 @@ Status KeyedStateStore::set_current_key(BytesView user_key) {
 }
 
 Status KeyedStateStore::set_current_namespace(BytesView name_space) {
+  if (closed_) return closed_error("set_current_namespace");
   context_->set_namespace(name_space);
   return Status::ok();
 }
@@ -78,6 +112,7 @@ Status KeyedStateStore::register_migration(std::string state_name, uint32_t from
                                     ": from and to major versions are equal; migrations are only needed "
                                     "between different major versions");
   }
+  if (closed_) return closed_error("register_migration");
   if (!fn) return Status::invalid_argument(what + ": the migration function is empty");
   if (cores_.contains(state_name)) {
     return Status::failed_precondition(what +
@@ -91,7 +126,26 @@ Status KeyedStateStore::register_migration(std::string state_name, uint32_t from
   return Status::ok();
 }
 
+Status KeyedStateStore::register_ttl_change(std::string state_name, TtlChange change) {
+  const std::string what = "register_ttl_change(\"" + state_name + "\", " +
+                           (change == TtlChange::kEnable ? "TtlChange::kEnable" : "TtlChange::kDisable") + ")";
+  if (closed_) return closed_error("register_ttl_change");
+  if (change != TtlChange::kEnable && change != TtlChange::kDisable) {
+    return Status::invalid_argument(what + ": unknown TtlChange value");
+  }
+  if (cores_.contains(state_name)) {
+    return Status::failed_precondition(what +
+                                       ": the state is already open in this store; register the change "
+                                       "before the first value_state/list_state/... call for it");
+  }
+  if (!ttl_changes_.emplace(std::move(state_name), change).second) {
+    return Status::already_exists(what + ": a TTL change is already registered for this state");
+  }
+  return Status::ok();
+}
+
 Result<std::unique_ptr<BackendSnapshot>> KeyedStateStore::snapshot() {
+  if (closed_) return closed_error("snapshot");
   std::set<std::string, std::less<>> filtered;
   for (const auto& [name, core] : cores_) {
     if (core->spec().ttl.enabled() && core->spec().ttl.cleanup_in_snapshot) filtered.insert(name);

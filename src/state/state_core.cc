@@ -36,7 +36,17 @@ Status unbound_state_handle(std::string_view handle_type) {
       "store.value_state(descriptor)) before using it");
 }
 
+void StateCore::release() {
+  cleanup_.reset();
+  column_.reset();
+  backend_.reset();
+}
+
 Status StateCore::no_current_key() const {
+  if (context_->closed()) {
+    return Status::closed("state '" + spec_.name +
+                          "': its KeyedStateStore was closed; open the store again and get a new handle");
+  }
   return Status::failed_precondition(
       "state '" + spec_.name +
       "': no current key; call KeyedStateStore::set_current_key (with a key of "
@@ -49,7 +59,12 @@ Status StateCore::corrupt(const std::string& what) const {
   return Status::corruption("state '" + spec_.name + "' (" + std::string(state_kind_name(spec_.kind)) +
                             " state, codec '" + spec_.codec_name + "'), key group " +
                             std::to_string(context_->key_group()) + ", user key " +
-                            internal::printable_bytes(context_->user_key()) + ": " + what);
+                            internal::printable_bytes(context_->user_key()) + ", namespace " +
+                            internal::printable_bytes(context_->name_space()) + ": " + what);
+}
+
+Status StateCore::key_error(const Status& cause, BytesView stored_key) const {
+  return internal::with_state_key(cause, spec_.name, stored_key, spec_.kind);
 }
 
 Status StateCore::decode_error(const Status& cause) const {
@@ -104,7 +119,7 @@ BytesView StateCore::entry_key(BytesView suffix) {
 }
 
 Result<std::optional<BytesView>> StateCore::get(BytesView key) {
-  STREAMSTATE_ASSIGN_OR_RETURN(const bool found, column_->get_into(key, read_buffer_));
+  STREAMSTATE_ASSIGN_OR_RETURN(const bool found, keyed(column_->get_into(key, read_buffer_), key));
   if (!found) return std::optional<BytesView>();
   if (ttl_millis_ == 0) return std::optional<BytesView>(read_buffer_);
   int64_t expires_at = 0;
@@ -114,19 +129,19 @@ Result<std::optional<BytesView>> StateCore::get(BytesView key) {
   if (expired(expires_at, time)) {
     // Flink's rule: a read that finds an expired entry removes it; only the visibility
     // decides whether this one read still sees it.
-    STREAMSTATE_RETURN_IF_ERROR(column_->remove(key));
+    STREAMSTATE_RETURN_IF_ERROR(keyed(column_->remove(key), key));
     if (!return_expired()) return std::optional<BytesView>();
     return std::optional<BytesView>(payload);
   }
   if (update_on_read()) {
     fill_expiry(read_buffer_, internal::expiry_after(time, ttl_millis_));
-    STREAMSTATE_RETURN_IF_ERROR(column_->put(key, read_buffer_));
+    STREAMSTATE_RETURN_IF_ERROR(keyed(column_->put(key, read_buffer_), key));
   }
   return std::optional<BytesView>(payload);
 }
 
 Result<bool> StateCore::contains(BytesView key) {
-  if (ttl_millis_ == 0) return column_->contains(key);
+  if (ttl_millis_ == 0) return keyed(column_->contains(key), key);
   STREAMSTATE_ASSIGN_OR_RETURN(const std::optional<BytesView> payload, get(key));
   return payload.has_value();
 }
@@ -139,10 +154,10 @@ std::string& StateCore::begin_write() {
 
 Status StateCore::put(BytesView key) {
   if (ttl_millis_ > 0) fill_expiry(write_buffer_, fresh_expiry());
-  return column_->put(key, write_buffer_);
+  return keyed(column_->put(key, write_buffer_), key);
 }
 
-Status StateCore::remove(BytesView key) { return column_->remove(key); }
+Status StateCore::remove(BytesView key) { return keyed(column_->remove(key), key); }
 
 void StateCore::stage_put(BytesView key) {
   if (ttl_millis_ > 0) fill_expiry(write_buffer_, fresh_expiry());
@@ -155,7 +170,7 @@ Status StateCore::commit() {
   if (batch_.empty()) return Status::ok();
   Status status = backend_->write(batch_);
   batch_.clear();
-  return status;
+  return status.is_ok() ? status : status.with_context("state '" + spec_.name + "'");
 }
 
 }  // namespace streamstate::detail

@@ -55,7 +55,8 @@ void StateCore::list_element_key(uint64_t sequence, std::string& out) const {
 
 Result<StateCore::ListHead> StateCore::read_list_head() {
   ListHead head;
-  STREAMSTATE_ASSIGN_OR_RETURN(head.present, column_->get_into(context_->scoped_prefix(), read_buffer_));
+  const BytesView head_key = context_->scoped_prefix();
+  STREAMSTATE_ASSIGN_OR_RETURN(head.present, keyed(column_->get_into(head_key, read_buffer_), head_key));
   if (!head.present) return head;
   int64_t expires_at = 0;
   BytesView fields;
@@ -150,7 +151,7 @@ Status StateCore::visit_list_elements(const ListHead& head, ListScan& scan) {
   if (!ordered_scan_) {
     for (uint64_t sequence = head.first; sequence < head.next && !scan.stopped; ++sequence) {
       list_element_key(sequence, key_buffer_);
-      STREAMSTATE_ASSIGN_OR_RETURN(const bool found, column_->get_into(key_buffer_, read_buffer_));
+      STREAMSTATE_ASSIGN_OR_RETURN(const bool found, keyed(column_->get_into(key_buffer_, read_buffer_), key_buffer_));
       if (found) STREAMSTATE_RETURN_IF_ERROR(visit_list_element(sequence, read_buffer_, scan));
     }
     return Status::ok();
@@ -158,7 +159,7 @@ Status StateCore::visit_list_elements(const ListHead& head, ListScan& scan) {
   // Ordered backends: one prefix scan meets the head first (the shortest key), then the
   // elements in sequence order.
   const BytesView prefix = context_->scoped_prefix();
-  return column_->scan(prefix, [&](BytesView key, BytesView stored) {
+  return keyed(column_->scan(prefix, [&](BytesView key, BytesView stored) {
     if (key.size() == prefix.size()) return true;
     if (key.size() != prefix.size() + kSequenceBytes) {
       scan.failure = corrupt("list element key has " + std::to_string(key.size() - prefix.size()) +
@@ -171,7 +172,7 @@ Status StateCore::visit_list_elements(const ListHead& head, ListScan& scan) {
     key_buffer_.assign(key.data(), key.size());
     scan.failure = visit_list_element(sequence, stored, scan);
     return scan.failure.is_ok() && !scan.stopped;
-  });
+  }), prefix);
 }
 
 Status StateCore::visit_list_element(uint64_t sequence, BytesView stored, ListScan& scan) {

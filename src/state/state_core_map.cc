@@ -34,7 +34,11 @@ Status StateCore::scan_entries(const EntryVisitor& visitor) {
     }
     return visitor(suffix, payload);
   });
-  if (scanned.is_ok()) scanned = failure;
+  if (scanned.is_ok()) {
+    scanned = failure;
+  } else {
+    scanned = keyed(scanned, prefix);
+  }
   if (!scanned.is_ok()) {
     batch_.clear();
     return scanned;
@@ -54,10 +58,10 @@ Result<bool> StateCore::has_entries() {
 Status StateCore::clear_entries() {
   const BytesView prefix = context_->scoped_prefix();
   std::vector<std::string> keys;
-  STREAMSTATE_RETURN_IF_ERROR(column_->scan(prefix, [&keys](BytesView key, BytesView) {
+  STREAMSTATE_RETURN_IF_ERROR(keyed(column_->scan(prefix, [&keys](BytesView key, BytesView) {
     keys.emplace_back(key);
     return true;
-  }));
+  }), prefix));
   batch_.clear();
   for (const std::string& key : keys) batch_.remove(spec_.name, key);
   return commit();

@@ -48,7 +48,7 @@ Status for_each_entry(StateBackend& backend, std::string_view column, Visit&& vi
 
 // True for a list head, false for a list element (by the length of the key's namespace part).
 Result<bool> is_list_head(const std::string& state_name, BytesView key) {
-  const std::string where = "state '" + state_name + "': stored key " + printable_bytes(key);
+  const std::string where = "state '" + state_name + "': " + describe_state_key(key, StateKind::kList);
   Result<StateKeyParts> parts = decode_state_key(key);
   if (!parts.is_ok()) return parts.status().with_context(where);
   ByteReader in(parts->name_space);
@@ -66,7 +66,7 @@ Result<bool> is_list_head(const std::string& state_name, BytesView key) {
 // The new stored value of one entry, or nullopt to drop it (expired).
 Result<std::optional<std::string>> rewrite_entry(const StateRewrite& rewrite, BytesView key,
                                                  BytesView value) {
-  const std::string where = "state '" + rewrite.state_name + "', stored key " + printable_bytes(key);
+  const std::string where = "state '" + rewrite.state_name + "', " + describe_state_key(key, rewrite.from.kind);
   int64_t expires_at = rewrite.expiry_for_new_headers;
   BytesView payload = value;
   if (rewrite.from.ttl) {

@@ -1,5 +1,6 @@
 // Rewriting every stored entry of one state: for a schema migration between major versions
-// and for turning a state's TTL on or off (which adds or strips the expiry headers).
+// and for turning a state's TTL on or off (which adds or strips the expiry headers; only with the
+// caller's consent, KeyedStateStore::register_ttl_change).
 //
 // Crash-safe in two phases, so a failure never leaves a half-migrated state behind:
 //   1. every entry of the state's column is rewritten into a staging column

@@ -52,6 +52,36 @@ std::string migration_marker_key(std::string_view state_name) {
   return "!migration:" + std::string(state_name);
 }
 
+std::string encode_layout_record(const LayoutRecord& record) {
+  std::string out;
+  out.push_back(static_cast<char>(kLayoutRecordFormat));
+  put_varint32(out, record.max_parallelism);
+  put_length_prefixed(out, record.key_group_hash);
+  put_varint32(out, record.rescale_target);
+  return out;
+}
+
+Result<LayoutRecord> decode_layout_record(BytesView bytes) {
+  const std::string where = "the key-group layout record '" + std::string(kLayoutKey) + "' in " +
+                            std::string(kStatesColumn);
+  ByteReader in(bytes);
+  uint8_t format = 0;
+  if (!in.read_byte(format)) return Status::corruption(where + " is empty");
+  if (format != kLayoutRecordFormat) {
+    return Status::failed_precondition(where + " has format version " + std::to_string(format) +
+                                       "; this build reads " + std::to_string(kLayoutRecordFormat) +
+                                       " (written by a newer streamstate?)");
+  }
+  LayoutRecord record;
+  BytesView hash;
+  if (!in.read_varint32(record.max_parallelism) || !in.read_length_prefixed(hash) ||
+      !in.read_varint32(record.rescale_target) || !in.empty()) {
+    return Status::corruption(where + " is truncated or malformed (" + std::to_string(bytes.size()) + " bytes)");
+  }
+  record.key_group_hash.assign(hash.data(), hash.size());
+  return record;
+}
+
 std::string describe_state_record(const StateRecord& record) {
   return std::string(state_kind_name(record.kind)) + " state (codec '" + record.codec_name + "', schema " +
          record.schema.to_string() + (record.ttl ? ", with TTL)" : ", without TTL)");

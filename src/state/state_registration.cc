@@ -1,6 +1,7 @@
 // KeyedStateStore: opening a state. A name opened twice in one store must describe the same
 // state; a name recorded in "_ss.states" must keep its kind and codec, and a new schema major
-// version (or a TTL switched on or off) rewrites the stored entries first.
+// version (with a registered migration) or a TTL switched on or off (with a registered TTL
+// change) rewrites the stored entries first.
 #include <deque>
 #include <utility>
 
@@ -26,6 +27,7 @@ internal::StateRecord record_of(const detail::StateSpec& spec) {
 }  // namespace
 
 Result<std::shared_ptr<detail::StateCore>> KeyedStateStore::open_state(detail::StateSpec spec) {
+  if (closed_) return closed_error("opening state '" + spec.name + "'");
   if (auto found = cores_.find(spec.name); found != cores_.end()) {
     STREAMSTATE_RETURN_IF_ERROR(check_registered(found->second->spec(), spec));
     return found->second;
@@ -81,6 +83,24 @@ ColumnOptions KeyedStateStore::column_options_for(const StateTtlConfig& ttl) con
     options.values_carry_expiry = ttl.cleanup_in_compaction || ttl.cleanup_in_background;
   }
   return options;
+}
+
+Status KeyedStateStore::check_ttl_switch(const detail::StateSpec& spec, bool stored_ttl) const {
+  const TtlChange needed = stored_ttl ? TtlChange::kDisable : TtlChange::kEnable;
+  const auto registered = ttl_changes_.find(spec.name);
+  if (registered != ttl_changes_.end() && registered->second == needed) return Status::ok();
+  const std::string wanted_setting =
+      stored_ttl ? std::string("without a TTL")
+                 : "with a TTL of " + std::to_string(spec.ttl.ttl.count()) + " ms";
+  const std::string call = "store.register_ttl_change(\"" + spec.name + "\", " +
+                           (stored_ttl ? "TtlChange::kDisable" : "TtlChange::kEnable") + ")";
+  return Status::failed_precondition(
+      "state '" + spec.name + "' is stored " + (stored_ttl ? "with a TTL" : "without a TTL") +
+      " (its values carry " + (stored_ttl ? "an" : "no") + " expiry header) but is opened " + wanted_setting +
+      "; switching TTL " + (stored_ttl ? "off" : "on") +
+      " rewrites every stored value and cannot be undone without another rewrite. To switch it, call " + call +
+      " before opening the state; otherwise open it " + (stored_ttl ? "with its TTL" : "without a TTL") +
+      " as stored (changing only the TTL duration needs no rewrite)");
 }
 
 Result<std::vector<SchemaMigration>> KeyedStateStore::migration_path(const std::string& state_name,
@@ -156,6 +176,7 @@ Result<std::shared_ptr<StateColumn>> KeyedStateStore::prepare_column(const detai
         "' under the same schema major version " + std::to_string(stored.schema.major) +
         "; keep the stored type, or bump the descriptor's schema major version and register a migration");
   }
+  if (stored.ttl != wanted.ttl) STREAMSTATE_RETURN_IF_ERROR(check_ttl_switch(spec, stored.ttl));
   if (!migrations.empty() || stored.ttl != wanted.ttl) {
     const int64_t now = options_.clock->now_millis();
     internal::StateRewrite rewrite{spec.name,

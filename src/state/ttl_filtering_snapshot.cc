@@ -31,7 +31,7 @@ class ExpiryFilteringIterator final : public SnapshotIterator {
     for (; inner_->valid(); inner_->next()) {
       const std::optional<int64_t> expires_at = read_expiry(inner_->value());
       if (!expires_at.has_value()) {
-        status_ = Status::corruption("state '" + column_ + "': stored key " + printable_bytes(inner_->key()) +
+        status_ = Status::corruption("state '" + column_ + "': " + describe_state_key(inner_->key()) +
                                      " has a value of " + std::to_string(inner_->value().size()) +
                                      " bytes, too short for its expiry header");
         return;

@@ -33,6 +33,13 @@ class KeyContext {
   // No current key: state accesses fail until set_key is called.
   void clear_key();
   void set_namespace(BytesView name_space);
+  // The store was closed (or destroyed): no current key from now on, and states report
+  // kClosed instead of a missing key.
+  void mark_closed() {
+    clear_key();
+    closed_ = true;
+  }
+  bool closed() const { return closed_; }
 
   // The value key and scoped prefix of the current key under another namespace, written to
   // `out` (replacing its contents). Precondition: has_key().
@@ -43,6 +50,7 @@ class KeyContext {
   void rebuild();
 
   bool has_key_ = false;
+  bool closed_ = false;
   uint32_t key_group_ = 0;
   std::string user_key_;
   std::string namespace_;

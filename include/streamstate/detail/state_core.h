@@ -60,11 +60,16 @@ class StateCore {
   StateCore(const StateCore&) = delete;
   StateCore& operator=(const StateCore&) = delete;
 
+  // Drops the backend, column and cleanup references, when the store closes. Only
+  // begin_access() may be called afterwards (it fails with kClosed).
+  void release();
+
   const StateSpec& spec() const { return spec_; }
   const std::string& name() const { return spec_.name; }
 
   // First call of every state operation: FailedPrecondition naming the state when the store
-  // has no current key; one step of incremental TTL cleanup when configured.
+  // has no current key (kClosed once the store is closed); one step of incremental TTL
+  // cleanup when configured.
   Status begin_access() {
     if (!context_->has_key()) return no_current_key();
     if (cleanup_ != nullptr) return cleanup_step();
@@ -127,6 +132,17 @@ class StateCore {
   Status no_current_key() const;
   Status cleanup_step();
   Status corrupt(const std::string& what) const;
+  // A backend error about `stored_key`, with the key shown as user key, key group and
+  // namespace instead of its stored bytes.
+  Status key_error(const Status& cause, BytesView stored_key) const;
+  Status keyed(Status status, BytesView stored_key) const {
+    return status.is_ok() ? status : key_error(status, stored_key);
+  }
+  template <typename T>
+  Result<T> keyed(Result<T> result, BytesView stored_key) const {
+    if (result.is_ok()) return result;
+    return key_error(result.status(), stored_key);
+  }
   int64_t now() const { return clock_->now_millis(); }
   int64_t fresh_expiry() const;
   bool expired(int64_t expires_at, int64_t now) const { return now >= expires_at; }
@@ -147,8 +163,8 @@ class StateCore {
 
   const StateSpec spec_;
   const int64_t ttl_millis_;
-  const std::shared_ptr<StateBackend> backend_;
-  const std::shared_ptr<StateColumn> column_;
+  std::shared_ptr<StateBackend> backend_;  // null after release()
+  std::shared_ptr<StateColumn> column_;    // null after release()
   const std::shared_ptr<const KeyContext> context_;
   const std::shared_ptr<const Clock> clock_;
   const bool ordered_scan_;

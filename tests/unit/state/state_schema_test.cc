@@ -1,6 +1,7 @@
 // The "_ss.states" records on every backend: a state keeps its kind and codec across
 // restarts, schema major versions need a migration which then rewrites the stored values,
-// and switching a TTL on or off rewrites the expiry headers.
+// and switching a TTL on or off (only when asked for with register_ttl_change) rewrites the
+// expiry headers.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -192,6 +193,7 @@ TEST_P(StateSchemaTest, RegisterMigrationRejectsNonsense) {
 TEST_P(StateSchemaTest, SwitchingTtlOnGivesStoredValuesAFreshTtl) {
   ASSERT_NO_FATAL_FAILURE(write_version_one());
   ASSERT_NO_FATAL_FAILURE(reopen());
+  ASSERT_OK(store_->register_ttl_change("s", TtlChange::kEnable));
   StateTtlConfig ttl;
   ttl.ttl = std::chrono::milliseconds(100);
   auto state = store_->value_state(ValueStateDescriptor<int32_t>{.name = "s", .ttl = ttl});
@@ -217,12 +219,115 @@ TEST_P(StateSchemaTest, SwitchingTtlOffKeepsLiveValuesAndDropsExpiredOnes) {
     clock_->advance_millis(50);
   }
   ASSERT_NO_FATAL_FAILURE(reopen());
+  ASSERT_OK(store_->register_ttl_change("s", TtlChange::kDisable));
   auto state = store_->value_state(ValueStateDescriptor<int32_t>{.name = "s"});
   ASSERT_OK(state);
   EXPECT_EQ(raw_entry_count("s"), 1u);
   ASSERT_OK(store_->set_current_key("new"));
   clock_->advance_millis(1'000'000);
   EXPECT_EQ(state->value().value(), std::optional<int32_t>(2));
+}
+
+// The stored bytes of key `user_key`'s value in state "s".
+std::string raw_value(StateBackend& backend, const std::string& user_key) {
+  auto column = backend.column("s");
+  EXPECT_OK(column);
+  auto bytes = column.value()->get(make_state_key(key_group_for_key(user_key, kDefaultMaxParallelism), user_key));
+  EXPECT_OK(bytes);
+  return bytes.is_ok() && bytes->has_value() ? **bytes : std::string("<absent>");
+}
+
+// A reader that opens a state without thinking about its TTL must not rewrite it.
+TEST_P(StateSchemaTest, SwitchingTtlOnWithoutConsentFailsAndChangesNothing) {
+  ASSERT_NO_FATAL_FAILURE(write_version_one());
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  const std::string before = raw_value(*backend_, "a");
+  StateTtlConfig ttl;
+  ttl.ttl = std::chrono::milliseconds(100);
+  EXPECT_STATUS(store_->value_state(ValueStateDescriptor<int32_t>{.name = "s", .ttl = ttl}),
+                StatusCode::kFailedPrecondition,
+                "state 's' is stored without a TTL (its values carry no expiry header) but is opened with a TTL "
+                "of 100 ms");
+  EXPECT_STATUS(store_->value_state(ValueStateDescriptor<int32_t>{.name = "s", .ttl = ttl}),
+                StatusCode::kFailedPrecondition, "store.register_ttl_change(\"s\", TtlChange::kEnable)");
+  // Consent for the other direction is not consent for this one.
+  ASSERT_OK(store_->register_ttl_change("s", TtlChange::kDisable));
+  EXPECT_STATUS(store_->value_state(ValueStateDescriptor<int32_t>{.name = "s", .ttl = ttl}),
+                StatusCode::kFailedPrecondition, "stored without a TTL");
+  EXPECT_EQ(raw_value(*backend_, "a"), before);
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  auto state = store_->value_state(ValueStateDescriptor<int32_t>{.name = "s"});
+  ASSERT_OK(state);
+  ASSERT_OK(store_->set_current_key("a"));
+  clock_->advance_millis(1'000'000);
+  EXPECT_EQ(state->value().value(), std::optional<int32_t>(1));
+}
+
+TEST_P(StateSchemaTest, SwitchingTtlOffWithoutConsentFailsAndChangesNothing) {
+  StateTtlConfig ttl;
+  ttl.ttl = std::chrono::milliseconds(100);
+  {
+    auto state = store_->value_state(ValueStateDescriptor<int32_t>{.name = "s", .ttl = ttl});
+    ASSERT_OK(state);
+    ASSERT_OK(store_->set_current_key("a"));
+    ASSERT_OK(state->update(1));
+  }
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  const std::string before = raw_value(*backend_, "a");
+  EXPECT_EQ(before.size(), 8u + encode_value(int32_t{1}).size());
+  EXPECT_STATUS(store_->value_state(ValueStateDescriptor<int32_t>{.name = "s"}), StatusCode::kFailedPrecondition,
+                "state 's' is stored with a TTL (its values carry an expiry header) but is opened without a TTL");
+  EXPECT_STATUS(store_->value_state(ValueStateDescriptor<int32_t>{.name = "s"}), StatusCode::kFailedPrecondition,
+                "TtlChange::kDisable");
+  EXPECT_EQ(raw_value(*backend_, "a"), before);
+  // Opened with its TTL it still expires as written.
+  auto state = store_->value_state(ValueStateDescriptor<int32_t>{.name = "s", .ttl = ttl});
+  ASSERT_OK(state);
+  ASSERT_OK(store_->set_current_key("a"));
+  EXPECT_EQ(state->value().value(), std::optional<int32_t>(1));
+  clock_->advance_millis(100);
+  EXPECT_FALSE(state->value().value().has_value());
+}
+
+// Only the expiry time is stored, never the duration: a new duration applies to the next
+// writes and needs neither a rewrite nor consent.
+TEST_P(StateSchemaTest, ChangingTheTtlDurationNeedsNoRewrite) {
+  StateTtlConfig ttl;
+  ttl.ttl = std::chrono::milliseconds(100);
+  {
+    auto state = store_->value_state(ValueStateDescriptor<int32_t>{.name = "s", .ttl = ttl});
+    ASSERT_OK(state);
+    ASSERT_OK(store_->set_current_key("a"));
+    ASSERT_OK(state->update(1));
+    ASSERT_OK(store_->set_current_key("b"));
+    ASSERT_OK(state->update(2));
+  }
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  const std::string before = raw_value(*backend_, "a");
+  ttl.ttl = std::chrono::milliseconds(1000);
+  auto state = store_->value_state(ValueStateDescriptor<int32_t>{.name = "s", .ttl = ttl});
+  ASSERT_OK(state);
+  EXPECT_EQ(raw_value(*backend_, "a"), before);
+  ASSERT_OK(store_->set_current_key("b"));
+  ASSERT_OK(state->update(3));  // written now: lives 1000 ms
+  clock_->advance_millis(100);
+  ASSERT_OK(store_->set_current_key("a"));
+  EXPECT_FALSE(state->value().value().has_value());  // kept its old expiry
+  ASSERT_OK(store_->set_current_key("b"));
+  clock_->advance_millis(899);
+  EXPECT_EQ(state->value().value(), std::optional<int32_t>(3));
+}
+
+TEST_P(StateSchemaTest, RegisterTtlChangeRejectsNonsense) {
+  ASSERT_OK(store_->register_ttl_change("s", TtlChange::kEnable));
+  EXPECT_STATUS(store_->register_ttl_change("s", TtlChange::kDisable), StatusCode::kAlreadyExists,
+                "already registered");
+  ASSERT_OK(store_->value_state(ValueStateDescriptor<int32_t>{.name = "t"}));
+  EXPECT_STATUS(store_->register_ttl_change("t", TtlChange::kEnable), StatusCode::kFailedPrecondition,
+                "already open");
+  // A registered change that is not needed (a new state, or a record that already matches)
+  // does nothing.
+  ASSERT_OK(store_->value_state(ValueStateDescriptor<int32_t>{.name = "s"}));
 }
 
 // A crash after the migration's commit point leaves the marker and the staging column; the
