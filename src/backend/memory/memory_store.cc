@@ -32,9 +32,12 @@ std::string describe_key(BytesView key) {
 MemoryStore::MemoryStore(ResolvedMemoryOptions options)
     : options_(std::move(options)),
       shard_mask_(options_.shard_count - 1),
+      unlocked_reads_(!options_.has_size_limit() && !(options_.refresh_ttl_on_read && options_.ttl_millis > 0)),
       shards_(std::make_unique<Shard[]>(options_.shard_count)) {
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
     shards_[i].index = i;
+    shards_[i].stripe = ReadGate::stripe_of(i);
+    shards_[i].gate = &gate_;
     shards_[i].max_entries = shard_share(options_.max_entries, options_.shard_count, i);
     shards_[i].max_bytes = shard_share(options_.max_bytes, options_.shard_count, i);
   }
@@ -78,6 +81,7 @@ void MemoryStore::erase_entry(Shard& shard, MemoryTable& table, TableNode& node)
 std::shared_ptr<MemoryTable> MemoryStore::detach_table(Shard& shard, ColumnState& column) {
   std::shared_ptr<MemoryTable>& table = column.tables[shard.index];
   if (table->empty()) return nullptr;
+  shard.exclude_readers();
   for (const TableNode& node : table->entries()) forget_entry(shard, node);
   // The empty table instead of erasing in place: a table a snapshot shares is not cloned.
   return std::exchange(table, empty_table_);
@@ -104,19 +108,44 @@ Result<bool> MemoryStore::get(ColumnState& column, BytesView key, std::string* v
   const KeyRef ref{key, memory_key_hash(key)};
   Shard& shard = shards_[shard_index(ref.hash)];
   const int64_t time = now();
-  std::lock_guard<ShardMutex> lock(shard.mutex);
+  const uint32_t slot = thread_slot();
+  if (unlocked_reads_ && gate_.try_enter(slot, shard.stripe)) {
+    // Checked inside the gate: a close or drop that emptied this shard is visible here.
+    if (!usable(column)) {
+      gate_.leave(slot, shard.stripe);
+      return unusable_status(column);
+    }
+    const TableNode* node = std::as_const(*column.tables[shard.index]).find(ref);
+    if (node == nullptr) {
+      gate_.leave(slot, shard.stripe);
+      get_counters_.count_miss(slot);
+      return false;
+    }
+    if (!is_expired(node->second, time)) {
+      if (value != nullptr) value->assign(node->second.value);
+      gate_.leave(slot, shard.stripe);
+      get_counters_.count_hit(slot);
+      return true;
+    }
+    gate_.leave(slot, shard.stripe);  // expired: removing it needs the lock
+  }
+  std::lock_guard<Shard> lock(shard);
+  return get_locked(shard, column, ref, value, time, slot);
+}
+
+Result<bool> MemoryStore::get_locked(Shard& shard, ColumnState& column, const KeyRef& ref, std::string* value,
+                                     int64_t time, uint32_t slot) {
   if (!usable(column)) return unusable_status(column);
-  ++shard.counters.gets;
   TableNode* node = column.tables[shard.index]->find(ref);
   if (node == nullptr) {
-    ++shard.counters.misses;
+    get_counters_.count_miss(slot);
     return false;
   }
   if (is_expired(node->second, time)) {
     node = make_writable(shard, column, ref, node);
     erase_entry(shard, *column.tables[shard.index], *node);
     ++shard.counters.expirations;
-    ++shard.counters.misses;
+    get_counters_.count_miss(slot);
     return false;
   }
   if (options_.refresh_ttl_on_read && options_.ttl_millis > 0) {
@@ -125,7 +154,7 @@ Result<bool> MemoryStore::get(ColumnState& column, BytesView key, std::string* v
   }
   // Recency lives outside the (possibly shared) table: a read may move it without a clone.
   if (node->second.recency != nullptr) shard.recency.touch(node->second.recency);
-  ++shard.counters.hits;
+  get_counters_.count_hit(slot);
   if (value != nullptr) value->assign(node->second.value);
   return true;
 }
@@ -160,7 +189,7 @@ Status MemoryStore::put(ColumnState& column, BytesView key, BytesView value) {
   const KeyRef ref{key, memory_key_hash(key)};
   Shard& shard = shards_[shard_index(ref.hash)];
   const int64_t time = now();
-  std::lock_guard<ShardMutex> lock(shard.mutex);
+  std::lock_guard<Shard> lock(shard);
   if (!usable(column)) return unusable_status(column);
   put_locked(shard, column, ref, value, time);
   return Status::ok();
@@ -170,7 +199,7 @@ Status MemoryStore::remove(ColumnState& column, BytesView key) {
   const KeyRef ref{key, memory_key_hash(key)};
   Shard& shard = shards_[shard_index(ref.hash)];
   const int64_t time = now();
-  std::lock_guard<ShardMutex> lock(shard.mutex);
+  std::lock_guard<Shard> lock(shard);
   if (!usable(column)) return unusable_status(column);
   remove_locked(shard, column, ref, time);
   return Status::ok();
@@ -180,7 +209,7 @@ Status MemoryStore::update(ColumnState& column, BytesView key, const UpdateFunct
   const KeyRef ref{key, memory_key_hash(key)};
   Shard& shard = shards_[shard_index(ref.hash)];
   const int64_t time = now();
-  std::lock_guard<ShardMutex> lock(shard.mutex);
+  std::lock_guard<Shard> lock(shard);
   if (!usable(column)) return unusable_status(column);
   TableNode* node = column.tables[shard.index]->find(ref);
   if (node != nullptr && is_expired(node->second, time)) {
@@ -219,7 +248,7 @@ Status MemoryStore::scan(ColumnState& column, BytesView prefix, const ScanVisito
     matches.clear();
     const int64_t time = now();
     {
-      std::lock_guard<ShardMutex> lock(shard.mutex);
+      std::lock_guard<Shard> lock(shard);
       if (!usable(column)) return unusable_status(column);
       if (i == 0) ++shard.counters.scans;
       for (const TableNode& node : column.tables[i]->entries()) {
@@ -241,7 +270,7 @@ Status MemoryStore::clear(ColumnState& column) {
     Shard& shard = shards_[i];
     std::shared_ptr<MemoryTable> old;
     {
-      std::lock_guard<ShardMutex> lock(shard.mutex);
+      std::lock_guard<Shard> lock(shard);
       if (!usable(column)) return unusable_status(column);
       old = detach_table(shard, column);
     }
@@ -255,7 +284,7 @@ void MemoryStore::erase_column(ColumnState& column) {
     Shard& shard = shards_[i];
     std::shared_ptr<MemoryTable> old;
     {
-      std::lock_guard<ShardMutex> lock(shard.mutex);
+      std::lock_guard<Shard> lock(shard);
       old = detach_table(shard, column);
     }
   }
@@ -286,9 +315,9 @@ Status MemoryStore::apply_batch(const std::vector<ResolvedOperation>& operations
   const int64_t time = now();
   // Locking in index order (as capture() does) cannot deadlock; holding all the involved
   // shards makes the batch atomic for readers as well as for other writers.
-  std::vector<std::unique_lock<ShardMutex>> locks;
+  std::vector<std::unique_lock<Shard>> locks;
   locks.reserve(involved.size());
-  for (uint32_t index : involved) locks.emplace_back(shards_[index].mutex);
+  for (uint32_t index : involved) locks.emplace_back(shards_[index]);
   if (closed_.load(std::memory_order_relaxed)) return closed_status();
   ++shards_[involved.front()].counters.batches;
   for (const Prepared& op : prepared) {
@@ -316,7 +345,7 @@ Result<uint64_t> MemoryStore::cleanup_expired(const std::vector<std::shared_ptr<
     const int64_t time = now();
     // Expiry headers are absolute times, so they need the clock even without a backend ttl.
     const int64_t header_time = any_headers ? options_.clock->now_millis() : 0;
-    std::lock_guard<ShardMutex> lock(shard.mutex);
+    std::lock_guard<Shard> lock(shard);
     if (closed_.load(std::memory_order_relaxed)) return closed_status();
     for (const std::shared_ptr<ColumnState>& column : columns) {
       if (!usable(*column)) continue;  // dropped meanwhile: its entries are gone already
@@ -342,11 +371,8 @@ BackendStatistics MemoryStore::statistics() const {
   BackendStatistics total;
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
     Shard& shard = shards_[i];
-    std::lock_guard<ShardMutex> lock(shard.mutex);
+    std::lock_guard<Shard> lock(shard);
     const Counters& c = shard.counters;
-    total.gets += c.gets;
-    total.hits += c.hits;
-    total.misses += c.misses;
     total.puts += c.puts;
     total.removes += c.removes;
     total.scans += c.scans;
@@ -356,6 +382,9 @@ BackendStatistics MemoryStore::statistics() const {
     total.live_entries += shard.entries;
     total.bytes_in_use += shard.bytes;
   }
+  total.hits = get_counters_.hits();
+  total.misses = get_counters_.misses();
+  total.gets = total.hits + total.misses;
   return total;
 }
 
@@ -364,9 +393,9 @@ Status MemoryStore::capture(const std::vector<std::shared_ptr<ColumnState>>& col
   captured.clear();
   captured.reserve(columns.size());
   time = now();
-  std::vector<std::unique_lock<ShardMutex>> locks;
+  std::vector<std::unique_lock<Shard>> locks;
   locks.reserve(options_.shard_count);
-  for (uint32_t i = 0; i < options_.shard_count; ++i) locks.emplace_back(shards_[i].mutex);
+  for (uint32_t i = 0; i < options_.shard_count; ++i) locks.emplace_back(shards_[i]);
   if (closed_.load(std::memory_order_relaxed)) return closed_status();
   for (const std::shared_ptr<ColumnState>& column : columns) {
     CapturedColumn& copy = captured.emplace_back(CapturedColumn{column, {}});
@@ -381,7 +410,7 @@ void MemoryStore::release(std::vector<CapturedColumn>& captured) {
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
     detached.clear();
     {
-      std::lock_guard<ShardMutex> lock(shards_[i].mutex);
+      std::lock_guard<Shard> lock(shards_[i]);
       for (CapturedColumn& column : captured) {
         if (i >= column.tables.size()) continue;
         std::shared_ptr<const MemoryTable>& table = column.tables[i];
@@ -402,7 +431,8 @@ void MemoryStore::release_tables(const std::vector<std::shared_ptr<ColumnState>>
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
     old.clear();
     {
-      std::lock_guard<ShardMutex> lock(shards_[i].mutex);
+      std::lock_guard<Shard> lock(shards_[i]);
+      shards_[i].exclude_readers();
       for (const std::shared_ptr<ColumnState>& column : columns) {
         old.push_back(std::exchange(column->tables[i], empty_table_));
       }

@@ -6,17 +6,30 @@
 // tables for snapshots.
 //
 // A key's shard is picked by its hash, the same in every column; column c's table of shard i
-// is guarded by shard i's mutex. Separate tables per column keep a lookup in one column from
-// wading through the entries of the others (as a RocksDB column family or a Flink state table).
+// is guarded by shard i's mutex for writers. Separate tables per column keep a lookup in one
+// column from wading through the entries of the others (as a RocksDB column family or a Flink
+// state table).
+//
+// Unlocked reads: get and contains take no mutex in the common case. They pass the store's
+// ReadGate (read_gate.h), which counts them in a cache line of their own thread's, and count
+// their hits and misses per thread slot (get_counters.h). A writer, under the shard mutex,
+// closes the gate of the shard's stripe and waits for the readers inside before it changes a
+// table or replaces one (Shard::exclude_readers(), called by make_writable() and every other
+// path that changes tables); it reopens the gate when it unlocks the shard. So a table is
+// never changed or freed while an unlocked reader uses it. Reads that must change something -
+// an expired entry (removed), refresh_ttl_on_read, a size limit (the recency list moves) - and
+// reads that meet a closed gate take the mutex as before.
 //
 // Copy-on-write: a table may be shared with snapshots. Every mutation first calls
 // make_writable(), which clones the table when anyone else still holds it. Snapshots take and
 // drop their references only under the shard mutex, so the use count read under that mutex is
-// exact and the drop happens-before any later in-place mutation.
+// exact and the drop happens-before any later in-place mutation. Unlocked readers use the
+// column's table through its pointer and take no reference.
 //
 // Locking: operations lock one shard at a time, except batches and captures, which lock
-// several in increasing index order. User callbacks (update functions) run under the shard
-// lock; scan visitors run with no lock held.
+// several in increasing index order (and keep every involved stripe's gate closed until all
+// of the batch is applied). User callbacks (update functions) run under the shard lock; scan
+// visitors run with no lock held.
 //
 // Thread-safety: all public methods may be called concurrently.
 #pragma once
@@ -28,10 +41,13 @@
 #include <string>
 #include <vector>
 
+#include "backend/memory/get_counters.h"
 #include "backend/memory/memory_options.h"
 #include "backend/memory/memory_table.h"
+#include "backend/memory/read_gate.h"
 #include "backend/memory/recency_list.h"
 #include "backend/memory/shard_mutex.h"
+#include "backend/memory/thread_slot.h"
 #include "streamstate/backend.h"
 #include "streamstate/write_batch.h"
 
@@ -55,7 +71,8 @@ struct ColumnState {
   const bool values_carry_expiry;
   // Set (before its entries are removed) when the column is dropped; read under shard locks.
   std::atomic<bool> dropped{false};
-  // The column's table of each shard; tables[i] is guarded by shard i's mutex.
+  // The column's table of each shard; tables[i] is changed under shard i's mutex with the
+  // shard's readers excluded, and read under either.
   const std::unique_ptr<std::shared_ptr<MemoryTable>[]> tables;
 };
 
@@ -118,14 +135,35 @@ class MemoryStore {
   void release(std::vector<CapturedColumn>& captured);
 
  private:
+  // Counted under the shard lock; gets, hits and misses are in get_counters_.
   struct Counters {
-    uint64_t gets = 0, hits = 0, misses = 0, puts = 0, removes = 0, scans = 0, batches = 0;
+    uint64_t puts = 0, removes = 0, scans = 0, batches = 0;
     uint64_t evictions = 0, expirations = 0;
   };
-  // Aligned to a cache line so that threads on different shards do not share lines.
+  // Aligned to a cache line so that threads on different shards do not share lines. A lock
+  // (std::lock_guard<Shard>): unlock() first reopens the gate if exclude_readers() closed it.
   struct alignas(64) Shard {
+    void lock() { mutex.lock(); }
+    void unlock() {
+      if (readers_excluded) {
+        readers_excluded = false;
+        gate->readmit(stripe);
+      }
+      mutex.unlock();
+    }
+    // Under the lock, before anything an unlocked reader may read changes: tables (their
+    // entries, or which table a column uses).
+    void exclude_readers() {
+      if (readers_excluded) return;
+      gate->exclude(stripe);
+      readers_excluded = true;
+    }
+
     ShardMutex mutex;
     uint32_t index = 0;
+    uint32_t stripe = 0;
+    ReadGate* gate = nullptr;
+    bool readers_excluded = false;  // guarded by mutex
     Counters counters;
     uint64_t entries = 0;  // live entries and their key + value bytes, over all columns
     uint64_t bytes = 0;
@@ -151,13 +189,15 @@ class MemoryStore {
   // Under the shard lock: the column's table of the shard, cloned first if a snapshot shares
   // it. (Inline, like the other helpers of the hot path: calls within a shared library are
   // not inlined otherwise.)
-  static MemoryTable& make_writable(const Shard& shard, ColumnState& column) {
+  static MemoryTable& make_writable(Shard& shard, ColumnState& column) {
+    shard.exclude_readers();
     std::shared_ptr<MemoryTable>& table = column.tables[shard.index];
     if (table.use_count() > 1) table = table->clone();
     return *table;
   }
   // As above, and returns where `node` (found by `key`) lives in the writable table.
-  static TableNode* make_writable(const Shard& shard, ColumnState& column, const KeyRef& key, TableNode* node) {
+  static TableNode* make_writable(Shard& shard, ColumnState& column, const KeyRef& key, TableNode* node) {
+    shard.exclude_readers();
     std::shared_ptr<MemoryTable>& table = column.tables[shard.index];
     if (table.use_count() == 1) return node;
     table = table->clone();
@@ -195,6 +235,10 @@ class MemoryStore {
   // it was empty) for the caller to free outside the lock.
   std::shared_ptr<MemoryTable> detach_table(Shard& shard, ColumnState& column);
 
+  // get() under the shard lock, for reads the gate did not let through or that change entries.
+  Result<bool> get_locked(Shard& shard, ColumnState& column, const KeyRef& key, std::string* value, int64_t now,
+                          uint32_t slot);
+
   // Under the shard lock; the entry size was checked.
   void put_locked(Shard& shard, ColumnState& column, const KeyRef& key, BytesView value, int64_t now);
   void remove_locked(Shard& shard, ColumnState& column, const KeyRef& key, int64_t now);
@@ -209,6 +253,10 @@ class MemoryStore {
   // own reference keeps its use count above one, so make_writable() always clones it.
   const std::shared_ptr<MemoryTable> empty_table_ = std::make_shared<MemoryTable>();
   const uint32_t shard_mask_;
+  // Gets may skip the mutex: they change nothing (no recency list, no TTL refresh).
+  const bool unlocked_reads_;
+  ReadGate gate_;
+  GetCounters get_counters_;
   std::unique_ptr<Shard[]> shards_;
   alignas(64) std::atomic<bool> closed_{false};
 };

@@ -10,7 +10,9 @@
 // A table is either owned by its shard alone (mutable, under the shard's mutex) or shared with
 // snapshots (immutable from then on; the shard clones it before the next mutation).
 //
-// Thread-safety: none; callers hold the shard mutex or own an immutable shared table.
+// Thread-safety: that of absl::flat_hash_map: const methods may run concurrently with each
+// other, any mutation needs exclusive access (the shard mutex with its readers excluded, see
+// memory_store.h).
 #pragma once
 
 #define XXH_INLINE_ALL
@@ -96,6 +98,10 @@ class MemoryTable {
 
   // The entry of `key`, or null. The pointer is valid until the next insert.
   TableNode* find(const KeyRef& key) {
+    auto it = map_.find(key);
+    return it == map_.end() ? nullptr : &*it;
+  }
+  const TableNode* find(const KeyRef& key) const {
     auto it = map_.find(key);
     return it == map_.end() ? nullptr : &*it;
   }
