@@ -66,6 +66,7 @@ Status MemoryStore::check_entry_size(std::string_view column, BytesView key, siz
 
 TableNode& MemoryStore::insert_entry(Shard& shard, ColumnState& column, MemoryTable& table, const KeyRef& key,
                                      std::string value, int64_t expires_at) {
+  record_change(shard, column, key.bytes, nullptr);
   TableNode& node = table.insert(key, std::move(value), expires_at);
   ++shard.entries;
   shard.bytes += entry_bytes(node);
@@ -73,7 +74,8 @@ TableNode& MemoryStore::insert_entry(Shard& shard, ColumnState& column, MemoryTa
   return node;
 }
 
-void MemoryStore::erase_entry(Shard& shard, MemoryTable& table, TableNode& node) {
+void MemoryStore::erase_entry(Shard& shard, const ColumnState& column, MemoryTable& table, TableNode& node) {
+  record_change(shard, column, node.first.bytes.view(), &node.second);
   forget_entry(shard, node);
   table.erase(node);
 }
@@ -82,8 +84,11 @@ std::shared_ptr<MemoryTable> MemoryStore::detach_table(Shard& shard, ColumnState
   std::shared_ptr<MemoryTable>& table = column.tables[shard.index];
   if (table->empty()) return nullptr;
   shard.exclude_readers();
-  for (const TableNode& node : table->entries()) forget_entry(shard, node);
-  // The empty table instead of erasing in place: a table a snapshot shares is not cloned.
+  for (const TableNode& node : table->entries()) {
+    record_change(shard, column, node.first.bytes.view(), &node.second);
+    forget_entry(shard, node);
+  }
+  // The empty table instead of erasing in place: the old one is freed outside the lock.
   return std::exchange(table, empty_table_);
 }
 
@@ -100,7 +105,7 @@ void MemoryStore::evict_over_limits(Shard& shard, const TableNode* keep, int64_t
     } else {
       ++shard.counters.evictions;
     }
-    erase_entry(shard, table, *node);
+    erase_entry(shard, *victim->column, table, *node);
   }
 }
 
@@ -143,16 +148,17 @@ Result<bool> MemoryStore::get_locked(Shard& shard, ColumnState& column, const Ke
   }
   if (is_expired(node->second, time)) {
     node = make_writable(shard, column, ref, node);
-    erase_entry(shard, *column.tables[shard.index], *node);
+    erase_entry(shard, column, *column.tables[shard.index], *node);
     ++shard.counters.expirations;
     get_counters_.count_miss(slot);
     return false;
   }
   if (options_.refresh_ttl_on_read && options_.ttl_millis > 0) {
     node = make_writable(shard, column, ref, node);
+    record_change(shard, column, ref.bytes, &node->second);
     node->second.expires_at = expiry_for_write(time);
   }
-  // Recency lives outside the (possibly shared) table: a read may move it without a clone.
+  // Recency lives outside the table: moving it is no change of the table.
   if (node->second.recency != nullptr) shard.recency.touch(node->second.recency);
   get_counters_.count_hit(slot);
   if (value != nullptr) value->assign(node->second.value);
@@ -165,7 +171,7 @@ void MemoryStore::put_locked(Shard& shard, ColumnState& column, const KeyRef& ke
   TableNode* node = table.find(key);
   if (node != nullptr) {
     if (is_expired(node->second, now)) ++shard.counters.expirations;
-    assign_entry(shard, table, *node, value, expiry_for_write(now));
+    assign_entry(shard, column, table, *node, value, expiry_for_write(now));
   } else {
     node = &insert_entry(shard, column, table, key, std::string(value), expiry_for_write(now));
   }
@@ -178,7 +184,7 @@ void MemoryStore::remove_locked(Shard& shard, ColumnState& column, const KeyRef&
   if (node == nullptr) return;
   node = make_writable(shard, column, key, node);
   if (is_expired(node->second, now)) ++shard.counters.expirations;
-  erase_entry(shard, *column.tables[shard.index], *node);
+  erase_entry(shard, column, *column.tables[shard.index], *node);
 }
 
 Status MemoryStore::put(ColumnState& column, BytesView key, BytesView value) {
@@ -214,7 +220,7 @@ Status MemoryStore::update(ColumnState& column, BytesView key, const UpdateFunct
   TableNode* node = column.tables[shard.index]->find(ref);
   if (node != nullptr && is_expired(node->second, time)) {
     node = make_writable(shard, column, ref, node);
-    erase_entry(shard, *column.tables[shard.index], *node);
+    erase_entry(shard, column, *column.tables[shard.index], *node);
     ++shard.counters.expirations;
     node = nullptr;
   }
@@ -228,7 +234,7 @@ Status MemoryStore::update(ColumnState& column, BytesView key, const UpdateFunct
     ++shard.counters.puts;
     if (node != nullptr) {
       node = make_writable(shard, column, ref, node);
-      assign_entry(shard, *column.tables[shard.index], *node, std::move(*next), expiry_for_write(time));
+      assign_entry(shard, column, *column.tables[shard.index], *node, std::move(*next), expiry_for_write(time));
     } else {
       node = &insert_entry(shard, column, make_writable(shard, column), ref, std::move(*next), expiry_for_write(time));
     }
@@ -236,7 +242,7 @@ Status MemoryStore::update(ColumnState& column, BytesView key, const UpdateFunct
   } else if (node != nullptr) {
     ++shard.counters.removes;
     node = make_writable(shard, column, ref, node);
-    erase_entry(shard, *column.tables[shard.index], *node);
+    erase_entry(shard, column, *column.tables[shard.index], *node);
   }
   return Status::ok();
 }
@@ -274,7 +280,7 @@ Status MemoryStore::clear(ColumnState& column) {
       if (!usable(column)) return unusable_status(column);
       old = detach_table(shard, column);
     }
-    // `old` is freed here, outside the lock, unless a snapshot still holds it.
+    // `old` is freed here, outside the lock.
   }
   return Status::ok();
 }
@@ -357,9 +363,9 @@ Result<uint64_t> MemoryStore::cleanup_expired(const std::vector<std::shared_ptr<
         return expires_at.has_value() && is_expired_at(*expires_at, header_time);
       };
       const auto& entries = column->tables[i]->entries();
-      // Do not clone a table shared with a snapshot when there is nothing to remove.
+      // A column with no table of its own in the shard (the shared empty one) has nothing to remove.
       if (column->tables[i].use_count() > 1 && std::none_of(entries.begin(), entries.end(), expired)) continue;
-      const uint64_t count = erase_entries_if(shard, make_writable(shard, *column), expired);
+      const uint64_t count = erase_entries_if(shard, *column, make_writable(shard, *column), expired);
       shard.counters.expirations += count;
       removed += count;
     }
@@ -388,42 +394,51 @@ BackendStatistics MemoryStore::statistics() const {
   return total;
 }
 
-Status MemoryStore::capture(const std::vector<std::shared_ptr<ColumnState>>& columns,
-                            std::vector<CapturedColumn>& captured, int64_t& time) {
-  captured.clear();
-  captured.reserve(columns.size());
+void MemoryStore::record_change_slow(Shard& shard, const ColumnState& column, BytesView key, const Entry* entry) {
+  for (SnapshotLog* log : shard.snapshots) {
+    if (log->record(shard.index, &column, key, entry)) copied_for_snapshots_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+Status MemoryStore::capture(SnapshotLog& log, int64_t& time) {
   time = now();
   std::vector<std::unique_lock<Shard>> locks;
   locks.reserve(options_.shard_count);
   for (uint32_t i = 0; i < options_.shard_count; ++i) locks.emplace_back(shards_[i]);
   if (closed_.load(std::memory_order_relaxed)) return closed_status();
-  for (const std::shared_ptr<ColumnState>& column : columns) {
-    CapturedColumn& copy = captured.emplace_back(CapturedColumn{column, {}});
-    copy.tables.reserve(options_.shard_count);
-    for (uint32_t i = 0; i < options_.shard_count; ++i) copy.tables.push_back(column->tables[i]);
-  }
+  for (uint32_t i = 0; i < options_.shard_count; ++i) shards_[i].snapshots.push_back(&log);
   return Status::ok();
 }
 
-void MemoryStore::release(std::vector<CapturedColumn>& captured) {
-  std::vector<std::shared_ptr<const MemoryTable>> detached;
+void MemoryStore::release(SnapshotLog& log) {
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
-    detached.clear();
-    {
-      std::lock_guard<Shard> lock(shards_[i]);
-      for (CapturedColumn& column : captured) {
-        if (i >= column.tables.size()) continue;
-        std::shared_ptr<const MemoryTable>& table = column.tables[i];
-        if (table == column.column->tables[i]) {
-          table.reset();  // the column still holds it: only the count drops
-        } else {
-          detached.push_back(std::move(table));
-        }
-      }
-    }
-    // Tables the columns no longer use may be freed here, outside the lock.
+    std::lock_guard<Shard> lock(shards_[i]);
+    std::vector<SnapshotLog*>& logs = shards_[i].snapshots;
+    logs.erase(std::remove(logs.begin(), logs.end(), &log), logs.end());
   }
-  captured.clear();
+}
+
+Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& column, const SnapshotLog& log,
+                                        BytesView prefix, int64_t taken_at,
+                                        std::vector<std::pair<std::string, std::string>>& out) {
+  Shard& shard = shards_[index];
+  std::lock_guard<Shard> lock(shard);
+  // After close the tables are gone (the logs did not record their release).
+  if (closed_.load(std::memory_order_relaxed)) return closed_status();
+  const SnapshotLog::KeyImages* images = log.images(index, &column);
+  for (const TableNode& node : column.tables[index]->entries()) {
+    const BytesView key = node.first.bytes.view();
+    if (!key.starts_with(prefix)) continue;
+    if (images != nullptr && images->contains(SnapshotLog::lookup_key(key))) continue;  // changed since: its pre-image counts
+    if (!is_expired(node.second, taken_at)) out.emplace_back(key, node.second.value);
+  }
+  if (images == nullptr) return Status::ok();
+  for (const auto& [key, image] : *images) {
+    if (image.present && BytesView(key).starts_with(prefix) && image.expires_at > taken_at) {
+      out.emplace_back(key, image.value);
+    }
+  }
+  return Status::ok();
 }
 
 void MemoryStore::release_tables(const std::vector<std::shared_ptr<ColumnState>>& columns) {
