@@ -1,11 +1,14 @@
-// memory/* cases (MemoryBackend against std::unordered_map<std::string, std::string>) and
-// scaling/memory-get-2t (two threads against one), with scaling/unordered_map-get-2t as the
-// control: the same two-against-one gets on a read-only std::unordered_map, which needs no
-// locks, so its ratio is what the machine itself allows for this memory-bound work.
+// memory/* cases (MemoryBackend against std::unordered_map<std::string, std::string>),
+// memory/puts-after-snapshot (puts right after snapshot() against the same puts with no
+// snapshot alive) and scaling/memory-get-2t (two threads against one), with
+// scaling/unordered_map-get-2t as the control: the same two-against-one gets on a read-only
+// std::unordered_map, which needs no locks, so its ratio is what the machine itself allows
+// for this memory-bound work.
 //
 // The baseline does what a hand-written single-threaded map would: lookups go through one
 // reused std::string key (the standard hash has no string_view lookup), gets copy the value
 // into one reused std::string, read-modify-write is find / decode / encode / assign.
+#include <algorithm>
 #include <functional>
 #include <latch>
 #include <string>
@@ -113,6 +116,24 @@ Result<Sample> map_increment_all(StringMap& map, const Dataset& data, const std:
   return Sample{seconds, order.size(), checksum};
 }
 
+// Puts (overwrites with the same values) of the first `count` keys of `order`, timed; with
+// `snapshot_first`, a snapshot of the backend is taken before the clock starts and held
+// until it stops. Checksum: the number of puts.
+Result<Sample> puts_beside_snapshot(OurMemorySide& side, const Dataset& data, const std::vector<uint32_t>& order,
+                                    size_t count, bool snapshot_first) {
+  std::unique_ptr<BackendSnapshot> snapshot;
+  if (snapshot_first) {
+    STREAMSTATE_ASSIGN_OR_RETURN(snapshot, side.backend->snapshot());
+  }
+  Stopwatch watch;
+  for (size_t n = 0; n < count; ++n) {
+    const uint32_t i = order[n];
+    STREAMSTATE_RETURN_IF_ERROR(side.values->put(data.key(i), data.value(i)));
+  }
+  double seconds = watch.seconds();
+  return Sample{seconds, count, count};
+}
+
 // Runs body(t) on thread_count threads at once, timed from a common start to the last one
 // finishing; operations and checksums are summed.
 Result<Sample> run_in_parallel(size_t thread_count,
@@ -207,6 +228,15 @@ Status run_memory_backend_cases(const BenchOptions& options, const Dataset& data
   STREAMSTATE_RETURN_IF_ERROR(
       measure_and_add(results, options, {"memory/rmw", kMapBaseline}, ours_rmw, baseline_rmw));
   baseline.counters = StringMap();  // not needed any more
+
+  // A snapshot's cost to writers: 100,000 random puts (a tenth of the keys by default) right
+  // after snapshot() of the loaded column, over the same puts with no snapshot alive.
+  const std::vector<uint32_t> snapshot_order = data.random_order(4);
+  const size_t snapshot_puts = std::min<size_t>(100'000, snapshot_order.size());
+  STREAMSTATE_RETURN_IF_ERROR(measure_and_add(
+      results, options, {"memory/puts-after-snapshot", "the same puts, no snapshot"},
+      [&](int) { return puts_beside_snapshot(ours, data, snapshot_order, snapshot_puts, true); },
+      [&](int) { return puts_beside_snapshot(ours, data, snapshot_order, snapshot_puts, false); }));
 
   // Scaling: each thread visits all keys in its own random order; one thread uses the first.
   const std::vector<std::vector<uint32_t>> orders = {data.random_order(10), data.random_order(11)};

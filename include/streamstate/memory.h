@@ -2,13 +2,16 @@
 // with O(1) LRU eviction, statistics and background cleanup of expired entries.
 //
 // Concurrency: keys are spread over `shard_count` shards, each with its own mutex, table
-// and LRU list, so threads working on different keys rarely wait for each other. Eviction is
-// least-recently-used within a shard (as in RocksDB's sharded LRU cache); the limits are
-// split evenly over the shards, so the whole backend never holds more than max_entries
-// entries or max_bytes bytes.
+// and LRU list, so threads working on different keys rarely wait for each other. get and
+// contains take no lock unless they must change something (an expired entry, a TTL refresh,
+// the LRU order under a size limit), so concurrent readers do not slow each other down
+// (docs/backends/memory.md, "Reads without locks"). Eviction is least-recently-used within a
+// shard (as in RocksDB's sharded LRU cache); the limits are split evenly over the shards, so
+// the whole backend never holds more than max_entries entries or max_bytes bytes.
 //
-// Snapshots are copy-on-write per shard: taking one locks each shard only to share its
-// table; the first write to a shard while a snapshot still shares it copies that shard.
+// Snapshots are copy-on-write per entry: taking one locks each shard only to register it;
+// while it lives, the first change of each key copies that entry's previous state for it, so
+// its memory grows with the entries written, not with the state.
 //
 // TTL: an entry expires `ttl` after it was last written (and also after it was last read when
 // refresh_ttl_on_read). Expired entries are never returned by get, contains, scan or

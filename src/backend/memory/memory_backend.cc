@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backend/memory/cleanup_thread.h"
+#include "backend/memory/memory_backend_internal.h"
 #include "backend/memory/memory_column.h"
 #include "backend/memory/memory_options.h"
 #include "backend/memory/memory_snapshot.h"
@@ -107,19 +108,23 @@ class MemoryBackendImpl final : public MemoryBackend {
   }
 
   Result<std::unique_ptr<BackendSnapshot>> snapshot() override {
-    std::vector<internal::CapturedColumn> captured;
+    auto log = std::make_unique<internal::SnapshotLog>(store_->options().shard_count);
+    std::vector<std::shared_ptr<ColumnState>> columns;
     int64_t taken_at = 0;
     {
       std::shared_lock<std::shared_mutex> lock(registry_mutex_);
       if (store_->is_closed()) return MemoryStore::closed_status();
-      Status status = store_->capture(registered_columns(), captured, taken_at);
+      columns = registered_columns();
+      Status status = store_->capture(*log, taken_at);
       if (!status.is_ok()) return status;
     }
-    auto state = std::make_shared<internal::SnapshotState>(store_, std::move(captured), taken_at);
+    // From here on the state unregisters the log when the last iterator goes.
+    auto state = std::make_shared<internal::SnapshotState>(store_, std::move(columns), std::move(log), taken_at);
     return std::unique_ptr<BackendSnapshot>(std::make_unique<internal::MemorySnapshot>(std::move(state)));
   }
 
   BackendStatistics statistics() const override { return store_->statistics(); }
+  const MemoryStore& store() const { return *store_; }
 
   Status flush() override { return store_->is_closed() ? MemoryStore::closed_status() : Status::ok(); }
 
@@ -178,6 +183,10 @@ class MemoryBackendImpl final : public MemoryBackend {
 };
 
 }  // namespace
+
+uint64_t internal::entries_copied_for_snapshots(const MemoryBackend& backend) {
+  return static_cast<const MemoryBackendImpl&>(backend).store().entries_copied_for_snapshots();
+}
 
 Result<std::unique_ptr<MemoryBackend>> MemoryBackend::open(const MemoryBackendOptions& options) {
   Result<internal::ResolvedMemoryOptions> resolved = internal::resolve_memory_options(options);

@@ -1,58 +1,58 @@
 #include "backend/memory/memory_snapshot.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace streamstate::internal {
 namespace {
 
-// Walks the captured tables of one column shard by shard, stopping at entries that start with
-// the prefix and had not expired when the snapshot was taken.
+// Walks one column of the snapshot shard by shard, through a copy of each shard's matches.
 class MemorySnapshotIterator final : public SnapshotIterator {
  public:
   MemorySnapshotIterator(std::shared_ptr<SnapshotState> state, size_t column, BytesView prefix)
-      : state_(std::move(state)), tables_(state_->columns()[column].tables), prefix_(prefix) {
-    if (!tables_.empty()) position_ = tables_[0]->entries().begin();
-    skip_to_match();
+      : state_(std::move(state)), column_(*state_->columns()[column]), prefix_(prefix),
+        shard_count_(state_->store().options().shard_count) {
+    load_from(0);
   }
 
-  bool valid() const override { return shard_ < tables_.size() && !state_->store().is_closed(); }
-  BytesView key() const override { return position_->first.bytes.view(); }
-  BytesView value() const override { return position_->second.value; }
+  bool valid() const override { return status_.is_ok() && position_ < entries_.size() && !state_->store().is_closed(); }
+  BytesView key() const override { return entries_[position_].first; }
+  BytesView value() const override { return entries_[position_].second; }
   void next() override {
     if (!valid()) return;
-    ++position_;
-    skip_to_match();
+    if (++position_ == entries_.size()) load_from(shard_ + 1);
   }
   Status status() const override {
-    return state_->store().is_closed() ? MemoryStore::closed_status() : Status::ok();
+    if (state_->store().is_closed()) return MemoryStore::closed_status();
+    return status_;
   }
 
  private:
-  bool matches(const TableNode& node) const {
-    return node.first.bytes.view().starts_with(prefix_) && !is_expired(node.second, state_->taken_at());
-  }
-
-  void skip_to_match() {
-    while (shard_ < tables_.size()) {
-      const auto end = tables_[shard_]->entries().end();
-      while (position_ != end && !matches(*position_)) ++position_;
-      if (position_ != end) return;
-      if (++shard_ < tables_.size()) position_ = tables_[shard_]->entries().begin();
+  // Loads the matches of the first shard from `shard` on that has any.
+  void load_from(uint32_t shard) {
+    entries_.clear();
+    position_ = 0;
+    for (shard_ = shard; shard_ < shard_count_; ++shard_) {
+      status_ = state_->store().read_snapshot_shard(shard_, column_, state_->log(), prefix_, state_->taken_at(), entries_);
+      if (!status_.is_ok() || !entries_.empty()) return;
     }
   }
 
   std::shared_ptr<SnapshotState> state_;
-  const std::vector<std::shared_ptr<const MemoryTable>>& tables_;  // owned by state_
+  const ColumnState& column_;  // owned by state_
   const std::string prefix_;
-  size_t shard_ = 0;
-  MemoryTable::Map::const_iterator position_;
+  const uint32_t shard_count_;
+  uint32_t shard_ = 0;
+  std::vector<std::pair<std::string, std::string>> entries_;  // the current shard's matches
+  size_t position_ = 0;
+  Status status_;
 };
 
 }  // namespace
 
 MemorySnapshot::MemorySnapshot(std::shared_ptr<SnapshotState> state) : state_(std::move(state)) {
   names_.reserve(state_->columns().size());
-  for (const CapturedColumn& column : state_->columns()) names_.push_back(column.column->name);
+  for (const std::shared_ptr<ColumnState>& column : state_->columns()) names_.push_back(column->name);
 }
 
 Result<std::unique_ptr<SnapshotIterator>> MemorySnapshot::iterate(std::string_view column, BytesView prefix) {

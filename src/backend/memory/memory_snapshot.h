@@ -1,13 +1,15 @@
 // The memory backend's point-in-time snapshot and its iterator.
 //
-// A snapshot holds a reference to every table of every column as it was when the snapshot was
-// taken (a table is cloned before it changes while a snapshot shares it), the column list of
-// that moment and the clock reading used to hide entries whose TTL had passed. Iterators share
-// the snapshot's state, so they stay usable if the snapshot object is destroyed first; the
-// table references are given back when the last of them goes.
+// A snapshot holds the column list of its moment, the clock reading used to hide entries whose
+// TTL had passed, and a SnapshotLog registered with the store: writers copy into it each entry
+// they change while the snapshot lives, as it was before (entry-level copy-on-write, see
+// snapshot_log.h). An iterator reads one shard at a time: under that shard's lock it copies
+// out the matching entries of the live table with the log's pre-images laid over them, then
+// returns them with no lock held. Iterators share the snapshot's state, so they stay usable if
+// the snapshot object is destroyed first; the log is unregistered when the last of them goes.
 //
-// Thread-safety: the captured tables are immutable, so a snapshot may be read from any thread
-// while writers continue; a single snapshot or iterator object is not for concurrent use.
+// Thread-safety: a snapshot may be read from any thread while writers continue; a single
+// snapshot or iterator object is not for concurrent use.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +18,7 @@
 #include <vector>
 
 #include "backend/memory/memory_store.h"
-#include "backend/memory/memory_table.h"
+#include "backend/memory/snapshot_log.h"
 #include "streamstate/backend.h"
 
 namespace streamstate::internal {
@@ -24,20 +26,23 @@ namespace streamstate::internal {
 // What a snapshot and its iterators share.
 class SnapshotState {
  public:
-  // `columns` sorted by name.
-  SnapshotState(std::shared_ptr<MemoryStore> store, std::vector<CapturedColumn> columns, int64_t taken_at)
-      : store_(std::move(store)), columns_(std::move(columns)), taken_at_(taken_at) {}
-  ~SnapshotState() { store_->release(columns_); }
+  // `columns` sorted by name; `log` already captured by `store`.
+  SnapshotState(std::shared_ptr<MemoryStore> store, std::vector<std::shared_ptr<ColumnState>> columns,
+                std::unique_ptr<SnapshotLog> log, int64_t taken_at)
+      : store_(std::move(store)), columns_(std::move(columns)), log_(std::move(log)), taken_at_(taken_at) {}
+  ~SnapshotState() { store_->release(*log_); }
   SnapshotState(const SnapshotState&) = delete;
   SnapshotState& operator=(const SnapshotState&) = delete;
 
-  const MemoryStore& store() const { return *store_; }
-  const std::vector<CapturedColumn>& columns() const { return columns_; }
+  MemoryStore& store() const { return *store_; }
+  const std::vector<std::shared_ptr<ColumnState>>& columns() const { return columns_; }
+  const SnapshotLog& log() const { return *log_; }
   int64_t taken_at() const { return taken_at_; }
 
  private:
   std::shared_ptr<MemoryStore> store_;
-  std::vector<CapturedColumn> columns_;
+  std::vector<std::shared_ptr<ColumnState>> columns_;
+  std::unique_ptr<SnapshotLog> log_;
   int64_t taken_at_;
 };
 

@@ -32,9 +32,12 @@ std::string describe_key(BytesView key) {
 MemoryStore::MemoryStore(ResolvedMemoryOptions options)
     : options_(std::move(options)),
       shard_mask_(options_.shard_count - 1),
+      unlocked_reads_(!options_.has_size_limit() && !(options_.refresh_ttl_on_read && options_.ttl_millis > 0)),
       shards_(std::make_unique<Shard[]>(options_.shard_count)) {
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
     shards_[i].index = i;
+    shards_[i].stripe = ReadGate::stripe_of(i);
+    shards_[i].gate = &gate_;
     shards_[i].max_entries = shard_share(options_.max_entries, options_.shard_count, i);
     shards_[i].max_bytes = shard_share(options_.max_bytes, options_.shard_count, i);
   }
@@ -63,6 +66,7 @@ Status MemoryStore::check_entry_size(std::string_view column, BytesView key, siz
 
 TableNode& MemoryStore::insert_entry(Shard& shard, ColumnState& column, MemoryTable& table, const KeyRef& key,
                                      std::string value, int64_t expires_at) {
+  record_change(shard, column, key.bytes, nullptr);
   TableNode& node = table.insert(key, std::move(value), expires_at);
   ++shard.entries;
   shard.bytes += entry_bytes(node);
@@ -70,7 +74,8 @@ TableNode& MemoryStore::insert_entry(Shard& shard, ColumnState& column, MemoryTa
   return node;
 }
 
-void MemoryStore::erase_entry(Shard& shard, MemoryTable& table, TableNode& node) {
+void MemoryStore::erase_entry(Shard& shard, const ColumnState& column, MemoryTable& table, TableNode& node) {
+  record_change(shard, column, node.first.bytes.view(), &node.second);
   forget_entry(shard, node);
   table.erase(node);
 }
@@ -78,8 +83,12 @@ void MemoryStore::erase_entry(Shard& shard, MemoryTable& table, TableNode& node)
 std::shared_ptr<MemoryTable> MemoryStore::detach_table(Shard& shard, ColumnState& column) {
   std::shared_ptr<MemoryTable>& table = column.tables[shard.index];
   if (table->empty()) return nullptr;
-  for (const TableNode& node : table->entries()) forget_entry(shard, node);
-  // The empty table instead of erasing in place: a table a snapshot shares is not cloned.
+  shard.exclude_readers();
+  for (const TableNode& node : table->entries()) {
+    record_change(shard, column, node.first.bytes.view(), &node.second);
+    forget_entry(shard, node);
+  }
+  // The empty table instead of erasing in place: the old one is freed outside the lock.
   return std::exchange(table, empty_table_);
 }
 
@@ -96,7 +105,7 @@ void MemoryStore::evict_over_limits(Shard& shard, const TableNode* keep, int64_t
     } else {
       ++shard.counters.evictions;
     }
-    erase_entry(shard, table, *node);
+    erase_entry(shard, *victim->column, table, *node);
   }
 }
 
@@ -104,28 +113,54 @@ Result<bool> MemoryStore::get(ColumnState& column, BytesView key, std::string* v
   const KeyRef ref{key, memory_key_hash(key)};
   Shard& shard = shards_[shard_index(ref.hash)];
   const int64_t time = now();
-  std::lock_guard<ShardMutex> lock(shard.mutex);
+  const uint32_t slot = thread_slot();
+  if (unlocked_reads_ && gate_.try_enter(slot, shard.stripe)) {
+    // Checked inside the gate: a close or drop that emptied this shard is visible here.
+    if (!usable(column)) {
+      gate_.leave(slot, shard.stripe);
+      return unusable_status(column);
+    }
+    const TableNode* node = std::as_const(*column.tables[shard.index]).find(ref);
+    if (node == nullptr) {
+      gate_.leave(slot, shard.stripe);
+      get_counters_.count_miss(slot);
+      return false;
+    }
+    if (!is_expired(node->second, time)) {
+      if (value != nullptr) value->assign(node->second.value);
+      gate_.leave(slot, shard.stripe);
+      get_counters_.count_hit(slot);
+      return true;
+    }
+    gate_.leave(slot, shard.stripe);  // expired: removing it needs the lock
+  }
+  std::lock_guard<Shard> lock(shard);
+  return get_locked(shard, column, ref, value, time, slot);
+}
+
+Result<bool> MemoryStore::get_locked(Shard& shard, ColumnState& column, const KeyRef& ref, std::string* value,
+                                     int64_t time, uint32_t slot) {
   if (!usable(column)) return unusable_status(column);
-  ++shard.counters.gets;
   TableNode* node = column.tables[shard.index]->find(ref);
   if (node == nullptr) {
-    ++shard.counters.misses;
+    get_counters_.count_miss(slot);
     return false;
   }
   if (is_expired(node->second, time)) {
     node = make_writable(shard, column, ref, node);
-    erase_entry(shard, *column.tables[shard.index], *node);
+    erase_entry(shard, column, *column.tables[shard.index], *node);
     ++shard.counters.expirations;
-    ++shard.counters.misses;
+    get_counters_.count_miss(slot);
     return false;
   }
   if (options_.refresh_ttl_on_read && options_.ttl_millis > 0) {
     node = make_writable(shard, column, ref, node);
+    record_change(shard, column, ref.bytes, &node->second);
     node->second.expires_at = expiry_for_write(time);
   }
-  // Recency lives outside the (possibly shared) table: a read may move it without a clone.
+  // Recency lives outside the table: moving it is no change of the table.
   if (node->second.recency != nullptr) shard.recency.touch(node->second.recency);
-  ++shard.counters.hits;
+  get_counters_.count_hit(slot);
   if (value != nullptr) value->assign(node->second.value);
   return true;
 }
@@ -136,7 +171,7 @@ void MemoryStore::put_locked(Shard& shard, ColumnState& column, const KeyRef& ke
   TableNode* node = table.find(key);
   if (node != nullptr) {
     if (is_expired(node->second, now)) ++shard.counters.expirations;
-    assign_entry(shard, table, *node, value, expiry_for_write(now));
+    assign_entry(shard, column, table, *node, value, expiry_for_write(now));
   } else {
     node = &insert_entry(shard, column, table, key, std::string(value), expiry_for_write(now));
   }
@@ -149,7 +184,7 @@ void MemoryStore::remove_locked(Shard& shard, ColumnState& column, const KeyRef&
   if (node == nullptr) return;
   node = make_writable(shard, column, key, node);
   if (is_expired(node->second, now)) ++shard.counters.expirations;
-  erase_entry(shard, *column.tables[shard.index], *node);
+  erase_entry(shard, column, *column.tables[shard.index], *node);
 }
 
 Status MemoryStore::put(ColumnState& column, BytesView key, BytesView value) {
@@ -160,7 +195,7 @@ Status MemoryStore::put(ColumnState& column, BytesView key, BytesView value) {
   const KeyRef ref{key, memory_key_hash(key)};
   Shard& shard = shards_[shard_index(ref.hash)];
   const int64_t time = now();
-  std::lock_guard<ShardMutex> lock(shard.mutex);
+  std::lock_guard<Shard> lock(shard);
   if (!usable(column)) return unusable_status(column);
   put_locked(shard, column, ref, value, time);
   return Status::ok();
@@ -170,7 +205,7 @@ Status MemoryStore::remove(ColumnState& column, BytesView key) {
   const KeyRef ref{key, memory_key_hash(key)};
   Shard& shard = shards_[shard_index(ref.hash)];
   const int64_t time = now();
-  std::lock_guard<ShardMutex> lock(shard.mutex);
+  std::lock_guard<Shard> lock(shard);
   if (!usable(column)) return unusable_status(column);
   remove_locked(shard, column, ref, time);
   return Status::ok();
@@ -180,12 +215,12 @@ Status MemoryStore::update(ColumnState& column, BytesView key, const UpdateFunct
   const KeyRef ref{key, memory_key_hash(key)};
   Shard& shard = shards_[shard_index(ref.hash)];
   const int64_t time = now();
-  std::lock_guard<ShardMutex> lock(shard.mutex);
+  std::lock_guard<Shard> lock(shard);
   if (!usable(column)) return unusable_status(column);
   TableNode* node = column.tables[shard.index]->find(ref);
   if (node != nullptr && is_expired(node->second, time)) {
     node = make_writable(shard, column, ref, node);
-    erase_entry(shard, *column.tables[shard.index], *node);
+    erase_entry(shard, column, *column.tables[shard.index], *node);
     ++shard.counters.expirations;
     node = nullptr;
   }
@@ -199,7 +234,7 @@ Status MemoryStore::update(ColumnState& column, BytesView key, const UpdateFunct
     ++shard.counters.puts;
     if (node != nullptr) {
       node = make_writable(shard, column, ref, node);
-      assign_entry(shard, *column.tables[shard.index], *node, std::move(*next), expiry_for_write(time));
+      assign_entry(shard, column, *column.tables[shard.index], *node, std::move(*next), expiry_for_write(time));
     } else {
       node = &insert_entry(shard, column, make_writable(shard, column), ref, std::move(*next), expiry_for_write(time));
     }
@@ -207,7 +242,7 @@ Status MemoryStore::update(ColumnState& column, BytesView key, const UpdateFunct
   } else if (node != nullptr) {
     ++shard.counters.removes;
     node = make_writable(shard, column, ref, node);
-    erase_entry(shard, *column.tables[shard.index], *node);
+    erase_entry(shard, column, *column.tables[shard.index], *node);
   }
   return Status::ok();
 }
@@ -219,7 +254,7 @@ Status MemoryStore::scan(ColumnState& column, BytesView prefix, const ScanVisito
     matches.clear();
     const int64_t time = now();
     {
-      std::lock_guard<ShardMutex> lock(shard.mutex);
+      std::lock_guard<Shard> lock(shard);
       if (!usable(column)) return unusable_status(column);
       if (i == 0) ++shard.counters.scans;
       for (const TableNode& node : column.tables[i]->entries()) {
@@ -241,11 +276,11 @@ Status MemoryStore::clear(ColumnState& column) {
     Shard& shard = shards_[i];
     std::shared_ptr<MemoryTable> old;
     {
-      std::lock_guard<ShardMutex> lock(shard.mutex);
+      std::lock_guard<Shard> lock(shard);
       if (!usable(column)) return unusable_status(column);
       old = detach_table(shard, column);
     }
-    // `old` is freed here, outside the lock, unless a snapshot still holds it.
+    // `old` is freed here, outside the lock.
   }
   return Status::ok();
 }
@@ -255,7 +290,7 @@ void MemoryStore::erase_column(ColumnState& column) {
     Shard& shard = shards_[i];
     std::shared_ptr<MemoryTable> old;
     {
-      std::lock_guard<ShardMutex> lock(shard.mutex);
+      std::lock_guard<Shard> lock(shard);
       old = detach_table(shard, column);
     }
   }
@@ -286,9 +321,9 @@ Status MemoryStore::apply_batch(const std::vector<ResolvedOperation>& operations
   const int64_t time = now();
   // Locking in index order (as capture() does) cannot deadlock; holding all the involved
   // shards makes the batch atomic for readers as well as for other writers.
-  std::vector<std::unique_lock<ShardMutex>> locks;
+  std::vector<std::unique_lock<Shard>> locks;
   locks.reserve(involved.size());
-  for (uint32_t index : involved) locks.emplace_back(shards_[index].mutex);
+  for (uint32_t index : involved) locks.emplace_back(shards_[index]);
   if (closed_.load(std::memory_order_relaxed)) return closed_status();
   ++shards_[involved.front()].counters.batches;
   for (const Prepared& op : prepared) {
@@ -316,7 +351,7 @@ Result<uint64_t> MemoryStore::cleanup_expired(const std::vector<std::shared_ptr<
     const int64_t time = now();
     // Expiry headers are absolute times, so they need the clock even without a backend ttl.
     const int64_t header_time = any_headers ? options_.clock->now_millis() : 0;
-    std::lock_guard<ShardMutex> lock(shard.mutex);
+    std::lock_guard<Shard> lock(shard);
     if (closed_.load(std::memory_order_relaxed)) return closed_status();
     for (const std::shared_ptr<ColumnState>& column : columns) {
       if (!usable(*column)) continue;  // dropped meanwhile: its entries are gone already
@@ -328,9 +363,9 @@ Result<uint64_t> MemoryStore::cleanup_expired(const std::vector<std::shared_ptr<
         return expires_at.has_value() && is_expired_at(*expires_at, header_time);
       };
       const auto& entries = column->tables[i]->entries();
-      // Do not clone a table shared with a snapshot when there is nothing to remove.
+      // A column with no table of its own in the shard (the shared empty one) has nothing to remove.
       if (column->tables[i].use_count() > 1 && std::none_of(entries.begin(), entries.end(), expired)) continue;
-      const uint64_t count = erase_entries_if(shard, make_writable(shard, *column), expired);
+      const uint64_t count = erase_entries_if(shard, *column, make_writable(shard, *column), expired);
       shard.counters.expirations += count;
       removed += count;
     }
@@ -342,11 +377,8 @@ BackendStatistics MemoryStore::statistics() const {
   BackendStatistics total;
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
     Shard& shard = shards_[i];
-    std::lock_guard<ShardMutex> lock(shard.mutex);
+    std::lock_guard<Shard> lock(shard);
     const Counters& c = shard.counters;
-    total.gets += c.gets;
-    total.hits += c.hits;
-    total.misses += c.misses;
     total.puts += c.puts;
     total.removes += c.removes;
     total.scans += c.scans;
@@ -356,45 +388,57 @@ BackendStatistics MemoryStore::statistics() const {
     total.live_entries += shard.entries;
     total.bytes_in_use += shard.bytes;
   }
+  total.hits = get_counters_.hits();
+  total.misses = get_counters_.misses();
+  total.gets = total.hits + total.misses;
   return total;
 }
 
-Status MemoryStore::capture(const std::vector<std::shared_ptr<ColumnState>>& columns,
-                            std::vector<CapturedColumn>& captured, int64_t& time) {
-  captured.clear();
-  captured.reserve(columns.size());
-  time = now();
-  std::vector<std::unique_lock<ShardMutex>> locks;
-  locks.reserve(options_.shard_count);
-  for (uint32_t i = 0; i < options_.shard_count; ++i) locks.emplace_back(shards_[i].mutex);
-  if (closed_.load(std::memory_order_relaxed)) return closed_status();
-  for (const std::shared_ptr<ColumnState>& column : columns) {
-    CapturedColumn& copy = captured.emplace_back(CapturedColumn{column, {}});
-    copy.tables.reserve(options_.shard_count);
-    for (uint32_t i = 0; i < options_.shard_count; ++i) copy.tables.push_back(column->tables[i]);
+void MemoryStore::record_change_slow(Shard& shard, const ColumnState& column, BytesView key, const Entry* entry) {
+  for (SnapshotLog* log : shard.snapshots) {
+    if (log->record(shard.index, &column, key, entry)) copied_for_snapshots_.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+Status MemoryStore::capture(SnapshotLog& log, int64_t& time) {
+  time = now();
+  std::vector<std::unique_lock<Shard>> locks;
+  locks.reserve(options_.shard_count);
+  for (uint32_t i = 0; i < options_.shard_count; ++i) locks.emplace_back(shards_[i]);
+  if (closed_.load(std::memory_order_relaxed)) return closed_status();
+  for (uint32_t i = 0; i < options_.shard_count; ++i) shards_[i].snapshots.push_back(&log);
   return Status::ok();
 }
 
-void MemoryStore::release(std::vector<CapturedColumn>& captured) {
-  std::vector<std::shared_ptr<const MemoryTable>> detached;
+void MemoryStore::release(SnapshotLog& log) {
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
-    detached.clear();
-    {
-      std::lock_guard<ShardMutex> lock(shards_[i].mutex);
-      for (CapturedColumn& column : captured) {
-        if (i >= column.tables.size()) continue;
-        std::shared_ptr<const MemoryTable>& table = column.tables[i];
-        if (table == column.column->tables[i]) {
-          table.reset();  // the column still holds it: only the count drops
-        } else {
-          detached.push_back(std::move(table));
-        }
-      }
-    }
-    // Tables the columns no longer use may be freed here, outside the lock.
+    std::lock_guard<Shard> lock(shards_[i]);
+    std::vector<SnapshotLog*>& logs = shards_[i].snapshots;
+    logs.erase(std::remove(logs.begin(), logs.end(), &log), logs.end());
   }
-  captured.clear();
+}
+
+Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& column, const SnapshotLog& log,
+                                        BytesView prefix, int64_t taken_at,
+                                        std::vector<std::pair<std::string, std::string>>& out) {
+  Shard& shard = shards_[index];
+  std::lock_guard<Shard> lock(shard);
+  // After close the tables are gone (the logs did not record their release).
+  if (closed_.load(std::memory_order_relaxed)) return closed_status();
+  const SnapshotLog::KeyImages* images = log.images(index, &column);
+  for (const TableNode& node : column.tables[index]->entries()) {
+    const BytesView key = node.first.bytes.view();
+    if (!key.starts_with(prefix)) continue;
+    if (images != nullptr && images->contains(SnapshotLog::lookup_key(key))) continue;  // changed since: its pre-image counts
+    if (!is_expired(node.second, taken_at)) out.emplace_back(key, node.second.value);
+  }
+  if (images == nullptr) return Status::ok();
+  for (const auto& [key, image] : *images) {
+    if (image.present && BytesView(key).starts_with(prefix) && image.expires_at > taken_at) {
+      out.emplace_back(key, image.value);
+    }
+  }
+  return Status::ok();
 }
 
 void MemoryStore::release_tables(const std::vector<std::shared_ptr<ColumnState>>& columns) {
@@ -402,7 +446,8 @@ void MemoryStore::release_tables(const std::vector<std::shared_ptr<ColumnState>>
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
     old.clear();
     {
-      std::lock_guard<ShardMutex> lock(shards_[i].mutex);
+      std::lock_guard<Shard> lock(shards_[i]);
+      shards_[i].exclude_readers();
       for (const std::shared_ptr<ColumnState>& column : columns) {
         old.push_back(std::exchange(column->tables[i], empty_table_));
       }

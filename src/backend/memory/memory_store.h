@@ -1,22 +1,37 @@
 // MemoryStore: the sharded data of a memory backend. Each column keeps one MemoryTable per
-// shard (copy-on-write, see below); a shard is a lock, with the shard's recency list (for LRU
+// shard; a shard is a lock, with the shard's recency list (for LRU
 // eviction across all its columns), its share of the size limits, its totals and plain
 // statistics counters. The store implements every data operation on them: single-key reads
-// and writes, atomic batches, scans, TTL expiry, LRU eviction, and the capture/release of
-// tables for snapshots.
+// and writes, atomic batches, scans, TTL expiry, LRU eviction, and the snapshot logs.
 //
 // A key's shard is picked by its hash, the same in every column; column c's table of shard i
-// is guarded by shard i's mutex. Separate tables per column keep a lookup in one column from
-// wading through the entries of the others (as a RocksDB column family or a Flink state table).
+// is guarded by shard i's mutex for writers. Separate tables per column keep a lookup in one
+// column from wading through the entries of the others (as a RocksDB column family or a Flink
+// state table).
 //
-// Copy-on-write: a table may be shared with snapshots. Every mutation first calls
-// make_writable(), which clones the table when anyone else still holds it. Snapshots take and
-// drop their references only under the shard mutex, so the use count read under that mutex is
-// exact and the drop happens-before any later in-place mutation.
+// Unlocked reads: get and contains take no mutex in the common case. They pass the store's
+// ReadGate (read_gate.h), which counts them in a cache line of their own thread's, and count
+// their hits and misses per thread slot (get_counters.h). A writer, under the shard mutex,
+// closes the gate of the shard's stripe and waits for the readers inside before it changes a
+// table or replaces one (Shard::exclude_readers(), called by make_writable() and every other
+// path that changes tables); it reopens the gate when it unlocks the shard. So a table is
+// never changed or freed while an unlocked reader uses it. Reads that must change something -
+// an expired entry (removed), refresh_ttl_on_read, a size limit (the recency list moves) - and
+// reads that meet a closed gate take the mutex as before.
+//
+// Snapshots (entry-level copy-on-write): a snapshot shares no table. It registers a
+// SnapshotLog with every shard (under all shard locks at once, so it sees whole batches), and
+// from then on every change of an entry first records the entry's previous state in each
+// registered log (record_change(), called by the helpers every change goes through). A
+// snapshot reads a shard as its live table with the log's pre-images laid over it, under the
+// shard lock. The only shared table is the empty one every column starts with, which
+// make_writable() replaces by a table of the column's own before the first change. Unlocked
+// readers use the column's table through its pointer and take no reference.
 //
 // Locking: operations lock one shard at a time, except batches and captures, which lock
-// several in increasing index order. User callbacks (update functions) run under the shard
-// lock; scan visitors run with no lock held.
+// several in increasing index order (and keep every involved stripe's gate closed until all
+// of the batch is applied). User callbacks (update functions) run under the shard lock; scan
+// visitors run with no lock held.
 //
 // Thread-safety: all public methods may be called concurrently.
 #pragma once
@@ -28,10 +43,14 @@
 #include <string>
 #include <vector>
 
+#include "backend/memory/get_counters.h"
 #include "backend/memory/memory_options.h"
 #include "backend/memory/memory_table.h"
+#include "backend/memory/read_gate.h"
 #include "backend/memory/recency_list.h"
 #include "backend/memory/shard_mutex.h"
+#include "backend/memory/snapshot_log.h"
+#include "backend/memory/thread_slot.h"
 #include "streamstate/backend.h"
 #include "streamstate/write_batch.h"
 
@@ -55,7 +74,8 @@ struct ColumnState {
   const bool values_carry_expiry;
   // Set (before its entries are removed) when the column is dropped; read under shard locks.
   std::atomic<bool> dropped{false};
-  // The column's table of each shard; tables[i] is guarded by shard i's mutex.
+  // The column's table of each shard; tables[i] is changed under shard i's mutex with the
+  // shard's readers excluded, and read under either.
   const std::unique_ptr<std::shared_ptr<MemoryTable>[]> tables;
 };
 
@@ -63,12 +83,6 @@ struct ColumnState {
 struct ResolvedOperation {
   const WriteBatch::Operation* operation;
   ColumnState* column;
-};
-
-// The tables of one column captured for a snapshot, one per shard.
-struct CapturedColumn {
-  std::shared_ptr<ColumnState> column;
-  std::vector<std::shared_ptr<const MemoryTable>> tables;
 };
 
 class MemoryStore {
@@ -81,7 +95,7 @@ class MemoryStore {
   bool is_closed() const { return closed_.load(std::memory_order_acquire); }
   // Marks the store closed; true only for the first call.
   bool mark_closed() { return !closed_.exchange(true, std::memory_order_acq_rel); }
-  // After mark_closed(): frees the data of these columns (snapshots keep what they hold).
+  // After mark_closed(): frees the data of these columns (snapshots of a closed store fail).
   void release_tables(const std::vector<std::shared_ptr<ColumnState>>& columns);
   static Status closed_status();
 
@@ -111,21 +125,49 @@ class MemoryStore {
   // InvalidArgument when an entry of this size can never fit a shard's share of max_bytes.
   Status check_entry_size(std::string_view column, BytesView key, size_t value_size) const;
 
-  // Snapshot support: shares every shard's table of each column (all shards locked at once,
-  // in order), and gives the references back under the shard locks.
-  Status capture(const std::vector<std::shared_ptr<ColumnState>>& columns, std::vector<CapturedColumn>& captured,
-                 int64_t& now);
-  void release(std::vector<CapturedColumn>& captured);
+  // Snapshot support: registers `log` with every shard (all shards locked at once, in order)
+  // and sets `now` to the snapshot's clock reading; release() unregisters it.
+  Status capture(SnapshotLog& log, int64_t& now);
+  void release(SnapshotLog& log);
+  // Under shard `shard`'s lock: appends to `out` the column's entries of the shard that start
+  // with `prefix` and had not expired at `taken_at`, as they were when `log` was captured.
+  Status read_snapshot_shard(uint32_t shard, const ColumnState& column, const SnapshotLog& log, BytesView prefix,
+                             int64_t taken_at, std::vector<std::pair<std::string, std::string>>& out);
+  // Entries copied into snapshot logs so far (each the first change of a key while a snapshot
+  // lived): what snapshots have cost writers, for tests and docs.
+  uint64_t entries_copied_for_snapshots() const { return copied_for_snapshots_.load(std::memory_order_relaxed); }
 
  private:
+  // Counted under the shard lock; gets, hits and misses are in get_counters_.
   struct Counters {
-    uint64_t gets = 0, hits = 0, misses = 0, puts = 0, removes = 0, scans = 0, batches = 0;
+    uint64_t puts = 0, removes = 0, scans = 0, batches = 0;
     uint64_t evictions = 0, expirations = 0;
   };
-  // Aligned to a cache line so that threads on different shards do not share lines.
+  // Aligned to a cache line so that threads on different shards do not share lines. A lock
+  // (std::lock_guard<Shard>): unlock() first reopens the gate if exclude_readers() closed it.
   struct alignas(64) Shard {
+    void lock() { mutex.lock(); }
+    void unlock() {
+      if (readers_excluded) {
+        readers_excluded = false;
+        gate->readmit(stripe);
+      }
+      mutex.unlock();
+    }
+    // Under the lock, before anything an unlocked reader may read changes: tables (their
+    // entries, or which table a column uses).
+    void exclude_readers() {
+      if (readers_excluded) return;
+      gate->exclude(stripe);
+      readers_excluded = true;
+    }
+
     ShardMutex mutex;
     uint32_t index = 0;
+    uint32_t stripe = 0;
+    ReadGate* gate = nullptr;
+    bool readers_excluded = false;  // guarded by mutex
+    std::vector<SnapshotLog*> snapshots;  // guarded by mutex: the live snapshots' logs
     Counters counters;
     uint64_t entries = 0;  // live entries and their key + value bytes, over all columns
     uint64_t bytes = 0;
@@ -148,40 +190,57 @@ class MemoryStore {
   }
   Status unusable_status(const ColumnState& column) const;
 
-  // Under the shard lock: the column's table of the shard, cloned first if a snapshot shares
-  // it. (Inline, like the other helpers of the hot path: calls within a shared library are
-  // not inlined otherwise.)
-  static MemoryTable& make_writable(const Shard& shard, ColumnState& column) {
+  // Under the shard lock: the column's table of the shard, made the column's own first if it
+  // is still the shared empty table. (Inline, like the other helpers of the hot path: calls
+  // within a shared library are not inlined otherwise.)
+  static MemoryTable& make_writable(Shard& shard, ColumnState& column) {
+    shard.exclude_readers();
     std::shared_ptr<MemoryTable>& table = column.tables[shard.index];
     if (table.use_count() > 1) table = table->clone();
     return *table;
   }
   // As above, and returns where `node` (found by `key`) lives in the writable table.
-  static TableNode* make_writable(const Shard& shard, ColumnState& column, const KeyRef& key, TableNode* node) {
+  static TableNode* make_writable(Shard& shard, ColumnState& column, const KeyRef& key, TableNode* node) {
+    shard.exclude_readers();
     std::shared_ptr<MemoryTable>& table = column.tables[shard.index];
     if (table.use_count() == 1) return node;
     table = table->clone();
     return table->find(key);
   }
 
+  // Under the shard lock, before an entry changes (entry null: the key is absent): gives
+  // every live snapshot the entry's state, once per key and snapshot.
+  void record_change(Shard& shard, const ColumnState& column, BytesView key, const Entry* entry) {
+    if (shard.snapshots.empty()) return;
+    record_change_slow(shard, column, key, entry);
+  }
+  void record_change_slow(Shard& shard, const ColumnState& column, BytesView key, const Entry* entry);
+
   // Under the shard lock, on a writable table: every change of an entry goes through these,
-  // which keep the shard's totals and recency list in step with the tables.
+  // which keep the shard's totals, recency list and snapshot logs in step with the tables.
   TableNode& insert_entry(Shard& shard, ColumnState& column, MemoryTable& table, const KeyRef& key,
                           std::string value, int64_t expires_at);
-  void assign_entry(Shard& shard, MemoryTable& table, TableNode& node, BytesView value, int64_t expires_at) {
+  void assign_entry(Shard& shard, const ColumnState& column, MemoryTable& table, TableNode& node, BytesView value,
+                    int64_t expires_at) {
+    record_change(shard, column, node.first.bytes.view(), &node.second);
     shard.bytes = shard.bytes - node.second.value.size() + value.size();
     table.assign(node, value, expires_at);
     if (node.second.recency != nullptr) shard.recency.touch(node.second.recency);
   }
-  void assign_entry(Shard& shard, MemoryTable& table, TableNode& node, std::string&& value, int64_t expires_at) {
+  void assign_entry(Shard& shard, const ColumnState& column, MemoryTable& table, TableNode& node,
+                    std::string&& value, int64_t expires_at) {
+    record_change(shard, column, node.first.bytes.view(), &node.second);
     shard.bytes = shard.bytes - node.second.value.size() + value.size();
     table.assign(node, std::move(value), expires_at);
     if (node.second.recency != nullptr) shard.recency.touch(node.second.recency);
   }
-  void erase_entry(Shard& shard, MemoryTable& table, TableNode& node);
+  void erase_entry(Shard& shard, const ColumnState& column, MemoryTable& table, TableNode& node);
   template <typename Predicate>
-  uint64_t erase_entries_if(Shard& shard, MemoryTable& table, Predicate pred) {
-    return table.erase_if(pred, [&shard](const TableNode& node) { forget_entry(shard, node); });
+  uint64_t erase_entries_if(Shard& shard, const ColumnState& column, MemoryTable& table, Predicate pred) {
+    return table.erase_if(pred, [this, &shard, &column](const TableNode& node) {
+      record_change(shard, column, node.first.bytes.view(), &node.second);
+      forget_entry(shard, node);
+    });
   }
   // Takes an entry about to leave its table out of the shard's totals and recency list.
   static void forget_entry(Shard& shard, const TableNode& node) {
@@ -194,6 +253,10 @@ class MemoryStore {
   // and recency list and gives the column the empty table; returns the old table (null when
   // it was empty) for the caller to free outside the lock.
   std::shared_ptr<MemoryTable> detach_table(Shard& shard, ColumnState& column);
+
+  // get() under the shard lock, for reads the gate did not let through or that change entries.
+  Result<bool> get_locked(Shard& shard, ColumnState& column, const KeyRef& key, std::string* value, int64_t now,
+                          uint32_t slot);
 
   // Under the shard lock; the entry size was checked.
   void put_locked(Shard& shard, ColumnState& column, const KeyRef& key, BytesView value, int64_t now);
@@ -209,6 +272,11 @@ class MemoryStore {
   // own reference keeps its use count above one, so make_writable() always clones it.
   const std::shared_ptr<MemoryTable> empty_table_ = std::make_shared<MemoryTable>();
   const uint32_t shard_mask_;
+  // Gets may skip the mutex: they change nothing (no recency list, no TTL refresh).
+  const bool unlocked_reads_;
+  ReadGate gate_;
+  GetCounters get_counters_;
+  std::atomic<uint64_t> copied_for_snapshots_{0};
   std::unique_ptr<Shard[]> shards_;
   alignas(64) std::atomic<bool> closed_{false};
 };

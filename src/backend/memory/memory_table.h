@@ -7,10 +7,12 @@
 // table grows, so nothing outside the table keeps a pointer to an entry across an insert; the
 // least-recently-used order lives in the shard's RecencyList, whose nodes name entries by key.
 //
-// A table is either owned by its shard alone (mutable, under the shard's mutex) or shared with
-// snapshots (immutable from then on; the shard clones it before the next mutation).
+// A table belongs to one column in one shard; the one exception is the store's empty table,
+// shared by every column until its first write there (MemoryStore clones it first).
 //
-// Thread-safety: none; callers hold the shard mutex or own an immutable shared table.
+// Thread-safety: that of absl::flat_hash_map: const methods may run concurrently with each
+// other, any mutation needs exclusive access (the shard mutex with its readers excluded, see
+// memory_store.h).
 #pragma once
 
 #define XXH_INLINE_ALL
@@ -91,11 +93,15 @@ class MemoryTable {
   MemoryTable(const MemoryTable&) = delete;
   MemoryTable& operator=(const MemoryTable&) = delete;
 
-  // A deep copy, for copy-on-write. The copy's entries name the same recency nodes.
+  // A deep copy. The copy's entries name the same recency nodes.
   std::shared_ptr<MemoryTable> clone() const;
 
   // The entry of `key`, or null. The pointer is valid until the next insert.
   TableNode* find(const KeyRef& key) {
+    auto it = map_.find(key);
+    return it == map_.end() ? nullptr : &*it;
+  }
+  const TableNode* find(const KeyRef& key) const {
     auto it = map_.find(key);
     return it == map_.end() ? nullptr : &*it;
   }

@@ -1,6 +1,7 @@
-// Copy-on-write snapshots of the memory backend: a snapshot keeps showing the data of its
-// moment through writes, removes, clears, drops, LRU touches, evictions, TTL expiry and
-// cleanup; it filters by column and prefix; and it fails with kClosed after close().
+// Snapshots of the memory backend: a snapshot keeps showing the data of its moment through
+// writes, removes, clears, drops, LRU touches, evictions, TTL expiry and cleanup; it filters by
+// column and prefix; and it fails with kClosed after close(). (What a snapshot costs writers:
+// memory_snapshot_cost_test.cc.)
 #include <gtest/gtest.h>
 
 #include <chrono>
