@@ -141,13 +141,14 @@ Status RedisColumn::update(BytesView key, const UpdateFunction& fn) {
 
 Status RedisColumn::update_attempt(RedisSession& session, BytesView key, const UpdateFunction& fn,
                                    UpdateOutcome& outcome) {
-  // WATCH only the entry's own key, then read the value and check that the column exists, all
-  // in one round trip. A drop of the column between here and EXEC is caught by the script.
+  // WATCH the entry's own key and the registry (changed only by creating or dropping a column,
+  // so writes to other keys never abort this update), then read the value and check that the
+  // column exists, all in one round trip.
   const std::string& registry = store_->keys.registry();
   const std::string group = group_of(key);
   std::string entry;
   store_->keys.append_entry(entry, name_, group, key);
-  STREAMSTATE_RETURN_IF_ERROR(session.append({"WATCH", entry}));
+  STREAMSTATE_RETURN_IF_ERROR(session.append({"WATCH", entry, registry}));
   STREAMSTATE_RETURN_IF_ERROR(session.append({"GET", entry}));
   STREAMSTATE_RETURN_IF_ERROR(session.append({"SISMEMBER", registry, name_}));
   RedisReplyPtr reads[3];
@@ -186,36 +187,39 @@ Status RedisColumn::update_attempt(RedisSession& session, BytesView key, const U
     outcome = UpdateOutcome::kUnchanged;
     return abandon(Status::ok());
   }
+  // The column's existence was checked with the registry WATCHed, so a drop since then
+  // aborts the EXEC; plain commands need no script.
   const std::string index = store_->keys.index(name_, group);
-  const RedisScript& script = next.has_value() ? store_->scripts.put : store_->scripts.remove;
   Status queued = session.append({"MULTI"});
-  if (queued.is_ok()) {
-    queued = next.has_value()
-                 ? append_eval(session, script, {registry, entry, index, groups_}, {name_, key, *next, group})
-                 : append_eval(session, script, {entry, index}, {key});
+  size_t commands = 0;
+  if (next.has_value()) {
+    if (queued.is_ok()) queued = session.append({"SET", entry, *next});
+    if (queued.is_ok()) queued = session.append({"ZADD", index, "0", key});
+    if (queued.is_ok()) queued = session.append({"SADD", groups_, group});
+    commands = 3;
+  } else {
+    if (queued.is_ok()) queued = session.append({"DEL", entry});
+    if (queued.is_ok()) queued = session.append({"ZREM", index, key});
+    commands = 2;
   }
   if (queued.is_ok()) queued = session.append({"EXEC"});
   if (!queued.is_ok()) return queued;
   session.forbid_retry();
-  RedisReplyPtr replies[3];
-  for (RedisReplyPtr& reply : replies) {
-    Result<RedisReplyPtr> read = session.read_reply();
-    if (!read.is_ok()) return read.status();
-    reply = std::move(read).value();
+  Status accepted;
+  for (size_t i = 0; i <= commands; ++i) {  // MULTI's OK and a QUEUED per command
+    STREAMSTATE_ASSIGN_OR_RETURN(RedisReplyPtr reply, session.read_reply());
+    if (accepted.is_ok()) accepted = session.check(*reply, i == 0 ? "MULTI" : "a queued update command");
   }
-  Status accepted = session.check(*replies[0], "MULTI");
-  if (accepted.is_ok()) accepted = session.check(*replies[1], script.name);
-  if (!accepted.is_ok()) return abandon(accepted);
-  const redisReply& result = *replies[2];
-  if (result.type == REDIS_REPLY_NIL) {
+  STREAMSTATE_ASSIGN_OR_RETURN(RedisReplyPtr result, session.read_reply());
+  if (!accepted.is_ok()) return accepted;  // EXEC answered EXECABORT; nothing was applied
+  if (result->type == REDIS_REPLY_NIL) {
     outcome = UpdateOutcome::kConflict;
     return Status::ok();
   }
-  if (result.type != REDIS_REPLY_ARRAY || result.elements != 1) return session.unexpected(result, "EXEC");
-  const redisReply& applied = *result.element[0];
-  STREAMSTATE_RETURN_IF_ERROR(session.check(applied, script.name));
-  if (applied.type != REDIS_REPLY_INTEGER) return session.unexpected(applied, script.name);
-  if (next.has_value() && applied.integer < 0) return column_missing();  // dropped after the check
+  if (result->type != REDIS_REPLY_ARRAY || result->elements != commands) return session.unexpected(*result, "EXEC");
+  for (size_t i = 0; i < commands; ++i) {
+    STREAMSTATE_RETURN_IF_ERROR(session.check(*result->element[i], "an update command inside EXEC"));
+  }
   outcome = next.has_value() ? UpdateOutcome::kStored : UpdateOutcome::kRemoved;
   return Status::ok();
 }

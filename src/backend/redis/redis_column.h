@@ -3,11 +3,13 @@
 //
 // get/contains are single commands (GET, EXISTS); put and remove are short Lua scripts (put:
 // SET, ZADD to the group's index, SADD of the group, unless the column was dropped; remove:
-// DEL and ZREM). update() is an optimistic transaction that WATCHes only the entry's key
-// (WATCH, GET and a registry check in one round trip; MULTI, the put or remove script, EXEC in
-// a second), run while holding the backend's connection, so no other thread of this process
-// can interleave with it; a nil EXEC means another client changed that very key, and the
-// whole update runs again: the update function may therefore be called more than once.
+// DEL and ZREM). update() is an optimistic transaction that WATCHes the entry's key and the
+// column registry, which changes only when a column is created or dropped (WATCH, GET and a
+// registry check in one round trip; MULTI, SET+ZADD+SADD or DEL+ZREM, EXEC in a second), run
+// while holding the backend's connection, so no other thread of this process can interleave
+// with it; a nil EXEC means another client changed that very key (or created or dropped a
+// column), and the whole update runs again: the update function may therefore be called more
+// than once. Writes to other keys never abort it.
 // scan() reads the groups the prefix can match with ZRANGEBYLEX and MGET, page by page, and
 // visits each page with no lock held: a prefix of a key group and user key costs in
 // proportion to its entries, not to the column.

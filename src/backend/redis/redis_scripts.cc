@@ -136,9 +136,4 @@ Result<RedisReplyPtr> eval_script(RedisSession& session, const RedisScript& scri
   return session.call(script_args("EVAL", script.body, keys, argv, key_count));
 }
 
-Status append_eval(RedisSession& session, const RedisScript& script, const RedisArgs& keys,
-                   const RedisArgs& argv) {
-  return session.append(script_args("EVAL", script.body, keys, argv, std::to_string(keys.size())));
-}
-
 }  // namespace streamstate::internal

@@ -2,8 +2,7 @@
 //
 // A script is sent as EVALSHA of the SHA1 that SCRIPT LOAD returned at open; when the server
 // answers NOSCRIPT (its script cache is empty after a restart), it is sent again as EVAL,
-// which also caches it. Inside MULTI, where a NOSCRIPT would only show at EXEC, the script
-// is queued as EVAL.
+// which also caches it.
 //
 // Scripts that build key names themselves (drop/clear, snapshot, count) touch keys of many
 // hash tags; they need a standalone server (see docs/backends/redis.md, "Redis Cluster").
@@ -54,8 +53,5 @@ struct RedisScripts {
 // (an error reply is returned as a reply, for the caller to check).
 Result<RedisReplyPtr> eval_script(RedisSession& session, const RedisScript& script, const RedisArgs& keys,
                                   const RedisArgs& argv);
-// Queues EVAL of `script` (for use inside MULTI).
-Status append_eval(RedisSession& session, const RedisScript& script, const RedisArgs& keys,
-                   const RedisArgs& argv);
 
 }  // namespace streamstate::internal

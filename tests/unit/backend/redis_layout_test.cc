@@ -84,6 +84,24 @@ TEST(RedisLayoutTest, AnUpdateIsAbortedByAWriteToItsKeyOnly) {
   EXPECT_EQ(column->get(key).value(), std::optional<std::string>("11"));
 }
 
+TEST(RedisLayoutTest, ScriptsFlushedFromTheServerAreSentAgain) {
+  const std::string prefix = unique_prefix();
+  std::unique_ptr<RedisBackend> backend = open_backend(shared_redis_server().port(), prefix);
+  ASSERT_NE(backend, nullptr);
+  auto column = backend->column("c").value();
+  ASSERT_OK(column->put("k", "1"));
+  // As after a restart that kept the data: the script cache is empty.
+  ASSERT_OK(shared_redis_server().command({"SCRIPT", "FLUSH"}));
+  ASSERT_OK(column->put("k", "5"));  // EVALSHA answers NOSCRIPT, then EVAL
+  EXPECT_EQ(column->get("k").value(), std::optional<std::string>("5"));
+  ASSERT_OK(shared_redis_server().command({"SCRIPT", "FLUSH"}));
+  ASSERT_OK(column->remove("k"));
+  EXPECT_EQ(column->get("k").value(), std::nullopt);
+  ASSERT_OK(shared_redis_server().command({"SCRIPT", "FLUSH"}));
+  ASSERT_OK(backend->drop_column("c"));
+  EXPECT_TRUE(backend->list_columns().value().empty());
+}
+
 TEST(RedisLayoutTest, TwoClientsUpdatingDisjointKeysOfOneColumnNeverAbortEachOther) {
   const std::string prefix = unique_prefix();
   constexpr int kClients = 2;
