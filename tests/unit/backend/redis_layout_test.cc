@@ -1,8 +1,10 @@
-// The Redis key layout (version 2): update() watches only the key it changes, a prefix scan of
+// The Redis key layout (version 2): updates of different keys never abort each other (across
+// threads and processes), a prefix scan of
 // one key group and user key reads only that user key's entries, every key of one key group
 // carries the same hash tag, and a prefix written by another layout is refused.
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -134,6 +136,61 @@ TEST(RedisLayoutTest, TwoClientsUpdatingDisjointKeysOfOneColumnNeverAbortEachOth
     EXPECT_EQ(statistics.update_attempts, static_cast<uint64_t>(kRounds * kKeysPerClient));
     for (int k = 0; k < kKeysPerClient; ++k) {
       const std::string key = make_state_key(static_cast<uint32_t>(k), "client-" + std::to_string(client), "n");
+      EXPECT_EQ(column->get(key).value(), std::optional<std::string>(std::to_string(kRounds)));
+    }
+  }
+}
+
+// The processes' exit codes: 0 = every update went through at its first attempt.
+constexpr int kChildAllFirstAttempts = 0;
+constexpr int kChildConflicts = 1;
+constexpr int kChildFailed = 2;
+
+// In a forked child: its own backend (its own connection, as another process would have),
+// `rounds` increments of each of its keys; the exit code says how it went.
+[[noreturn]] void run_updating_child(uint16_t port, const std::string& prefix, int child, int rounds, int keys) {
+  RedisBackendOptions options;
+  options.port = port;
+  options.key_prefix = prefix;
+  Result<std::unique_ptr<RedisBackend>> backend = RedisBackend::open(options);
+  if (!backend.is_ok()) _exit(kChildFailed);
+  Result<std::shared_ptr<StateColumn>> column = (*backend)->column("counts");
+  if (!column.is_ok()) _exit(kChildFailed);
+  for (int round = 0; round < rounds; ++round) {
+    for (int k = 0; k < keys; ++k) {
+      const std::string key = make_state_key(static_cast<uint32_t>(k), "process-" + std::to_string(child), "n");
+      if (!(*column)->update(key, increment).is_ok()) _exit(kChildFailed);
+    }
+  }
+  const RedisBackendStatistics statistics = (*backend)->redis_statistics();
+  _exit(statistics.update_conflicts == 0 ? kChildAllFirstAttempts : kChildConflicts);
+}
+
+TEST(RedisLayoutTest, TwoProcessesUpdatingDisjointKeysOfOneColumnNeverAbortEachOther) {
+  const std::string prefix = unique_prefix();
+  const uint16_t port = shared_redis_server().port();
+  std::unique_ptr<RedisBackend> backend = open_backend(port, prefix);
+  ASSERT_NE(backend, nullptr);
+  auto column = backend->column("counts").value();
+  constexpr int kRounds = 300;
+  constexpr int kKeys = 8;
+  std::vector<pid_t> children;
+  for (int child = 0; child < 2; ++child) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0) << "fork failed";
+    if (pid == 0) run_updating_child(port, prefix, child, kRounds, kKeys);
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), kChildAllFirstAttempts)
+        << (WEXITSTATUS(status) == kChildConflicts ? "an update was aborted by the other process" : "failed");
+  }
+  for (int child = 0; child < 2; ++child) {
+    for (int k = 0; k < kKeys; ++k) {
+      const std::string key = make_state_key(static_cast<uint32_t>(k), "process-" + std::to_string(child), "n");
       EXPECT_EQ(column->get(key).value(), std::optional<std::string>(std::to_string(kRounds)));
     }
   }
