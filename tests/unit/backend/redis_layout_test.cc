@@ -28,9 +28,11 @@ namespace {
 using testing::RedisServer;
 using testing::shared_redis_server;
 
+// Unique per call, so that repeated runs (--gtest_repeat) start from empty state.
 std::string unique_prefix() {
+  static int calls = 0;
   std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-  return ("l" + std::to_string(getpid()) + "-" + name).substr(0, 64);
+  return "l" + std::to_string(getpid()) + "-" + std::to_string(++calls) + "-" + name.substr(0, 40);
 }
 
 std::unique_ptr<RedisBackend> open_backend(uint16_t port, const std::string& prefix) {
