@@ -35,6 +35,7 @@ enum class StatusCode : uint8_t {
   kTimeout,             // an operation did not finish in its time limit
   kOutOfRange,          // a key outside the key-group range served, an index too large
   kInternal,            // a broken invariant inside the library (a bug: please report)
+  kDataLoss,            // stored state is gone or unrecoverable (e.g. a server restarted without persistence)
 };
 
 // "OK", "NotFound", "InvalidArgument", ...
@@ -68,6 +69,7 @@ class [[nodiscard]] Status {
   static Status timeout(std::string message) { return {StatusCode::kTimeout, std::move(message)}; }
   static Status out_of_range(std::string message) { return {StatusCode::kOutOfRange, std::move(message)}; }
   static Status internal(std::string message) { return {StatusCode::kInternal, std::move(message)}; }
+  static Status data_loss(std::string message) { return {StatusCode::kDataLoss, std::move(message)}; }
 
   bool is_ok() const { return error_ == nullptr || error_->code == StatusCode::kOk; }
   StatusCode code() const { return error_ != nullptr ? error_->code : StatusCode::kOk; }

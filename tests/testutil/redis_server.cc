@@ -286,7 +286,7 @@ RedisServer::RedisServer(std::string executable, std::string password, std::file
       dir_(std::move(dir)),
       owner_pid_(getpid()) {}
 
-Result<std::unique_ptr<RedisServer>> RedisServer::start(const std::string& password) {
+Result<std::unique_ptr<RedisServer>> RedisServer::start(const std::string& password, Persistence persistence) {
   std::string executable = find_redis_server();
   if (executable.empty()) {
     return Status::failed_precondition(
@@ -298,6 +298,7 @@ Result<std::unique_ptr<RedisServer>> RedisServer::start(const std::string& passw
                             std::strerror(errno));
   }
   std::unique_ptr<RedisServer> server(new RedisServer(std::move(executable), password, pattern));
+  server->persistence_ = persistence;
   Status last = Status::unavailable("redis-server did not start");
   for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
     Result<uint16_t> port = pick_free_port();
@@ -319,7 +320,8 @@ Status RedisServer::launch(bool& port_taken) {
                                    "--port", std::to_string(port_),
                                    "--bind", "127.0.0.1",
                                    "--save", "",
-                                   "--appendonly", "no",
+                                   "--appendonly", persistence_ == Persistence::kAppendOnlyFile ? "yes" : "no",
+                                   "--appendfsync", "always",
                                    "--dir", dir_.string(),
                                    "--daemonize", "no",
                                    "--logfile", log.string()};

@@ -27,11 +27,16 @@ namespace streamstate::testing {
 
 class RedisServer {
  public:
-  // Starts redis-server on a free port of 127.0.0.1 (--save "" --appendonly no), with
+  // kNone: --save "" --appendonly no (a restart loses everything). kAppendOnlyFile:
+  // --appendonly yes --appendfsync always (a restart, even after SIGKILL, keeps every write).
+  enum class Persistence { kNone, kAppendOnlyFile };
+
+  // Starts redis-server on a free port of 127.0.0.1 with `persistence` (default none), with
   // requirepass when `password` is not empty. Waits (bounded) until it answers; tries another
   // port when the chosen one turns out to be taken. FailedPrecondition when redis-server is not
   // installed, Unavailable when it does not come up (with the end of its log).
-  static Result<std::unique_ptr<RedisServer>> start(const std::string& password = "");
+  static Result<std::unique_ptr<RedisServer>> start(const std::string& password = "",
+                                                    Persistence persistence = Persistence::kNone);
 
   // Stops the server (SIGTERM, SIGKILL after 5 s) and removes its directory.
   ~RedisServer();
@@ -42,7 +47,8 @@ class RedisServer {
 
   // Stops the server now (to test a server that went away). OK when already stopped.
   Status stop();
-  // Starts it again on the same port with the same password (to test reconnects).
+  // Starts it again on the same port, password, directory and persistence (to test reconnects;
+  // without persistence the data is gone, with an append-only file it is reloaded).
   Status restart();
   // Freezes the process (SIGSTOP) so that it accepts connections but never answers (to test
   // timeouts), and lets it go on (SIGCONT).
@@ -64,6 +70,7 @@ class RedisServer {
 
   std::string executable_;
   std::string password_;
+  Persistence persistence_ = Persistence::kNone;
   std::filesystem::path dir_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "backend/redis/redis_column.h"
+#include "backend/redis/redis_scripts.h"
+#include "backend/redis/redis_server_checks.h"
 #include "backend/redis/redis_snapshot.h"
 #include "backend/redis/redis_store.h"
 #include "streamstate/redis.h"
@@ -51,7 +53,7 @@ class RedisBackendImpl final : public RedisBackend {
   Result<std::shared_ptr<StateColumn>> column(std::string_view name) override {
     STREAMSTATE_RETURN_IF_ERROR(validate_column_name(name));
     Status status = connection().run("SADD", [&](RedisSession& session) -> Status {
-      Result<RedisReplyPtr> reply = session.call({"SADD", store_->keys.columns_set(), name});
+      Result<RedisReplyPtr> reply = session.call({"SADD", store_->keys.registry(), name});
       if (!reply.is_ok()) return reply.status();
       return session.check(**reply, "SADD");
     });
@@ -63,7 +65,7 @@ class RedisBackendImpl final : public RedisBackend {
     std::vector<std::string> names;
     Status status = connection().run("SMEMBERS", [&](RedisSession& session) -> Status {
       names.clear();
-      Result<RedisReplyPtr> reply = session.call({"SMEMBERS", store_->keys.columns_set()});
+      Result<RedisReplyPtr> reply = session.call({"SMEMBERS", store_->keys.registry()});
       if (!reply.is_ok()) return reply.status();
       if ((*reply)->type != REDIS_REPLY_ARRAY) return session.unexpected(**reply, "SMEMBERS");
       for (size_t i = 0; i < (*reply)->elements; ++i) names.emplace_back(reply_bytes(*(*reply)->element[i]));
@@ -76,24 +78,17 @@ class RedisBackendImpl final : public RedisBackend {
 
   Status drop_column(std::string_view name) override {
     STREAMSTATE_RETURN_IF_ERROR(validate_column_name(name));
-    const std::string hash = store_->keys.column_hash(name);
+    const internal::RedisScript& script = store_->scripts.erase;
+    const std::string groups = store_->keys.groups(name);
+    const std::string entry_stem = store_->keys.prefix() + ":e";
+    const std::string index_stem = store_->keys.prefix() + ":i";
     bool existed = false;
-    Status status = connection().run("drop (MULTI/DEL/SREM/EXEC)", [&](RedisSession& session) -> Status {
-      STREAMSTATE_RETURN_IF_ERROR(session.append({"MULTI"}));
-      STREAMSTATE_RETURN_IF_ERROR(session.append({"DEL", hash}));
-      STREAMSTATE_RETURN_IF_ERROR(session.append({"SREM", store_->keys.columns_set(), name}));
-      STREAMSTATE_RETURN_IF_ERROR(session.append({"EXEC"}));
-      session.forbid_retry();  // a lost reply leaves the outcome unknown
-      RedisReplyPtr replies[4];
-      for (RedisReplyPtr& reply : replies) {
-        STREAMSTATE_ASSIGN_OR_RETURN(reply, session.read_reply());
-      }
-      const redisReply& exec = *replies[3];
-      if (exec.type != REDIS_REPLY_ARRAY || exec.elements != 2 ||
-          exec.element[1]->type != REDIS_REPLY_INTEGER) {
-        return session.unexpected(exec, "EXEC of a column drop");
-      }
-      existed = exec.element[1]->integer == 1;
+    Status status = connection().run(script.name, [&](RedisSession& session) -> Status {
+      STREAMSTATE_ASSIGN_OR_RETURN(
+          RedisReplyPtr reply,
+          internal::eval_script(session, script, {store_->keys.registry(), groups}, {name, entry_stem, index_stem, "drop"}));
+      if (reply->type != REDIS_REPLY_INTEGER) return session.unexpected(*reply, script.name);
+      existed = reply->integer == 1;
       return Status::ok();
     });
     if (!status.is_ok()) return status.with_context("dropping column '" + std::string(name) + "'");
@@ -113,6 +108,7 @@ class RedisBackendImpl final : public RedisBackend {
         if (!status.is_ok())
           return status.with_context("writing a batch of " + std::to_string(batch.size()) + " operations");
         if (!conflict) break;
+        RedisCounters::add(store_->counters.batch_conflicts);
         if (attempt == kMaxBatchAttempts) {
           return Status::unavailable(
               "writing a batch: columns were created or dropped by other clients during " +
@@ -160,6 +156,18 @@ class RedisBackendImpl final : public RedisBackend {
     return Status::ok();
   }
 
+  RedisBackendStatistics redis_statistics() const override {
+    RedisBackendStatistics statistics;
+    const RedisCounters& counters = store_->counters;
+    statistics.update_attempts = counters.update_attempts.load(std::memory_order_relaxed);
+    statistics.update_conflicts = counters.update_conflicts.load(std::memory_order_relaxed);
+    statistics.batch_conflicts = counters.batch_conflicts.load(std::memory_order_relaxed);
+    statistics.persistence = store_->persistence;
+    statistics.persistence_warning = store_->persistence_warning;
+    statistics.data_lost = connection().failure().code() == StatusCode::kDataLoss;
+    return statistics;
+  }
+
  private:
   RedisConnection& connection() const { return *store_->connection; }
 
@@ -169,18 +177,21 @@ class RedisBackendImpl final : public RedisBackend {
   std::shared_ptr<RedisStore> store_;
 };
 
-// WATCH the column set, check that every named column is in it, then queue the operations
-// inside MULTI, reading the QUEUED replies every pipeline_depth commands, and EXEC. A nil EXEC
-// means the column set changed meanwhile: `conflict` asks the caller to run the batch again.
+// WATCH the column registry, check that every named column is in it, then queue the
+// operations inside MULTI (a put is SET and ZADD, a remove DEL and ZREM, plus one SADD per
+// (column, group) the batch puts into), reading the QUEUED replies every pipeline_depth
+// commands, and EXEC. A nil EXEC means the column set changed meanwhile: `conflict` asks the
+// caller to run the batch again.
 Status RedisBackendImpl::write_attempt(RedisSession& session, const WriteBatch& batch, bool& conflict) const {
   conflict = false;
   std::set<std::string_view> distinct;
   for (const WriteBatch::Operation& operation : batch.operations()) distinct.insert(operation.column);
   const std::vector<std::string_view> columns(distinct.begin(), distinct.end());
+  const std::string& registry = store_->keys.registry();
 
-  STREAMSTATE_ASSIGN_OR_RETURN(RedisReplyPtr watched, session.call({"WATCH", store_->keys.columns_set()}));
+  STREAMSTATE_ASSIGN_OR_RETURN(RedisReplyPtr watched, session.call({"WATCH", registry}));
   STREAMSTATE_RETURN_IF_ERROR(session.check(*watched, "WATCH"));
-  RedisArgs membership = {"SMISMEMBER", store_->keys.columns_set()};
+  RedisArgs membership = {"SMISMEMBER", registry};
   membership.insert(membership.end(), columns.begin(), columns.end());
   STREAMSTATE_ASSIGN_OR_RETURN(RedisReplyPtr members, session.call(membership));
   std::string missing;
@@ -206,12 +217,9 @@ Status RedisBackendImpl::write_attempt(RedisSession& session, const WriteBatch& 
         "applied");
   }
 
-  // Column names map to their hash names once, not per operation.
-  std::map<std::string_view, std::string> hashes;
-  for (std::string_view column : columns) hashes.emplace(column, store_->keys.column_hash(column));
-
   const size_t depth = store_->options.pipeline_depth;
   size_t unread = 0;
+  size_t queued = 0;
   Status queue_error;
   auto read_pending = [&]() -> Status {
     for (; unread > 0; --unread) {
@@ -222,16 +230,35 @@ Status RedisBackendImpl::write_attempt(RedisSession& session, const WriteBatch& 
     }
     return Status::ok();
   };
+  auto queue = [&](const RedisArgs& args) -> Status {
+    STREAMSTATE_RETURN_IF_ERROR(session.append(args));
+    ++queued;
+    if (++unread >= depth) return read_pending();
+    return Status::ok();
+  };
   STREAMSTATE_RETURN_IF_ERROR(session.append({"MULTI"}));
   ++unread;
+  std::string entry;
+  std::string index;
+  std::set<std::pair<std::string_view, std::string>> groups_written;
   for (const WriteBatch::Operation& operation : batch.operations()) {
-    const std::string& hash = hashes.at(operation.column);
+    const std::string group = internal::group_of(operation.key);
+    entry.clear();
+    store_->keys.append_entry(entry, operation.column, group, operation.key);
+    index = store_->keys.index(operation.column, group);
     if (operation.type == WriteBatch::OperationType::kPut) {
-      STREAMSTATE_RETURN_IF_ERROR(session.append({"HSET", hash, operation.key, operation.value}));
+      STREAMSTATE_RETURN_IF_ERROR(queue({"SET", entry, operation.value}));
+      STREAMSTATE_RETURN_IF_ERROR(queue({"ZADD", index, "0", operation.key}));
+      groups_written.emplace(operation.column, group);
     } else {
-      STREAMSTATE_RETURN_IF_ERROR(session.append({"HDEL", hash, operation.key}));
+      STREAMSTATE_RETURN_IF_ERROR(queue({"DEL", entry}));
+      STREAMSTATE_RETURN_IF_ERROR(queue({"ZREM", index, operation.key}));
     }
-    if (++unread >= depth) STREAMSTATE_RETURN_IF_ERROR(read_pending());
+  }
+  std::string groups_key;
+  for (const auto& [column, group] : groups_written) {
+    groups_key = store_->keys.groups(column);
+    STREAMSTATE_RETURN_IF_ERROR(queue({"SADD", groups_key, group}));
   }
   STREAMSTATE_RETURN_IF_ERROR(session.append({"EXEC"}));
   // From here the reply may be lost after Redis applied the batch: report, do not repeat.
@@ -243,34 +270,26 @@ Status RedisBackendImpl::write_attempt(RedisSession& session, const WriteBatch& 
     conflict = true;
     return Status::ok();
   }
-  if (exec->type != REDIS_REPLY_ARRAY || exec->elements != batch.size())
-    return session.unexpected(*exec, "EXEC");
+  if (exec->type != REDIS_REPLY_ARRAY || exec->elements != queued) return session.unexpected(*exec, "EXEC");
   for (size_t i = 0; i < exec->elements; ++i) {
     STREAMSTATE_RETURN_IF_ERROR(session.check(*exec->element[i], "a batch command inside EXEC"));
   }
   return Status::ok();
 }
 
-// HLEN of every column, pipelined, without reconnecting: statistics() must not stall on a
-// server that is gone, and reports 0 then.
+// The count script, without reconnecting: statistics() must not stall on a server that is
+// gone, and reports 0 then.
 uint64_t RedisBackendImpl::count_live_entries() const {
   uint64_t total = 0;
+  const internal::RedisScript& script = store_->scripts.count;
   Status status = connection().run(
-      "counting entries (HLEN)",
+      script.name,
       [&](RedisSession& session) -> Status {
-        total = 0;
-        STREAMSTATE_ASSIGN_OR_RETURN(RedisReplyPtr names,
-                                     session.call({"SMEMBERS", store_->keys.columns_set()}));
-        if (names->type != REDIS_REPLY_ARRAY) return session.unexpected(*names, "SMEMBERS");
-        std::vector<std::string> hashes;
-        for (size_t i = 0; i < names->elements; ++i) {
-          hashes.push_back(store_->keys.column_hash(reply_bytes(*names->element[i])));
-        }
-        for (const std::string& hash : hashes) STREAMSTATE_RETURN_IF_ERROR(session.append({"HLEN", hash}));
-        for (size_t i = 0; i < hashes.size(); ++i) {
-          STREAMSTATE_ASSIGN_OR_RETURN(RedisReplyPtr length, session.read_reply());
-          if (length->type == REDIS_REPLY_INTEGER) total += static_cast<uint64_t>(length->integer);
-        }
+        STREAMSTATE_ASSIGN_OR_RETURN(
+            RedisReplyPtr reply,
+            internal::eval_script(session, script, {store_->keys.registry()}, {store_->keys.prefix()}));
+        if (reply->type != REDIS_REPLY_INTEGER) return session.unexpected(*reply, script.name);
+        total = static_cast<uint64_t>(reply->integer);
         return Status::ok();
       },
       RedisConnection::Reconnect::kNo);
@@ -278,11 +297,16 @@ uint64_t RedisBackendImpl::count_live_entries() const {
 }
 
 }  // namespace
-
 Result<std::unique_ptr<RedisBackend>> RedisBackend::open(const RedisBackendOptions& options) {
   STREAMSTATE_RETURN_IF_ERROR(internal::validate_redis_options(options));
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<RedisConnection> connection, RedisConnection::open(options));
   auto store = std::make_shared<RedisStore>(options, std::move(connection));
+  Status checked = store->connection->run("opening the backend", [&](RedisSession& session) -> Status {
+    STREAMSTATE_RETURN_IF_ERROR(internal::check_layout(*store, session));
+    return internal::read_persistence(*store, session);
+  });
+  if (!checked.is_ok()) return checked;
+  store->connection->set_reconnect_check(internal::data_loss_check(*store));
   return std::unique_ptr<RedisBackend>(new RedisBackendImpl(std::move(store)));
 }
 

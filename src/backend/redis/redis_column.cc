@@ -21,15 +21,6 @@ namespace {
 // EXEC; a thousand lost races in a row means the key is hopelessly contended.
 constexpr int kMaxUpdateAttempts = 1000;
 
-// put() as one atomic step that refuses to write into a dropped column: a write through a stale
-// handle must not leave entries that would reappear when the column is created again.
-// KEYS[1] column set, KEYS[2] column hash; ARGV[1] column name, ARGV[2] key, ARGV[3] value.
-// Returns -1 when the column does not exist.
-constexpr std::string_view kPutScript = R"lua(
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end
-return redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-)lua";
-
 // A random pause that grows with the attempt number, so that competing clients drift apart.
 void back_off(int attempt) {
   thread_local std::minstd_rand random(
@@ -42,7 +33,7 @@ void back_off(int attempt) {
 }  // namespace
 
 RedisColumn::RedisColumn(std::shared_ptr<RedisStore> store, std::string name)
-    : store_(std::move(store)), name_(std::move(name)), hash_(store_->keys.column_hash(name_)) {}
+    : store_(std::move(store)), name_(std::move(name)), groups_(store_->keys.groups(name_)) {}
 
 std::string RedisColumn::context(std::string_view operation, BytesView key) const {
   return std::string(operation) + " of key '" + escape_bytes(key) + "' in column '" + name_ + "'";
@@ -50,15 +41,16 @@ std::string RedisColumn::context(std::string_view operation, BytesView key) cons
 
 Result<bool> RedisColumn::get_into(BytesView key, std::string& value) {
   bool found = false;
-  Status status = store_->connection->run("HGET", [&](RedisSession& session) -> Status {
-    Result<RedisReplyPtr> reply = session.call({"HGET", hash_, key});
+  const std::string entry = store_->keys.entry(name_, key);
+  Status status = store_->connection->run("GET", [&](RedisSession& session) -> Status {
+    Result<RedisReplyPtr> reply = session.call({"GET", entry});
     if (!reply.is_ok()) return reply.status();
     const redisReply& r = **reply;
     if (r.type == REDIS_REPLY_NIL) {
       found = false;
       return Status::ok();
     }
-    if (r.type != REDIS_REPLY_STRING) return session.unexpected(r, "HGET");
+    if (r.type != REDIS_REPLY_STRING) return session.unexpected(r, "GET");
     value.assign(r.str, r.len);
     found = true;
     return Status::ok();
@@ -71,10 +63,11 @@ Result<bool> RedisColumn::get_into(BytesView key, std::string& value) {
 
 Result<bool> RedisColumn::contains(BytesView key) {
   bool found = false;
-  Status status = store_->connection->run("HEXISTS", [&](RedisSession& session) -> Status {
-    Result<RedisReplyPtr> reply = session.call({"HEXISTS", hash_, key});
+  const std::string entry = store_->keys.entry(name_, key);
+  Status status = store_->connection->run("EXISTS", [&](RedisSession& session) -> Status {
+    Result<RedisReplyPtr> reply = session.call({"EXISTS", entry});
     if (!reply.is_ok()) return reply.status();
-    if ((*reply)->type != REDIS_REPLY_INTEGER) return session.unexpected(**reply, "HEXISTS");
+    if ((*reply)->type != REDIS_REPLY_INTEGER) return session.unexpected(**reply, "EXISTS");
     found = (*reply)->integer == 1;
     return Status::ok();
   });
@@ -86,11 +79,16 @@ Result<bool> RedisColumn::contains(BytesView key) {
 
 Status RedisColumn::put(BytesView key, BytesView value) {
   bool column_exists = true;
-  Status status = store_->connection->run("HSET (EVAL)", [&](RedisSession& session) -> Status {
+  const std::string group = group_of(key);
+  std::string entry;
+  store_->keys.append_entry(entry, name_, group, key);
+  const std::string index = store_->keys.index(name_, group);
+  const RedisScript& script = store_->scripts.put;
+  Status status = store_->connection->run(script.name, [&](RedisSession& session) -> Status {
     Result<RedisReplyPtr> reply =
-        session.call({"EVAL", kPutScript, "2", store_->keys.columns_set(), hash_, name_, key, value});
+        eval_script(session, script, {store_->keys.registry(), entry, index, groups_}, {name_, key, value, group});
     if (!reply.is_ok()) return reply.status();
-    if ((*reply)->type != REDIS_REPLY_INTEGER) return session.unexpected(**reply, "HSET (EVAL)");
+    if ((*reply)->type != REDIS_REPLY_INTEGER) return session.unexpected(**reply, script.name);
     column_exists = (*reply)->integer >= 0;
     return Status::ok();
   });
@@ -107,10 +105,15 @@ Status RedisColumn::column_missing() const {
 }
 
 Status RedisColumn::remove(BytesView key) {
-  Status status = store_->connection->run("HDEL", [&](RedisSession& session) -> Status {
-    Result<RedisReplyPtr> reply = session.call({"HDEL", hash_, key});
+  const std::string group = group_of(key);
+  std::string entry;
+  store_->keys.append_entry(entry, name_, group, key);
+  const std::string index = store_->keys.index(name_, group);
+  const RedisScript& script = store_->scripts.remove;
+  Status status = store_->connection->run(script.name, [&](RedisSession& session) -> Status {
+    Result<RedisReplyPtr> reply = eval_script(session, script, {entry, index}, {key});
     if (!reply.is_ok()) return reply.status();
-    return session.check(**reply, "HDEL");
+    return session.check(**reply, script.name);
   });
   if (!status.is_ok()) return status.with_context(context("remove", key));
   RedisCounters::add(store_->counters.removes);
@@ -120,6 +123,7 @@ Status RedisColumn::remove(BytesView key) {
 Status RedisColumn::update(BytesView key, const UpdateFunction& fn) {
   for (int attempt = 1; attempt <= kMaxUpdateAttempts; ++attempt) {
     UpdateOutcome outcome = UpdateOutcome::kUnchanged;
+    RedisCounters::add(store_->counters.update_attempts);
     Status status = store_->connection->run("update (WATCH/MULTI/EXEC)", [&](RedisSession& session) {
       return update_attempt(session, key, fn, outcome);
     });
@@ -127,27 +131,32 @@ Status RedisColumn::update(BytesView key, const UpdateFunction& fn) {
     if (outcome == UpdateOutcome::kStored) RedisCounters::add(store_->counters.puts);
     if (outcome == UpdateOutcome::kRemoved) RedisCounters::add(store_->counters.removes);
     if (outcome != UpdateOutcome::kConflict) return Status::ok();
+    RedisCounters::add(store_->counters.update_conflicts);
     back_off(attempt);
   }
   return Status::unavailable(
       context("update", key) + ": gave up after " + std::to_string(kMaxUpdateAttempts) +
-      " attempts because other clients kept changing the column (contention); retry later");
+      " attempts because other clients kept changing this key (contention); retry later");
 }
 
 Status RedisColumn::update_attempt(RedisSession& session, BytesView key, const UpdateFunction& fn,
                                    UpdateOutcome& outcome) {
-  // WATCH both the entry's hash and the column set (a drop changes it), then read the value and
-  // check that the column exists, all in one round trip.
-  const std::string& columns = store_->keys.columns_set();
-  STREAMSTATE_RETURN_IF_ERROR(session.append({"WATCH", hash_, columns}));
-  STREAMSTATE_RETURN_IF_ERROR(session.append({"HGET", hash_, key}));
-  STREAMSTATE_RETURN_IF_ERROR(session.append({"SISMEMBER", columns, name_}));
+  // WATCH the entry's own key and the registry (changed only by creating or dropping a column,
+  // so writes to other keys never abort this update), then read the value and check that the
+  // column exists, all in one round trip.
+  const std::string& registry = store_->keys.registry();
+  const std::string group = group_of(key);
+  std::string entry;
+  store_->keys.append_entry(entry, name_, group, key);
+  STREAMSTATE_RETURN_IF_ERROR(session.append({"WATCH", entry, registry}));
+  STREAMSTATE_RETURN_IF_ERROR(session.append({"GET", entry}));
+  STREAMSTATE_RETURN_IF_ERROR(session.append({"SISMEMBER", registry, name_}));
   RedisReplyPtr reads[3];
   for (RedisReplyPtr& reply : reads) {
     STREAMSTATE_ASSIGN_OR_RETURN(reply, session.read_reply());
   }
   // Leaving without EXEC must drop the WATCH, or a later transaction on this connection
-  // could fail because of these keys.
+  // could fail because of this key.
   auto abandon = [&](Status status) {
     if (!session.broken()) {
       Result<RedisReplyPtr> unwatched = session.call({"UNWATCH"});
@@ -162,7 +171,7 @@ Status RedisColumn::update_attempt(RedisSession& session, BytesView key, const U
   if (current_value.type == REDIS_REPLY_STRING) {
     current = reply_bytes(current_value);
   } else if (current_value.type != REDIS_REPLY_NIL) {
-    return abandon(session.unexpected(current_value, "HGET"));
+    return abandon(session.unexpected(current_value, "GET"));
   }
   if (reads[2]->type != REDIS_REPLY_INTEGER) return abandon(session.unexpected(*reads[2], "SISMEMBER"));
   if (reads[2]->integer != 1) return abandon(column_missing());
@@ -178,38 +187,46 @@ Status RedisColumn::update_attempt(RedisSession& session, BytesView key, const U
     outcome = UpdateOutcome::kUnchanged;
     return abandon(Status::ok());
   }
+  // The column's existence was checked with the registry WATCHed, so a drop since then
+  // aborts the EXEC; plain commands need no script.
+  const std::string index = store_->keys.index(name_, group);
   Status queued = session.append({"MULTI"});
-  if (queued.is_ok()) {
-    queued =
-        next.has_value() ? session.append({"HSET", hash_, key, *next}) : session.append({"HDEL", hash_, key});
+  size_t commands = 0;
+  if (next.has_value()) {
+    if (queued.is_ok()) queued = session.append({"SET", entry, *next});
+    if (queued.is_ok()) queued = session.append({"ZADD", index, "0", key});
+    if (queued.is_ok()) queued = session.append({"SADD", groups_, group});
+    commands = 3;
+  } else {
+    if (queued.is_ok()) queued = session.append({"DEL", entry});
+    if (queued.is_ok()) queued = session.append({"ZREM", index, key});
+    commands = 2;
   }
   if (queued.is_ok()) queued = session.append({"EXEC"});
   if (!queued.is_ok()) return queued;
   session.forbid_retry();
-  RedisReplyPtr replies[3];
-  for (RedisReplyPtr& reply : replies) {
-    Result<RedisReplyPtr> read = session.read_reply();
-    if (!read.is_ok()) return read.status();
-    reply = std::move(read).value();
+  Status accepted;
+  for (size_t i = 0; i <= commands; ++i) {  // MULTI's OK and a QUEUED per command
+    STREAMSTATE_ASSIGN_OR_RETURN(RedisReplyPtr reply, session.read_reply());
+    if (accepted.is_ok()) accepted = session.check(*reply, i == 0 ? "MULTI" : "a queued update command");
   }
-  const char* command = next.has_value() ? "HSET" : "HDEL";
-  Status accepted = session.check(*replies[0], "MULTI");
-  if (accepted.is_ok()) accepted = session.check(*replies[1], command);
-  if (!accepted.is_ok()) return abandon(accepted);
-  const redisReply& result = *replies[2];
-  if (result.type == REDIS_REPLY_NIL) {
+  STREAMSTATE_ASSIGN_OR_RETURN(RedisReplyPtr result, session.read_reply());
+  if (!accepted.is_ok()) return accepted;  // EXEC answered EXECABORT; nothing was applied
+  if (result->type == REDIS_REPLY_NIL) {
     outcome = UpdateOutcome::kConflict;
     return Status::ok();
   }
-  if (result.type != REDIS_REPLY_ARRAY || result.elements != 1) return session.unexpected(result, "EXEC");
-  STREAMSTATE_RETURN_IF_ERROR(session.check(*result.element[0], command));
+  if (result->type != REDIS_REPLY_ARRAY || result->elements != commands) return session.unexpected(*result, "EXEC");
+  for (size_t i = 0; i < commands; ++i) {
+    STREAMSTATE_RETURN_IF_ERROR(session.check(*result->element[i], "an update command inside EXEC"));
+  }
   outcome = next.has_value() ? UpdateOutcome::kStored : UpdateOutcome::kRemoved;
   return Status::ok();
 }
 
 Status RedisColumn::scan(BytesView prefix, const ScanVisitor& visitor) {
   RedisCounters::add(store_->counters.scans);
-  HashScanner scanner(store_, hash_, prefix);
+  GroupScanner scanner(store_, name_, prefix);
   std::vector<std::pair<std::string, std::string>> page;
   bool more = true;
   while (more) {
@@ -223,10 +240,14 @@ Status RedisColumn::scan(BytesView prefix, const ScanVisitor& visitor) {
 }
 
 Status RedisColumn::clear() {
-  Status status = store_->connection->run("DEL", [&](RedisSession& session) -> Status {
-    Result<RedisReplyPtr> reply = session.call({"DEL", hash_});
+  const RedisScript& script = store_->scripts.erase;
+  const std::string entry_stem = store_->keys.prefix() + ":e";
+  const std::string index_stem = store_->keys.prefix() + ":i";
+  Status status = store_->connection->run(script.name, [&](RedisSession& session) -> Status {
+    Result<RedisReplyPtr> reply =
+        eval_script(session, script, {store_->keys.registry(), groups_}, {name_, entry_stem, index_stem, "clear"});
     if (!reply.is_ok()) return reply.status();
-    return session.check(**reply, "DEL");
+    return session.check(**reply, script.name);
   });
   return status.with_context("clear of column '" + name_ + "'");
 }

@@ -1,11 +1,18 @@
-// One column of the Redis backend: the hash "<key_prefix>:col:<name>".
+// One column of the Redis backend (layout 2, see redis_keys.h): each entry is its own string
+// key, indexed per key group by a sorted set.
 //
-// get/remove/contains are single commands (HGET, HDEL, HEXISTS); put is a short Lua script
-// (HSET unless the column was dropped). update() is an optimistic transaction (WATCH, HGET,
-// MULTI, HSET or HDEL, EXEC) run while holding the backend's connection, so no other thread
-// of this process can interleave with it; a nil EXEC means another client changed the key (or
-// the column set), and the whole update runs again: the update function may therefore be
-// called more than once. scan() pages with HSCAN and visits each page with no lock held.
+// get/contains are single commands (GET, EXISTS); put and remove are short Lua scripts (put:
+// SET, ZADD to the group's index, SADD of the group, unless the column was dropped; remove:
+// DEL and ZREM). update() is an optimistic transaction that WATCHes the entry's key and the
+// column registry, which changes only when a column is created or dropped (WATCH, GET and a
+// registry check in one round trip; MULTI, SET+ZADD+SADD or DEL+ZREM, EXEC in a second), run
+// while holding the backend's connection, so no other thread of this process can interleave
+// with it; a nil EXEC means another client changed that very key (or created or dropped a
+// column), and the whole update runs again: the update function may therefore be called more
+// than once. Writes to other keys never abort it.
+// scan() reads the groups the prefix can match with ZRANGEBYLEX and MGET, page by page, and
+// visits each page with no lock held: a prefix of a key group and user key costs in
+// proportion to its entries, not to the column.
 //
 // Writes through the handle of a dropped column fail with NotFound, so that no entry of a
 // dropped column can reappear when the column is created again; reads simply find nothing.
@@ -47,7 +54,7 @@ class RedisColumn final : public StateColumn {
 
   std::shared_ptr<RedisStore> store_;
   std::string name_;
-  std::string hash_;
+  std::string groups_;  // "P:groups:<name>"
 };
 
 }  // namespace streamstate::internal

@@ -61,6 +61,16 @@ void to_argv(const RedisArgs& args, std::vector<const char*>& argv, std::vector<
   }
 }
 
+// The run_id line of an INFO server reply, or "".
+std::string parse_run_id(BytesView info) {
+  constexpr std::string_view kField = "run_id:";
+  const size_t at = info.find(kField);
+  if (at == BytesView::npos) return "";
+  const size_t begin = at + kField.size();
+  const size_t end = info.find_first_of("\r\n", begin);
+  return std::string(info.substr(begin, end == BytesView::npos ? BytesView::npos : end - begin));
+}
+
 }  // namespace
 
 Result<RedisReplyPtr> RedisSession::call(const RedisArgs& args) {
@@ -172,8 +182,33 @@ Status RedisConnection::connect_locked() {
                                       database + ": " + std::string(reply_bytes(**select)));
     }
   }
+  Result<RedisReplyPtr> info = session.call({"INFO", "server"});
+  if (!info.is_ok()) return info.status();
+  const std::string run_id =
+      (*info)->type == REDIS_REPLY_STRING ? parse_run_id(reply_bytes(**info)) : "";
+  if (reconnect_check_ && !run_id_.empty()) {
+    Status checked = reconnect_check_(session, run_id_, run_id);
+    if (!session.broken() && !checked.is_ok() && checked.code() != StatusCode::kUnavailable) failure_ = checked;
+    if (!checked.is_ok()) return checked;
+  }
+  run_id_ = run_id;
   context_ = std::move(context);
   return Status::ok();
+}
+
+void RedisConnection::set_reconnect_check(ReconnectCheck check) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  reconnect_check_ = std::move(check);
+}
+
+std::string RedisConnection::run_id() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return run_id_;
+}
+
+Status RedisConnection::failure() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return failure_;
 }
 
 Status RedisConnection::run(std::string_view what, const std::function<Status(RedisSession&)>& work,
@@ -185,6 +220,7 @@ Status RedisConnection::run(std::string_view what, const std::function<Status(Re
   Status last_error;
   for (;;) {
     if (closed()) return closed_error();
+    if (!failure_.is_ok()) return failure_;
     if (context_ == nullptr) {
       if (reconnect == Reconnect::kNo && reconnects == 0 && last_error.is_ok()) {
         return Status::unavailable("Redis at " + address_ + " is not connected (" + std::string(what) + ")");

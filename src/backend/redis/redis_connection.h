@@ -12,6 +12,10 @@
 // run() blocks SIGPIPE in the calling thread while it works and discards one raised meanwhile,
 // so a dropped connection is an error, never the end of the process.
 //
+// Each connect reads the server's run_id (INFO server). On a reconnect, the check installed with
+// set_reconnect_check() runs before any work and learns whether the run_id changed (the server
+// restarted); an error from it (DataLoss) is sticky: every later run() fails with it.
+//
 // The password is kept for reconnects and never appears in a message.
 //
 // Thread-safety: all methods may be called from any thread; run() serializes.
@@ -96,6 +100,16 @@ class RedisConnection {
   Status run(std::string_view what, const std::function<Status(RedisSession&)>& work,
              Reconnect reconnect = Reconnect::kYes);
 
+  // Called after every reconnect with the run_id before and after it; an error makes the
+  // connection fail every later run() with that error. Set once, right after open().
+  using ReconnectCheck =
+      std::function<Status(RedisSession& session, const std::string& old_run_id, const std::string& new_run_id)>;
+  void set_reconnect_check(ReconnectCheck check);
+  // The run_id of the server at the last connect ("" if INFO did not report one).
+  std::string run_id() const;
+  // The sticky error of a failed reconnect check, or OK.
+  Status failure() const;
+
   // Disconnects; later run() calls fail with kClosed. Idempotent.
   void close();
   bool closed() const { return closed_.load(std::memory_order_acquire); }
@@ -119,8 +133,11 @@ class RedisConnection {
 
   const RedisBackendOptions options_;
   const std::string address_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   ContextPtr context_;  // null while disconnected
+  std::string run_id_;  // guarded by mutex_
+  ReconnectCheck reconnect_check_;  // guarded by mutex_
+  Status failure_;      // guarded by mutex_
   std::atomic<bool> closed_{false};
 };
 

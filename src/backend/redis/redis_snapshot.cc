@@ -1,7 +1,11 @@
 #include "backend/redis/redis_snapshot.h"
 
+#include "backend/redis/redis_scripts.h"
+
 #include <algorithm>
 #include <charconv>
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,22 +13,10 @@
 namespace streamstate::internal {
 namespace {
 
-// KEYS[1] column set, KEYS[2] id counter; ARGV[1] "P:col:", ARGV[2] "P:snap:".
-// COPY of an absent hash (a column with no entries) copies nothing, which reads as empty.
-// The id is formatted with %d because Lua would print a large number in exponent notation.
-constexpr std::string_view kSnapshotScript = R"lua(
-local id = string.format('%d', redis.call('INCR', KEYS[2]))
-local columns = redis.call('SMEMBERS', KEYS[1])
-for _, name in ipairs(columns) do
-  redis.call('COPY', ARGV[1] .. name, ARGV[2] .. id .. ':' .. name, 'REPLACE')
-end
-return {id, columns}
-)lua";
-
 class RedisSnapshotIterator final : public SnapshotIterator {
  public:
-  RedisSnapshotIterator(std::shared_ptr<RedisStore> store, std::string copy, BytesView prefix)
-      : store_(store), scanner_(std::move(store), std::move(copy), prefix) {
+  RedisSnapshotIterator(std::shared_ptr<RedisStore> store, std::vector<std::string> copies, BytesView prefix)
+      : store_(std::move(store)), copies_(std::move(copies)), prefix_(prefix) {
     fill();
   }
 
@@ -43,12 +35,17 @@ class RedisSnapshotIterator final : public SnapshotIterator {
   Status status() const override { return status_; }
 
  private:
-  // Loads pages until one has entries or the copy is exhausted.
+  // Loads pages until one has entries or every copy is exhausted.
   void fill() {
     index_ = 0;
     page_.clear();
-    while (page_.empty() && more_) {
-      status_ = scanner_.next_page(page_, more_);
+    while (page_.empty()) {
+      if (!more_) {
+        if (next_copy_ == copies_.size()) return;
+        scanner_.emplace(store_, copies_[next_copy_++], prefix_);
+        more_ = true;
+      }
+      status_ = scanner_->next_page(page_, more_);
       if (!status_.is_ok()) {
         page_.clear();
         return;
@@ -57,17 +54,21 @@ class RedisSnapshotIterator final : public SnapshotIterator {
   }
 
   std::shared_ptr<RedisStore> store_;
-  HashScanner scanner_;
+  std::vector<std::string> copies_;  // the hashes to read, in order
+  std::string prefix_;
+  size_t next_copy_ = 0;
+  std::optional<HashScanner> scanner_;
   std::vector<std::pair<std::string, std::string>> page_;
   size_t index_ = 0;
-  bool more_ = true;
+  bool more_ = false;  // whether scanner_ has more pages
   Status status_;
 };
 
 class RedisSnapshot final : public BackendSnapshot {
  public:
-  RedisSnapshot(std::shared_ptr<RedisStore> store, uint64_t id, std::vector<std::string> columns)
-      : store_(std::move(store)), id_(id), columns_(std::move(columns)) {}
+  RedisSnapshot(std::shared_ptr<RedisStore> store, uint64_t id, std::vector<std::string> columns,
+                std::map<std::string, std::vector<std::string>> groups)
+      : store_(std::move(store)), id_(id), columns_(std::move(columns)), groups_(std::move(groups)) {}
 
   ~RedisSnapshot() override {
     std::lock_guard<std::mutex> lock(store_->snapshot_mutex);
@@ -75,7 +76,7 @@ class RedisSnapshot final : public BackendSnapshot {
     if (entry == store_->live_snapshots.end()) return;  // close() already deleted the copies
     if (!store_->connection->closed()) {
       Status unlinked = unlink_keys(*store_, entry->second);
-      (void)unlinked;  // a destructor cannot report; the keys are named "<prefix>:snap:<id>:*"
+      (void)unlinked;  // a destructor cannot report; the keys are named "<prefix>:snap{...}:<id>"
     }
     store_->live_snapshots.erase(entry);
   }
@@ -89,14 +90,21 @@ class RedisSnapshot final : public BackendSnapshot {
                                "' is not in the snapshot (it did not exist when " +
                                "the snapshot was taken)");
     }
-    return std::unique_ptr<SnapshotIterator>(
-        new RedisSnapshotIterator(store_, store_->keys.snapshot_copy(id_, column), prefix));
+    std::vector<std::string> copies;
+    auto groups = groups_.find(std::string(column));
+    if (groups != groups_.end()) {
+      for (const std::string& group : groups_for_prefix(groups->second, prefix)) {
+        copies.push_back(store_->keys.snapshot_copy(id_, column, group));
+      }
+    }
+    return std::unique_ptr<SnapshotIterator>(new RedisSnapshotIterator(store_, std::move(copies), prefix));
   }
 
  private:
   std::shared_ptr<RedisStore> store_;
   uint64_t id_;
   std::vector<std::string> columns_;
+  std::map<std::string, std::vector<std::string>> groups_;  // column -> groups copied (hex)
 };
 
 }  // namespace
@@ -106,16 +114,17 @@ Result<std::unique_ptr<BackendSnapshot>> take_redis_snapshot(const std::shared_p
   std::lock_guard<std::mutex> lock(store->snapshot_mutex);
   uint64_t id = 0;
   std::vector<std::string> columns;
-  Status status = store->connection->run("the snapshot script (EVAL)", [&](RedisSession& session) -> Status {
+  std::map<std::string, std::vector<std::string>> groups;
+  const RedisScript& script = store->scripts.snapshot;
+  Status status = store->connection->run(script.name, [&](RedisSession& session) -> Status {
     columns.clear();
-    Result<RedisReplyPtr> reply = session.call({"EVAL", kSnapshotScript, "2", store->keys.columns_set(),
-                                                store->keys.snapshot_sequence(), store->keys.column_stem(),
-                                                store->keys.snapshot_stem()});
+    groups.clear();
+    Result<RedisReplyPtr> reply = eval_script(
+        session, script, {store->keys.registry(), store->keys.snapshot_sequence()}, {store->keys.prefix()});
     if (!reply.is_ok()) return reply.status();
     const redisReply& top = **reply;
-    if (top.type != REDIS_REPLY_ARRAY || top.elements != 2 || top.element[0]->type != REDIS_REPLY_STRING ||
-        top.element[1]->type != REDIS_REPLY_ARRAY) {
-      return session.unexpected(top, "the snapshot script (EVAL)");
+    if (top.type != REDIS_REPLY_ARRAY || top.elements < 1 || top.element[0]->type != REDIS_REPLY_STRING) {
+      return session.unexpected(top, script.name);
     }
     const BytesView id_text = reply_bytes(*top.element[0]);
     const auto parsed = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
@@ -123,21 +132,31 @@ Result<std::unique_ptr<BackendSnapshot>> take_redis_snapshot(const std::shared_p
       return Status::io_error("Redis at " + session.address() + " returned a malformed snapshot id '" +
                               std::string(id_text) + "'");
     }
-    const redisReply& names = *top.element[1];
-    for (size_t i = 0; i < names.elements; ++i) {
-      if (names.element[i]->type != REDIS_REPLY_STRING)
-        return session.unexpected(*names.element[i], "SMEMBERS");
-      columns.emplace_back(reply_bytes(*names.element[i]));
+    for (size_t i = 1; i < top.elements; ++i) {
+      const redisReply& column = *top.element[i];
+      if (column.type != REDIS_REPLY_ARRAY || column.elements != 2 || column.element[0]->type != REDIS_REPLY_STRING ||
+          column.element[1]->type != REDIS_REPLY_ARRAY) {
+        return session.unexpected(column, script.name);
+      }
+      std::string name(reply_bytes(*column.element[0]));
+      std::vector<std::string>& copied = groups[name];
+      const redisReply& names = *column.element[1];
+      for (size_t g = 0; g < names.elements; ++g) {
+        if (names.element[g]->type != REDIS_REPLY_STRING) return session.unexpected(*names.element[g], script.name);
+        copied.emplace_back(reply_bytes(*names.element[g]));
+      }
+      columns.push_back(std::move(name));
     }
     return Status::ok();
   });
   if (!status.is_ok()) return status.with_context("snapshot");
   std::sort(columns.begin(), columns.end());
   std::vector<std::string> copies;
-  copies.reserve(columns.size());
-  for (const std::string& column : columns) copies.push_back(store->keys.snapshot_copy(id, column));
+  for (const auto& [column, copied] : groups) {
+    for (const std::string& group : copied) copies.push_back(store->keys.snapshot_copy(id, column, group));
+  }
   store->live_snapshots.emplace(id, std::move(copies));
-  return std::unique_ptr<BackendSnapshot>(new RedisSnapshot(store, id, std::move(columns)));
+  return std::unique_ptr<BackendSnapshot>(new RedisSnapshot(store, id, std::move(columns), std::move(groups)));
 }
 
 void release_snapshots_and_close(RedisStore& store) {
@@ -146,7 +165,7 @@ void release_snapshots_and_close(RedisStore& store) {
   for (const auto& [id, keys] : store.live_snapshots) copies.insert(copies.end(), keys.begin(), keys.end());
   if (!store.connection->closed()) {
     Status unlinked = unlink_keys(store, copies);
-    (void)unlinked;  // closing goes on regardless; the copies are named "<prefix>:snap:<id>:*"
+    (void)unlinked;  // closing goes on regardless; the copies are named "<prefix>:snap{...}:<id>"
   }
   store.live_snapshots.clear();
   store.connection->close();

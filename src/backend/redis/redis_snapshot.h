@@ -1,13 +1,15 @@
 // Snapshots of the Redis backend.
 //
 // take_redis_snapshot() runs one Lua script, atomic on the server, that draws a unique id
-// from "<prefix>:snap-seq", COPYs every column's hash to "<prefix>:snap:<id>:<column>" and
-// returns the id and the column list. Writes after the script are invisible through the
-// copies. The cost is O(state size) in server memory and time while the script runs: Redis
-// suits small and medium state. The copies are UNLINKed when the snapshot is destroyed, or by
-// the backend's close() if that comes first.
+// from "<prefix>:snap-seq" and copies every (column, group) with entries into the hash
+// "<prefix>:snap{<column>:<group>}:<id>" (ZRANGE of the group's index, MGET of its entries,
+// HSET into the copy), returning the id and the groups copied per column. Writes after the
+// script are invisible through the copies. The cost is O(state size) in server memory and
+// time while the script runs: Redis suits small and medium state. The copies are UNLINKed
+// when the snapshot is destroyed, or by the backend's close() if that comes first.
 //
-// Iterators page through a copy with HSCAN; order is unspecified, no entry repeats.
+// Iterators page through the copies of the groups a prefix can match with HSCAN; order is
+// unspecified, no entry repeats.
 //
 // Thread-safety: a snapshot may be used from any thread; one iterator from one thread at a time.
 #pragma once

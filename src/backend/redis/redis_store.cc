@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "util/status_macros.h"
+
 namespace streamstate::internal {
 
 Status unlink_keys(RedisStore& store, const std::vector<std::string>& keys) {
@@ -13,6 +15,86 @@ Status unlink_keys(RedisStore& store, const std::vector<std::string>& keys) {
     if (!reply.is_ok()) return reply.status();
     return session.check(**reply, "UNLINK of snapshot copies");
   });
+}
+
+GroupScanner::GroupScanner(std::shared_ptr<RedisStore> store, std::string column, BytesView prefix)
+    : store_(std::move(store)), column_(std::move(column)), prefix_(prefix) {
+  const LexRange range = lex_range_for_prefix(prefix_);
+  min_ = range.min;
+  max_ = range.max;
+}
+
+// A prefix of kGroupBytes or more names its group; a shorter one needs the column's group set.
+Status GroupScanner::load_groups() {
+  groups_loaded_ = true;
+  if (prefix_.size() >= kGroupBytes) {
+    groups_.push_back(group_of(prefix_));
+    return Status::ok();
+  }
+  std::vector<std::string> all;
+  const std::string groups_key = store_->keys.groups(column_);
+  Status status = store_->connection->run("SMEMBERS", [&](RedisSession& session) -> Status {
+    all.clear();
+    STREAMSTATE_ASSIGN_OR_RETURN(RedisReplyPtr reply, session.call({"SMEMBERS", groups_key}));
+    if (reply->type != REDIS_REPLY_ARRAY) return session.unexpected(*reply, "SMEMBERS of " + groups_key);
+    for (size_t i = 0; i < reply->elements; ++i) all.emplace_back(reply_bytes(*reply->element[i]));
+    return Status::ok();
+  });
+  if (!status.is_ok()) return status;
+  groups_ = groups_for_prefix(std::move(all), prefix_);
+  return Status::ok();
+}
+
+Status GroupScanner::next_page(std::vector<std::pair<std::string, std::string>>& page, bool& more) {
+  page.clear();
+  if (!groups_loaded_) STREAMSTATE_RETURN_IF_ERROR(load_groups());
+  if (group_ >= groups_.size()) {
+    more = false;
+    return Status::ok();
+  }
+  const std::string& group = groups_[group_];
+  const std::string index = store_->keys.index(column_, group);
+  const std::string count = std::to_string(store_->options.pipeline_depth);
+  std::vector<std::string> members;
+  Status status = store_->connection->run("ZRANGEBYLEX/MGET", [&](RedisSession& session) -> Status {
+    page.clear();
+    members.clear();
+    STREAMSTATE_ASSIGN_OR_RETURN(RedisReplyPtr range,
+                                 session.call({"ZRANGEBYLEX", index, min_, max_, "LIMIT", "0", count}));
+    if (range->type != REDIS_REPLY_ARRAY) return session.unexpected(*range, "ZRANGEBYLEX of " + index);
+    if (range->elements == 0) return Status::ok();
+    RedisArgs mget = {"MGET"};
+    std::vector<std::string> entry_keys(range->elements);
+    for (size_t i = 0; i < range->elements; ++i) {
+      members.emplace_back(reply_bytes(*range->element[i]));
+      store_->keys.append_entry(entry_keys[i], column_, group, members.back());
+    }
+    mget.insert(mget.end(), entry_keys.begin(), entry_keys.end());
+    STREAMSTATE_ASSIGN_OR_RETURN(RedisReplyPtr values, session.call(mget));
+    if (values->type != REDIS_REPLY_ARRAY || values->elements != members.size()) {
+      return session.unexpected(*values, "MGET of the entries of " + index);
+    }
+    for (size_t i = 0; i < members.size(); ++i) {
+      const redisReply& value = *values->element[i];
+      if (value.type == REDIS_REPLY_NIL) continue;  // removed since ZRANGEBYLEX
+      if (value.type != REDIS_REPLY_STRING) return session.unexpected(value, "MGET of the entries of " + index);
+      page.emplace_back(members[i], std::string(reply_bytes(value)));
+    }
+    return Status::ok();
+  });
+  if (!status.is_ok()) {
+    page.clear();
+    return status;
+  }
+  if (members.size() < store_->options.pipeline_depth) {
+    ++group_;  // this group is done
+    const LexRange range = lex_range_for_prefix(prefix_);
+    min_ = range.min;
+  } else {
+    min_ = "(" + members.back();
+  }
+  more = group_ < groups_.size();
+  return Status::ok();
 }
 
 HashScanner::HashScanner(std::shared_ptr<RedisStore> store, std::string hash, BytesView prefix)

@@ -122,13 +122,19 @@ TEST(RedisBackendTest, KeysFollowTheDocumentedLayout) {
   const std::string key("user\0-1", 7);
   ASSERT_OK((*column)->put(key, std::string("4\0002", 3)));
 
-  Result<std::vector<std::string>> members = shared_redis_server().command({"SMEMBERS", prefix + ":columns"});
-  ASSERT_OK(members);
-  EXPECT_EQ(*members, std::vector<std::string>{"counts"});
-  Result<std::vector<std::string>> value =
-      shared_redis_server().command({"HGET", prefix + ":col:counts", key});
-  ASSERT_OK(value);
-  EXPECT_EQ(*value, std::vector<std::string>{std::string("4\0002", 3)});
+  // Layout 2: the registry, the key's group ("us" = 7573) in the column's group set, the entry
+  // as its own string key and the key in the group's index, both under the hash tag {counts:7573}.
+  const RedisServer& server = shared_redis_server();
+  EXPECT_EQ(server.command({"HGET", prefix + ":meta", "layout"}).value(), std::vector<std::string>{"2"});
+  EXPECT_EQ(server.command({"SMEMBERS", prefix + ":registry"}).value(), std::vector<std::string>{"counts"});
+  EXPECT_EQ(server.command({"SMEMBERS", prefix + ":groups:counts"}).value(), std::vector<std::string>{"7573"});
+  EXPECT_EQ(server.command({"GET", prefix + ":e{counts:7573}" + key}).value(),
+            std::vector<std::string>{std::string("4\0002", 3)});
+  EXPECT_EQ(server.command({"ZRANGE", prefix + ":i{counts:7573}", "0", "-1"}).value(),
+            std::vector<std::string>{key});
+  Result<std::vector<std::string>> all = server.command({"KEYS", prefix + ":*"});
+  ASSERT_OK(all);
+  EXPECT_EQ(all->size(), 5u);  // meta, registry, groups, entry, index: nothing else
 }
 
 TEST(RedisBackendTest, DifferentPrefixesOnOneServerDoNotSeeEachOther) {
@@ -309,7 +315,7 @@ TEST(RedisBackendTest, DatabaseOptionSelectsTheLogicalDatabase) {
   ASSERT_NE(backend, nullptr);
   ASSERT_OK(backend->column("c"));
   // Database 0 (where the test's raw connection looks) does not hold the column set.
-  Result<std::vector<std::string>> in_zero = shared_redis_server().command({"EXISTS", prefix + ":columns"});
+  Result<std::vector<std::string>> in_zero = shared_redis_server().command({"EXISTS", prefix + ":registry"});
   ASSERT_OK(in_zero);
   EXPECT_EQ(*in_zero, std::vector<std::string>{"0"});
   options.database = 0;

@@ -1,11 +1,13 @@
 // The Redis backend when the server goes away, comes back, or stops answering: operations
 // fail with Unavailable naming host:port within the configured timeouts, and the same backend
-// works again once the server is back.
+// works again once the server is back with its data (a server back without it: see
+// redis_data_loss_test.cc).
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "streamstate/redis.h"
@@ -72,28 +74,39 @@ TEST_F(RedisConnectionTest, StoppedServerIsUnavailableNamingHostAndPortWithoutHa
   EXPECT_EQ(backend_->statistics().live_entries, 0u);  // best effort: no figure, no error
 }
 
-TEST_F(RedisConnectionTest, SameBackendWorksAgainAfterTheServerRestarts) {
-  ASSERT_OK(column_->put("before", "v"));
-  ASSERT_OK(server_->restart());  // persistence is off: the data is gone, the port is the same
-  EXPECT_EQ(column_->get("before").value(), std::nullopt);
-  // The column set went with the data, so writes wait until the column is created again.
-  EXPECT_STATUS(column_->put("after", "v"), StatusCode::kNotFound, "lost its data");
-  ASSERT_OK(backend_->column("c"));
-  ASSERT_OK(column_->put("after", "v"));
-  EXPECT_EQ(column_->get("after").value(), std::optional<std::string>("v"));
+TEST(RedisReconnectTest, SameBackendWorksAgainAfterAPersistentServerRestarts) {
+  Result<std::unique_ptr<RedisServer>> started =
+      RedisServer::start("", RedisServer::Persistence::kAppendOnlyFile);
+  ASSERT_OK(started);
+  RedisServer& server = **started;
+  std::unique_ptr<RedisBackend> backend = RedisBackend::open(quick_options(server.port())).value();
+  auto column = backend->column("c").value();
+  ASSERT_OK(column->put("before", "v"));
+  EXPECT_EQ(backend->redis_statistics().persistence_warning, "");  // AOF is on
+
+  ASSERT_OK(server.restart());  // a new server process (new run_id) that reloads the AOF
+  EXPECT_EQ(column->get("before").value(), std::optional<std::string>("v"));
+  ASSERT_OK(column->put("after", "v"));
   WriteBatch batch;
   batch.put("c", "batched", "v");
-  EXPECT_OK(backend_->write(batch));
-  EXPECT_OK(column_->update("n", [](std::optional<BytesView>) { return std::optional<std::string>("1"); }));
+  EXPECT_OK(backend->write(batch));
+  EXPECT_OK(column->update("n", [](std::optional<BytesView>) { return std::optional<std::string>("1"); }));
 
   // A restart while the backend is idle between two calls is noticed and repaired, too.
-  ASSERT_OK(server_->stop());
-  EXPECT_STATUS(column_->get("after"), StatusCode::kUnavailable, address());
-  ASSERT_OK(server_->restart());
-  ASSERT_OK(backend_->list_columns());
-  ASSERT_OK(backend_->column("c"));
-  EXPECT_OK(column_->put("again", "v"));
-  EXPECT_EQ(column_->get("again").value(), std::optional<std::string>("v"));
+  ASSERT_OK(server.stop());
+  EXPECT_STATUS(column->get("after"), StatusCode::kUnavailable, "127.0.0.1:" + std::to_string(server.port()));
+  ASSERT_OK(server.restart());
+  EXPECT_EQ(column->get("after").value(), std::optional<std::string>("v"));
+  EXPECT_EQ(column->get("n").value(), std::optional<std::string>("1"));
+  EXPECT_OK(column->put("again", "v"));
+  EXPECT_FALSE(backend->redis_statistics().data_lost);
+}
+
+TEST_F(RedisConnectionTest, AConnectionKilledByTheServerIsReopenedWithoutDataLoss) {
+  ASSERT_OK(column_->put("before", "v"));
+  ASSERT_OK(server_->command({"CLIENT", "KILL", "TYPE", "normal"}));  // same server process
+  EXPECT_EQ(column_->get("before").value(), std::optional<std::string>("v"));
+  EXPECT_FALSE(backend_->redis_statistics().data_lost);
 }
 
 TEST_F(RedisConnectionTest, ServerThatStopsAnsweringTimesOut) {

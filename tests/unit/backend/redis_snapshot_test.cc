@@ -48,7 +48,7 @@ std::map<std::string, std::string> read_all(BackendSnapshot& snapshot, std::stri
 }
 
 std::vector<std::string> snapshot_keys(const std::string& prefix) {
-  Result<std::vector<std::string>> keys = shared_redis_server().command({"KEYS", prefix + ":snap:*"});
+  Result<std::vector<std::string>> keys = shared_redis_server().command({"KEYS", prefix + ":snap{*"});
   EXPECT_TRUE(keys.is_ok()) << keys.status().to_string();
   return keys.is_ok() ? *keys : std::vector<std::string>{"<KEYS failed>"};
 }

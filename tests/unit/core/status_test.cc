@@ -34,6 +34,7 @@ std::vector<CodeCase> all_error_codes() {
       {StatusCode::kTimeout, "Timeout", &Status::timeout},
       {StatusCode::kOutOfRange, "OutOfRange", &Status::out_of_range},
       {StatusCode::kInternal, "Internal", &Status::internal},
+      {StatusCode::kDataLoss, "DataLoss", &Status::data_loss},
   };
 }
 
@@ -60,6 +61,7 @@ TEST(StatusTest, CodeValuesAreStable) {
   EXPECT_EQ(static_cast<int>(StatusCode::kTimeout), 9);
   EXPECT_EQ(static_cast<int>(StatusCode::kOutOfRange), 10);
   EXPECT_EQ(static_cast<int>(StatusCode::kInternal), 11);
+  EXPECT_EQ(static_cast<int>(StatusCode::kDataLoss), 12);
 }
 
 TEST(StatusTest, CodeNames) {
