@@ -62,6 +62,8 @@ class StorageWriter {
   // syncs anyway; useful to bound what a crash can cost a long writer.
   virtual Status sync() = 0;
   // Makes the object durable and visible under its name, atomically replacing an existing one.
+  // A failed commit leaves the object's state unknown (a directory may have renamed the file
+  // and then failed to sync the folder): write it again, or treat it as absent and remove it.
   virtual Status commit() = 0;
 
   // The name the object gets on commit.
@@ -109,8 +111,9 @@ Status validate_object_prefix(std::string_view prefix);
 // ---- Local directory --------------------------------------------------------------------
 // Objects are files under `path`, their names' '/' separating directories. A writer writes to
 // a hidden temporary file (".incomplete.<name>.<unique>") in the object's directory; commit
-// flushes and fsyncs it, renames it to the final name and fsyncs the directory and its parents
-// up to `path`, so a committed object survives power loss and a half-written one is never seen.
+// flushes and fsyncs it, renames it to the final name and fsyncs the directory (and, the first
+// time this storage commits into a folder, the folders above it up to `path`), so a committed
+// object survives power loss and a half-written one is never seen.
 // Empty directories left by remove() stay (they are not objects and are never listed).
 struct DirectoryStorageOptions {
   // The root directory. Required.

@@ -142,6 +142,7 @@ Result<std::unique_ptr<DirectoryStorage>> DirectoryStorage::open(const Directory
     }
     fs::create_directories(root, error);
     if (error) return Status::io_error("cannot create checkpoint directory " + root.string() + ": " + error.message());
+    STREAMSTATE_RETURN_IF_ERROR(sync_directory(root.parent_path()));
   } else if (!fs::is_directory(status)) {
     return Status::invalid_argument("checkpoint directory " + root.string() + " exists but is not a directory");
   }
@@ -299,10 +300,23 @@ Status DirectoryStorage::remove_incomplete() {
 
 std::string DirectoryStorage::describe() const { return "directory " + root_.string(); }
 
-Status DirectoryStorage::sync_directories_up_to_root(const fs::path& directory) const {
-  for (fs::path current = directory;; current = current.parent_path()) {
-    STREAMSTATE_RETURN_IF_ERROR(sync_directory(current));
-    if (current == root_ || !current.has_relative_path() || current == current.parent_path()) break;
+Status DirectoryStorage::sync_directories_up_to_root(const fs::path& directory) {
+  STREAMSTATE_RETURN_IF_ERROR(sync_directory(directory));  // the rename inside it
+  // Each folder's own entry in its parent must be durable too: once per folder, top down, so
+  // that a folder in durable_folders_ implies all folders above it are durable as well.
+  std::vector<fs::path> pending;
+  {
+    std::lock_guard lock(mutex_);
+    for (fs::path current = directory; current != root_ && current.has_relative_path() &&
+                                       !durable_folders_.contains(current.native());
+         current = current.parent_path()) {
+      pending.push_back(current);
+    }
+  }
+  for (auto it = pending.rbegin(); it != pending.rend(); ++it) {
+    STREAMSTATE_RETURN_IF_ERROR(sync_directory(it->parent_path()));
+    std::lock_guard lock(mutex_);
+    durable_folders_.insert(it->native());
   }
   return Status::ok();
 }

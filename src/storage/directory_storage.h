@@ -39,8 +39,9 @@ class DirectoryStorage final : public CheckpointStorage {
   DirectoryStorage(std::filesystem::path root, size_t write_buffer_bytes)
       : root_(std::move(root)), write_buffer_bytes_(write_buffer_bytes) {}
 
-  // fsyncs `directory` and every directory above it up to the root.
-  Status sync_directories_up_to_root(const std::filesystem::path& directory) const;
+  // fsyncs `directory`, and the parent of each folder from there up to the root whose entry
+  // this storage has not made durable yet.
+  Status sync_directories_up_to_root(const std::filesystem::path& directory);
   Status read_span(std::string_view name, uint64_t offset, std::optional<uint64_t> length, std::string& out);
   void release_temp(const std::string& temp_path);
 
@@ -49,6 +50,9 @@ class DirectoryStorage final : public CheckpointStorage {
   uint64_t next_temp_id_ = 0;      // guarded by mutex_
   std::mutex mutex_;
   std::set<std::string> live_temps_;  // guarded by mutex_
+  // Folders below the root whose entries in their parents were fsynced (folders are never
+  // deleted by the storage, so this stays true). Guarded by mutex_.
+  std::set<std::string> durable_folders_;
 };
 
 }  // namespace streamstate::storage
