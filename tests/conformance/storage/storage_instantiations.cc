@@ -35,7 +35,10 @@ INSTANTIATE_TEST_SUITE_P(
         StorageFactory{"directory_small_buffer", make_small_buffer_directory_storage},
         StorageFactory{"memory", [] { return std::make_shared<storage::MemoryStorage>(); }},
         StorageFactory{"faults_over_memory",
-                       [] { return std::make_shared<storage::FaultInjectingStorage>(std::make_shared<storage::MemoryStorage>()); }},
+                       [] {
+                         return std::make_shared<storage::FaultInjectingStorage>(
+                             std::make_shared<storage::MemoryStorage>());
+                       }},
         StorageFactory{"faults_over_directory",
                        [] { return std::make_shared<storage::FaultInjectingStorage>(make_directory_storage()); }}),
     [](const ::testing::TestParamInfo<StorageFactory>& param_info) { return param_info.param.name; });

@@ -107,8 +107,9 @@ TEST_F(DirectoryStorageTest, ErrorsNameTheDirectory) {
 TEST(DirectoryStorageOpenTest, RejectsMissingOrWrongPaths) {
   TempDir directory;
   EXPECT_STATUS(open_directory_storage(DirectoryStorageOptions{}), StatusCode::kInvalidArgument, "path is empty");
-  EXPECT_STATUS(open_directory_storage(DirectoryStorageOptions{.path = directory.file("absent"), .create_if_missing = false}),
-                StatusCode::kNotFound, directory.file("absent"));
+  EXPECT_STATUS(
+      open_directory_storage(DirectoryStorageOptions{.path = directory.file("absent"), .create_if_missing = false}),
+      StatusCode::kNotFound, directory.file("absent"));
   std::ofstream(directory.file("a-file")) << "x";
   EXPECT_STATUS(open_directory_storage(DirectoryStorageOptions{.path = directory.file("a-file")}),
                 StatusCode::kInvalidArgument, "is not a directory");

@@ -50,7 +50,8 @@ TEST_P(FaultInjectingStorageTest, FailsTheNthAppendOnly) {
   ASSERT_OK(w->append("one "));
   storage_->fail_nth(StorageOperation::kAppend, 2);
   ASSERT_OK(w->append("two "));
-  EXPECT_STATUS(w->append("three "), StatusCode::kIoError, "injected failure at append call #3 writing checkpoint object 'chk-1/data'");
+  EXPECT_STATUS(w->append("three "), StatusCode::kIoError,
+                "injected failure at append call #3 writing checkpoint object 'chk-1/data'");
   ASSERT_OK(w->append("four"));
   ASSERT_OK(w->commit());
   EXPECT_EQ(storage_->read("chk-1/data").value(), "one two four") << "the failed append wrote nothing";

@@ -27,7 +27,8 @@ TEST(MemoryStorageTest, CrashLosesUnsyncedBytesAndKeepsSyncedOnesAsIncomplete) {
   storage.crash();
   EXPECT_EQ(storage.incomplete_contents(), (std::vector<std::string>{"durable "}));
   EXPECT_EQ(storage.unsynced_bytes(), 0u);
-  EXPECT_STATUS((*synced)->append("more"), StatusCode::kIoError, "'chk-2/synced' was being written when memory storage crashed");
+  EXPECT_STATUS((*synced)->append("more"), StatusCode::kIoError,
+                "'chk-2/synced' was being written when memory storage crashed");
   EXPECT_STATUS((*synced)->commit(), StatusCode::kFailedPrecondition, "earlier failure");
   EXPECT_STATUS((*unsynced)->commit(), StatusCode::kIoError, "crashed");
   EXPECT_EQ(storage.exists("chk-2/synced").value(), false);
