@@ -195,7 +195,7 @@ Status StateCore::update(BytesView key, const PayloadUpdate& fn) {
     const PayloadUpdate& fn;
     int64_t time;
     Status failure;
-  } call{fn, now(), Status::ok()};
+  } call{fn, ttl_millis_ > 0 ? now() : 0, Status::ok()};  // no clock read without a TTL
   Status status = column_->update(key, [this, &call](std::optional<BytesView> stored) {
     call.failure = Status::ok();  // Redis runs the function again after a conflict
     return update_stored(stored, call.fn, call.time, call.failure);
