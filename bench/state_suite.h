@@ -8,7 +8,7 @@
 // The workload, on every backend: each key has a counter (ValueState<int64_t> "count", loaded
 // with 0) and a small map of kMapEntriesPerKey entries (MapState<std::string, int64_t>
 // "items": "item-0".."item-3", loaded with loaded_map_value). value-rmw reads and bumps the
-// counter; map-put overwrites entry map_entry_of(i) with put_map_value(i, run); map-get reads
+// counter in one update_with call; map-put overwrites entry map_entry_of(i) with put_map_value(i, run); map-get reads
 // that entry back.
 //
 // Thread-safety: the parts run one after another on the calling thread.

@@ -51,12 +51,17 @@ Result<Sample> increment_counters(KeyedStates& states, const Dataset& data,
   Stopwatch watch;
   for (uint32_t i : order) {
     STREAMSTATE_RETURN_IF_ERROR(store.set_current_key(data.key(i)));
-    STREAMSTATE_ASSIGN_OR_RETURN(const std::optional<int64_t> value, counter.value());
-    if (!value.has_value()) return state_value_missing("ours", "the counter", i);
-    if (*value != expected_before)
-      return state_value_mismatch("ours", "the counter", i, *value, expected_before);
-    checksum += static_cast<uint64_t>(*value);
-    STREAMSTATE_RETURN_IF_ERROR(counter.update(*value + 1));
+    std::optional<int64_t> before;
+    STREAMSTATE_RETURN_IF_ERROR(counter
+                                    .update_with([&before](std::optional<int64_t> value) {
+                                      before = value;
+                                      return value.value_or(0) + 1;
+                                    })
+                                    .status());
+    if (!before.has_value()) return state_value_missing("ours", "the counter", i);
+    if (*before != expected_before)
+      return state_value_mismatch("ours", "the counter", i, *before, expected_before);
+    checksum += static_cast<uint64_t>(*before);
   }
   double seconds = watch.seconds();
   return Sample{seconds, order.size(), checksum};

@@ -33,9 +33,9 @@ struct KeyedStates {
 // kMapEntriesPerKey entries of its map with loaded_map_value (one put_all()).
 Status load_keyed_states(KeyedStates& states, const Dataset& data, const std::vector<uint32_t>& keys);
 
-// value-rmw: set_current_key, value(), update(value + 1) for every key of `order`. Every
-// counter must read `expected_before` (the number of earlier passes). Checksum: sum of the
-// counters read.
+// value-rmw: set_current_key, then update_with(value + 1) (one read-modify-write call) for
+// every key of `order`. Every counter must read `expected_before` (the number of earlier
+// passes). Checksum: sum of the counters read.
 Result<Sample> increment_counters(KeyedStates& states, const Dataset& data,
                                   const std::vector<uint32_t>& order, int64_t expected_before);
 

@@ -19,10 +19,9 @@ int main() {
   if (!clicks.is_ok()) return fail(clicks.status());
   for (const char* user : {"ada", "bob", "ada"}) {
     if (Status status = store.value()->set_current_key(user); !status.is_ok()) return fail(status);
-    auto count = clicks->value();  // the stored count, or the default 0 (also once it expired)
+    // One call reads the count (or the default 0, also once it expired), adds one, stores it.
+    Result<int64_t> count = clicks->update_with([](int64_t n) { return n + 1; });
     if (!count.is_ok()) return fail(count.status());
-    const int64_t updated = **count + 1;
-    if (Status status = clicks->update(updated); !status.is_ok()) return fail(status);
-    std::printf("%s: %lld clicks\n", user, static_cast<long long>(updated));
+    std::printf("%s: %lld clicks\n", user, static_cast<long long>(*count));
   }
 }

@@ -3,10 +3,12 @@
 // and the states created from descriptors; each state lives in the backend column named after
 // it (layout in docs/keyed-state.md).
 //
-//   auto store = KeyedStateStore::open(backend).value();
-//   auto count = store->value_state(ValueStateDescriptor<int64_t>{.name = "count"}).value();
-//   store->set_current_key("user-1");                  // scopes every state to this key
-//   count.update(count.value().value().value_or(0) + 1);
+//   auto store = KeyedStateStore::open(backend);      // Result<std::unique_ptr<KeyedStateStore>>
+//   if (!store.is_ok()) return store.status();
+//   auto count = (*store)->value_state(ValueStateDescriptor<int64_t>{.name = "count", .default_value = 0});
+//   if (!count.is_ok()) return count.status();
+//   if (Status status = (*store)->set_current_key("user-1"); !status.is_ok()) return status;  // scopes every state
+//   Result<int64_t> n = count->update_with([](int64_t n) { return n + 1; });
 //
 // Every state is recorded in the column "_ss.states" (kind, codec, schema version, TTL), so
 // reopening a name as another kind or type fails, also after a restart, and a new schema

@@ -4,6 +4,7 @@
 //   auto carts = store->map_state(MapStateDescriptor<std::string, int64_t>{.name = "cart"});
 //   carts->put("sku-1", 2);
 //   auto quantity = carts->get("sku-1");          // Result<std::optional<int64_t>>
+//   carts->update_with("sku-1", [](std::optional<int64_t> n) { return n.value_or(0) + 1; });
 //
 // Each entry is its own backend entry (key: the scoped prefix + Codec<K> bytes, value:
 // Codec<V> bytes), so put() and remove() touch one entry whatever the map's size, and under a
@@ -25,6 +26,7 @@
 
 #include "streamstate/codec.h"
 #include "streamstate/detail/state_core.h"
+#include "streamstate/detail/update_with.h"
 #include "streamstate/state_descriptor.h"
 #include "streamstate/status.h"
 
@@ -64,6 +66,22 @@ class MapState {
     const BytesView stored_key = entry_key(key);
     encode_value_to(value, core_->begin_write());
     return core_->put(stored_key);
+  }
+
+  // Reads entry `key`, applies fn and stores the result, in one call: one StateColumn::update
+  // (one table lookup on the memory backend), atomic on every backend. fn receives
+  // std::optional<V>, the entry's value or nullopt (a map has no default), and returns V
+  // (stored) or std::optional<V>, where an empty one removes the entry. Returns what fn
+  // returned. TTL exactly as get() then put() (or remove()): an expired entry counts as
+  // absent (seen that once under kReturnExpiredIfNotCleanedUp), a stored result gets a fresh
+  // time to live. Corruption for stored bytes the codec rejects (left as they are);
+  // InvalidArgument if fn throws (nothing stored). fn runs under the backend's key lock and
+  // may run again on Redis: keep it short, without side effects, and off the store.
+  template <typename Fn>
+    requires std::invocable<Fn&, std::optional<V>> && detail::UpdateFunctionFor<Fn, V>
+  Result<detail::UpdateResult<Fn, V>> update_with(const K& key, Fn&& fn) {
+    if (Status status = begin(); !status.is_ok()) return status;
+    return detail::run_update_with<V>(*core_, entry_key(key), std::optional<V>(), fn);
   }
 
   // Puts every (key, value) pair of `entries` (a std::map, a vector of pairs, ...) in one batch.

@@ -20,9 +20,16 @@
 // and the read removes them; backends also drop them on their own (memory cleanup, RocksDB
 // compaction, the registry's sweeper). Time comes from the clock given to open().
 //
+// Typed like keyed state, per entry: get_typed<T> of an entry written as another type fails
+// (FailedPrecondition naming the entry and both types) instead of misreading it; put_typed
+// replaces an entry, its type included. open() refuses a column that is keyed state recorded
+// in "_ss.states" (a KeyedStateStore's or a StateAccess's state), whose typed values scratch
+// entries would make unreadable.
+//
 // Errors: InvalidArgument for an empty name or a TTL that is not positive; FailedPrecondition
-// naming the entry and both types when get_typed<T> finds another type; Corruption naming the
-// entry for bytes that do not decode.
+// naming the entry and both types when get_typed<T> finds another type, and naming the state
+// when open() is given a keyed state's column; Corruption naming the entry for bytes that do
+// not decode.
 //
 // Thread-safety: a ScratchState is a cheap handle (copies share one state) and may be used
 // from any thread at once on a thread-safe backend. A Batch is a value for one thread.
@@ -139,7 +146,8 @@ class ScratchState {
   };
 
   // Opens (creating if needed) the scratch column `column` of `backend`; the name must pass
-  // validate_column_name and not start with the reserved "_ss.". `clock` null = system_clock().
+  // validate_column_name and not start with the reserved "_ss.", and must not be a keyed
+  // state's column (FailedPrecondition naming its record). `clock` null = system_clock().
   static Result<ScratchState> open(std::shared_ptr<StateBackend> backend, std::string column = "scratch",
                                    std::shared_ptr<const Clock> clock = {});
 

@@ -24,6 +24,10 @@
 // values_carry_expiry), and incremental_cleanup_entries > 0 checks that many entries per access.
 // Time comes from the clock given to open().
 //
+// Typed like keyed state: open() checks the state's record in "_ss.states" (kind, codec, TTL
+// on or off) and records it when absent, so no StateAccess<U> can write a U into a state
+// recorded as T, and no ValueState<U> can be opened on a StateAccess<T>'s state.
+//
 // Errors name the state and the key: Corruption for bytes T's codec rejects.
 //
 // Thread-safety: a StateAccess is a cheap handle (copies share one state); every method may be
@@ -64,8 +68,10 @@ class StateAccessCore {
   // payload to `out`; a non-OK Status leaves the stored value unchanged.
   using PayloadUpdate = std::function<Status(std::optional<BytesView> current, std::string& out)>;
 
+  // `codec` is Codec<T>::name(), checked against and recorded in "_ss.states".
   static Result<std::shared_ptr<StateAccessCore>> open(std::shared_ptr<StateBackend> backend,
-                                                       std::string name, const StateTtlConfig& ttl,
+                                                       std::string name, std::string_view codec,
+                                                       const StateTtlConfig& ttl,
                                                        std::shared_ptr<const Clock> clock,
                                                        uint32_t max_parallelism);
   ~StateAccessCore();
@@ -118,11 +124,15 @@ class StateAccess {
   // which must pass validate_column_name and not start with the reserved "_ss.". InvalidArgument
   // for a bad name, TTL (StateTtlConfig::validate) or max_parallelism (1..32768; use the value
   // your KeyedStateStores use). `clock` null = system_clock().
+  // The state is bound by its record in "_ss.states", as keyed state is: FailedPrecondition
+  // naming both sides when the name is recorded as another kind, another codec than T's or
+  // another TTL setting (with or without); a name without a record is recorded as a value
+  // state of T, so a KeyedStateStore opening it as another type fails too.
   static Result<StateAccess<T>> open(std::shared_ptr<StateBackend> backend, std::string state_name,
                                      StateTtlConfig ttl = {}, std::shared_ptr<const Clock> clock = {},
                                      uint32_t max_parallelism = kDefaultMaxParallelism) {
     Result<std::shared_ptr<detail::StateAccessCore>> core = detail::StateAccessCore::open(
-        std::move(backend), std::move(state_name), ttl, std::move(clock), max_parallelism);
+        std::move(backend), std::move(state_name), codec_name<T>(), ttl, std::move(clock), max_parallelism);
     if (!core.is_ok()) return core.status();
     return StateAccess<T>(std::move(core).value());
   }

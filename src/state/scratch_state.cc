@@ -2,17 +2,45 @@
 // batches applied through one WriteBatch.
 #include "streamstate/scratch_state.h"
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/expiring_value.h"
 #include "state/printable.h"
+#include "state/state_record.h"
 #include "util/status_macros.h"
 
 namespace streamstate::detail {
 namespace {
 
 constexpr std::string_view kReservedPrefix = "_ss.";
+
+// FailedPrecondition when `column` is keyed state recorded in "_ss.states" (by a
+// KeyedStateStore or a StateAccess): scratch entries have another layout and would make its
+// typed values unreadable. The states column is only read, never created here.
+Status check_not_keyed_state(StateBackend& backend, const std::string& column) {
+  STREAMSTATE_ASSIGN_OR_RETURN(const std::vector<std::string> columns, backend.list_columns());
+  if (std::find(columns.begin(), columns.end(), internal::kStatesColumn) == columns.end()) return Status::ok();
+  STREAMSTATE_ASSIGN_OR_RETURN(std::shared_ptr<StateColumn> states, backend.column(internal::kStatesColumn));
+  STREAMSTATE_ASSIGN_OR_RETURN(std::optional<std::string> stored, states->get(column));
+  std::string what;
+  if (stored.has_value()) {
+    Result<internal::StateRecord> record = internal::decode_state_record(column, *stored);
+    what = record.is_ok() ? "a " + internal::describe_state_record(*record) : "keyed state";
+  } else {
+    STREAMSTATE_ASSIGN_OR_RETURN(std::optional<std::string> marker,
+                                 states->get(internal::migration_marker_key(column)));
+    if (!marker.has_value()) return Status::ok();
+    what = "keyed state being migrated";
+  }
+  return Status::failed_precondition("ScratchState '" + column + "': the column is the keyed state '" + column +
+                                     "', " + what + " recorded in " + std::string(internal::kStatesColumn) +
+                                     "; scratch entries have their own layout and would make its values "
+                                     "unreadable: open the ScratchState on another column (default \"scratch\")");
+}
 
 }  // namespace
 
@@ -34,6 +62,7 @@ Result<std::shared_ptr<ScratchCore>> ScratchCore::open(std::shared_ptr<StateBack
                                     "': column names starting with \"_ss.\" are "
                                     "reserved for streamstate's own columns; choose another name");
   }
+  STREAMSTATE_RETURN_IF_ERROR(check_not_keyed_state(*backend, column));
   ColumnOptions options;
   options.values_carry_expiry = true;
   Result<std::shared_ptr<StateColumn>> handle = backend->column_with_options(column, options);

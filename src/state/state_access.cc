@@ -5,12 +5,14 @@
 #include "streamstate/state_access.h"
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "core/expiring_value.h"
 #include "state/incremental_cleanup.h"
 #include "state/printable.h"
+#include "state/state_record.h"
 #include "streamstate/state_key.h"
 #include "util/status_macros.h"
 
@@ -18,6 +20,68 @@ namespace streamstate::detail {
 namespace {
 
 constexpr std::string_view kReservedPrefix = "_ss.";
+
+std::string describe_access(std::string_view codec, bool ttl) {
+  return "value state (codec '" + std::string(codec) + "', " + (ttl ? "with TTL)" : "without TTL)");
+}
+
+// FailedPrecondition, as a state handle gets for the same record, when `stored` is not the
+// value state of `codec` with the TTL setting `ttl` that StateAccess reads and writes.
+Status check_record(const std::string& name, const internal::StateRecord& stored, std::string_view codec,
+                    bool ttl) {
+  const std::string opening = "state '" + name + "' is stored as a " + internal::describe_state_record(stored) +
+                              " and cannot be opened by StateAccess as a " + describe_access(codec, ttl) + "; ";
+  if (stored.kind != StateKind::kValue) {
+    return Status::failed_precondition(opening + "StateAccess reads and writes value state only: use another state "
+                                                 "name, or a KeyedStateStore for this " +
+                                       std::string(state_kind_name(stored.kind)) + " state");
+  }
+  if (stored.codec_name != codec) {
+    return Status::failed_precondition(opening + "open it as StateAccess<T> with the stored type (codec '" +
+                                       stored.codec_name + "'), or use another state name");
+  }
+  if (stored.ttl != ttl) {
+    return Status::failed_precondition(
+        opening + "its values " + (stored.ttl ? "carry an" : "have no") +
+        " 8-byte expiry header, so open it " + (stored.ttl ? "with a TTL (StateTtlConfig.ttl > 0)" : "without a TTL") +
+        ", or use another state name");
+  }
+  return Status::ok();
+}
+
+// StateAccess shares the layout of a ValueState in the default namespace, so the record in
+// "_ss.states" binds it as it binds the state handles: a state recorded as another kind, codec
+// or TTL setting is refused, and a name without a record is recorded as a value state of this
+// codec (schema 1.0.0), so that a KeyedStateStore opening it as another type fails in turn.
+// The recorded schema version is not checked: StateAccess has none, the codec must match.
+Status register_access(StateBackend& backend, const std::string& name, std::string_view codec, bool ttl) {
+  STREAMSTATE_ASSIGN_OR_RETURN(std::shared_ptr<StateColumn> states, backend.column(internal::kStatesColumn));
+  STREAMSTATE_ASSIGN_OR_RETURN(std::optional<std::string> marker,
+                               states->get(internal::migration_marker_key(name)));
+  if (marker.has_value()) {
+    return Status::failed_precondition("state '" + name +
+                                       "' is in the middle of a schema migration that was interrupted; open it "
+                                       "once through a KeyedStateStore (value_state with its descriptor) to finish "
+                                       "the migration, then open the StateAccess");
+  }
+  STREAMSTATE_ASSIGN_OR_RETURN(std::optional<std::string> stored, states->get(name));
+  if (stored.has_value()) {
+    STREAMSTATE_ASSIGN_OR_RETURN(const internal::StateRecord record, internal::decode_state_record(name, *stored));
+    return check_record(name, record, codec, ttl);
+  }
+  // Recorded atomically, in case another StateAccess or store records the name meanwhile.
+  const std::string wanted =
+      internal::encode_state_record(internal::StateRecord{StateKind::kValue, std::string(codec), SchemaVersion{}, ttl});
+  Status mismatch;
+  STREAMSTATE_RETURN_IF_ERROR(states->update(name, [&](std::optional<BytesView> current) -> std::optional<std::string> {
+    mismatch = Status::ok();
+    if (!current.has_value()) return wanted;
+    Result<internal::StateRecord> record = internal::decode_state_record(name, *current);
+    mismatch = record.is_ok() ? check_record(name, *record, codec, ttl) : record.status();
+    return std::string(*current);
+  }));
+  return mismatch;
+}
 
 }  // namespace
 
@@ -40,7 +104,8 @@ StateAccessCore::StateAccessCore(std::string name, std::shared_ptr<StateBackend>
 StateAccessCore::~StateAccessCore() = default;
 
 Result<std::shared_ptr<StateAccessCore>> StateAccessCore::open(std::shared_ptr<StateBackend> backend,
-                                                               std::string name, const StateTtlConfig& ttl,
+                                                               std::string name, std::string_view codec,
+                                                               const StateTtlConfig& ttl,
                                                                std::shared_ptr<const Clock> clock,
                                                                uint32_t max_parallelism) {
   if (backend == nullptr) return Status::invalid_argument("StateAccess '" + name + "': the backend is null");
@@ -53,6 +118,7 @@ Result<std::shared_ptr<StateAccessCore>> StateAccessCore::open(std::shared_ptr<S
   STREAMSTATE_RETURN_IF_ERROR(ttl.validate().with_context("StateAccess '" + name + "'"));
   STREAMSTATE_RETURN_IF_ERROR(
       validate_max_parallelism(max_parallelism).with_context("StateAccess '" + name + "'"));
+  STREAMSTATE_RETURN_IF_ERROR(register_access(*backend, name, codec, ttl.enabled()));
   ColumnOptions options;
   options.values_carry_expiry = ttl.enabled();
   Result<std::shared_ptr<StateColumn>> column = backend->column_with_options(name, options);

@@ -2,6 +2,8 @@
 // is in state_core_map.cc, the list layout in state_core_list.cc.
 #include "streamstate/detail/state_core.h"
 
+#include <exception>
+#include <string>
 #include <utility>
 
 #include "core/expiring_value.h"
@@ -40,6 +42,13 @@ void StateCore::release() {
   cleanup_.reset();
   column_.reset();
   backend_.reset();
+}
+
+Status missing_default_value(std::string_view state_name, std::string_view call) {
+  return Status::failed_precondition(
+      "state '" + std::string(state_name) + "': " + std::string(call) +
+      " needs the descriptor's default_value, and this state's ValueStateDescriptor has none; set "
+      ".default_value in the descriptor, or use value() / an update function taking std::optional<T>");
 }
 
 Status StateCore::no_current_key() const {
@@ -158,6 +167,57 @@ Status StateCore::put(BytesView key) {
 }
 
 Status StateCore::remove(BytesView key) { return keyed(column_->remove(key), key); }
+
+std::optional<std::string> StateCore::update_stored(std::optional<BytesView> stored, const PayloadUpdate& fn,
+                                                    int64_t time, Status& failure) {
+  // On any failure the stored bytes are written back exactly as they were.
+  auto unchanged = [&stored]() -> std::optional<std::string> {
+    if (!stored.has_value()) return std::nullopt;
+    return std::string(*stored);
+  };
+  std::optional<BytesView> current;
+  if (stored.has_value()) {
+    int64_t expires_at = 0;
+    BytesView payload;
+    failure = split_value(*stored, expires_at, payload);
+    if (!failure.is_ok()) return unchanged();
+    // As get(): an expired entry is gone, and only this once still seen under
+    // kReturnExpiredIfNotCleanedUp.
+    if (ttl_millis_ == 0 || !expired(expires_at, time) || return_expired()) current = payload;
+  }
+  std::optional<std::string> next(std::in_place);
+  if (ttl_millis_ > 0) next->append(internal::kExpiryHeaderBytes, '\0');
+  bool remove = false;
+  try {
+    failure = fn(current, *next, remove);
+  } catch (const std::exception& error) {
+    failure = Status(StatusCode::kInvalidArgument,
+                     corrupt(std::string("the update function threw: ") + error.what() + "; nothing was stored")
+                         .message());
+  } catch (...) {
+    failure = Status(StatusCode::kInvalidArgument,
+                     corrupt("the update function threw a non-standard exception; nothing was stored").message());
+  }
+  if (!failure.is_ok()) return unchanged();
+  if (remove) return std::nullopt;
+  if (ttl_millis_ > 0) fill_expiry(*next, internal::expiry_after(time, ttl_millis_));
+  return next;
+}
+
+Status StateCore::update(BytesView key, const PayloadUpdate& fn) {
+  // One pointer beside `this`: small enough for std::function to hold without allocating.
+  struct Call {
+    const PayloadUpdate& fn;
+    int64_t time;
+    Status failure;
+  } call{fn, ttl_millis_ > 0 ? now() : 0, Status::ok()};  // no clock read without a TTL
+  Status status = column_->update(key, [this, &call](std::optional<BytesView> stored) {
+    call.failure = Status::ok();  // Redis runs the function again after a conflict
+    return update_stored(stored, call.fn, call.time, call.failure);
+  });
+  if (!status.is_ok()) return keyed(std::move(status), key);
+  return std::move(call.failure);
+}
 
 void StateCore::stage_put(BytesView key) {
   if (ttl_millis_ > 0) fill_expiry(write_buffer_, fresh_expiry());

@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "streamstate/backend.h"
 #include "streamstate/clock.h"
@@ -53,6 +54,24 @@ class StateCore {
   using EntryVisitor = std::function<bool(BytesView suffix, BytesView payload)>;
   // Called for each live list element's payload, in list order. Return false to stop.
   using PayloadVisitor = std::function<bool(BytesView payload)>;
+  // A non-owning reference to update()'s function (no allocation, unlike std::function):
+  // Status(std::optional<BytesView> current, std::string& out, bool& remove). The callable
+  // must outlive the call it is passed to.
+  class PayloadUpdate {
+   public:
+    template <typename Fn>
+      requires(!std::is_same_v<std::remove_cv_t<Fn>, PayloadUpdate>)
+    explicit PayloadUpdate(Fn& fn)
+        : callable_(&fn), call_([](void* callable, std::optional<BytesView> current, std::string& out,
+                                   bool& remove) { return (*static_cast<Fn*>(callable))(current, out, remove); }) {}
+    Status operator()(std::optional<BytesView> current, std::string& out, bool& remove) const {
+      return call_(callable_, current, out, remove);
+    }
+
+   private:
+    void* callable_;
+    Status (*call_)(void*, std::optional<BytesView>, std::string&, bool&);
+  };
 
   StateCore(StateSpec spec, std::shared_ptr<StateBackend> backend, std::shared_ptr<StateColumn> column,
             std::shared_ptr<const KeyContext> context, std::shared_ptr<const Clock> clock);
@@ -100,6 +119,14 @@ class StateCore {
   std::string& begin_write();
   Status put(BytesView key);
   Status remove(BytesView key);
+  // One-call read-modify-write of the entry at `key` (ValueState/MapState update_with): `fn`
+  // sees the payload get() would return and writes the new one into `out`, or sets `remove`.
+  // All of it runs in one StateColumn::update, so on the memory backend it is one table
+  // lookup. TTL as get() then put(): an expired entry is passed on only under
+  // kReturnExpiredIfNotCleanedUp, and what is written gets a fresh expiry. A non-OK Status
+  // from `fn`, a thrown exception (InvalidArgument) or corrupt stored bytes leave the entry
+  // as it was.
+  Status update(BytesView key, const PayloadUpdate& fn);
   // Batched writes of several entries, applied at once by commit().
   void stage_put(BytesView key);
   void stage_remove(BytesView key);
@@ -143,6 +170,9 @@ class StateCore {
     if (result.is_ok()) return result;
     return key_error(result.status(), stored_key);
   }
+  // What update() stores in place of `stored` (nullopt = remove); failure says why it is unchanged.
+  std::optional<std::string> update_stored(std::optional<BytesView> stored, const PayloadUpdate& fn,
+                                           int64_t time, Status& failure);
   int64_t now() const { return clock_->now_millis(); }
   int64_t fresh_expiry() const;
   bool expired(int64_t expires_at, int64_t now) const { return now >= expires_at; }
@@ -179,5 +209,9 @@ class StateCore {
 
 // FailedPrecondition for an operation on a default-constructed (unbound) state handle.
 Status unbound_state_handle(std::string_view handle_type);
+
+// FailedPrecondition for `call` (value_or_default, update_with) on a state whose descriptor has
+// no default_value.
+Status missing_default_value(std::string_view state_name, std::string_view call);
 
 }  // namespace streamstate::detail
