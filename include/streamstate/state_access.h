@@ -127,7 +127,9 @@ class StateAccess {
   // The state is bound by its record in "_ss.states", as keyed state is: FailedPrecondition
   // naming both sides when the name is recorded as another kind, another codec than T's or
   // another TTL setting (with or without); a name without a record is recorded as a value
-  // state of T, so a KeyedStateStore opening it as another type fails too.
+  // state of T, so a KeyedStateStore opening it as another type fails too. max_parallelism is
+  // checked against (or, on a fresh backend, recorded as) the backend's key-group layout as a
+  // KeyedStateStore does: FailedPrecondition naming both values when they differ.
   static Result<StateAccess<T>> open(std::shared_ptr<StateBackend> backend, std::string state_name,
                                      StateTtlConfig ttl = {}, std::shared_ptr<const Clock> clock = {},
                                      uint32_t max_parallelism = kDefaultMaxParallelism) {

@@ -13,6 +13,7 @@
 #include "state/incremental_cleanup.h"
 #include "state/printable.h"
 #include "state/state_record.h"
+#include "state/store_layout.h"
 #include "streamstate/state_key.h"
 #include "util/status_macros.h"
 
@@ -54,8 +55,13 @@ Status check_record(const std::string& name, const internal::StateRecord& stored
 // or TTL setting is refused, and a name without a record is recorded as a value state of this
 // codec (schema 1.0.0), so that a KeyedStateStore opening it as another type fails in turn.
 // The recorded schema version is not checked: StateAccess has none, the codec must match.
-Status register_access(StateBackend& backend, const std::string& name, std::string_view codec, bool ttl) {
+// The key-group layout is bound as a KeyedStateStore binds it (store_layout.h): keys hashed with
+// another max_parallelism would be invisible.
+Status register_access(StateBackend& backend, const std::string& name, std::string_view codec, bool ttl,
+                       uint32_t max_parallelism) {
   STREAMSTATE_ASSIGN_OR_RETURN(std::shared_ptr<StateColumn> states, backend.column(internal::kStatesColumn));
+  STREAMSTATE_RETURN_IF_ERROR(
+      internal::check_or_record_layout(*states, max_parallelism).with_context("StateAccess '" + name + "'"));
   STREAMSTATE_ASSIGN_OR_RETURN(std::optional<std::string> marker,
                                states->get(internal::migration_marker_key(name)));
   if (marker.has_value()) {
@@ -118,7 +124,7 @@ Result<std::shared_ptr<StateAccessCore>> StateAccessCore::open(std::shared_ptr<S
   STREAMSTATE_RETURN_IF_ERROR(ttl.validate().with_context("StateAccess '" + name + "'"));
   STREAMSTATE_RETURN_IF_ERROR(
       validate_max_parallelism(max_parallelism).with_context("StateAccess '" + name + "'"));
-  STREAMSTATE_RETURN_IF_ERROR(register_access(*backend, name, codec, ttl.enabled()));
+  STREAMSTATE_RETURN_IF_ERROR(register_access(*backend, name, codec, ttl.enabled(), max_parallelism));
   ColumnOptions options;
   options.values_carry_expiry = ttl.enabled();
   Result<std::shared_ptr<StateColumn>> column = backend->column_with_options(name, options);

@@ -9,6 +9,7 @@
 
 #include "state/state_record.h"
 #include "streamstate/rescale.h"
+#include "streamstate/state_access.h"
 #include "unit/state/state_test_backends.h"
 
 namespace streamstate::testing {
@@ -97,6 +98,15 @@ TEST_P(KeyedStateLayoutTest, ReopeningWithAnotherMaxParallelismFailsNamingBoth) 
   // The same value still opens, and the failed attempt recorded nothing.
   ASSERT_NO_FATAL_FAILURE(expect_state(kDefaultMaxParallelism));
   EXPECT_EQ(layout()->max_parallelism, kDefaultMaxParallelism);
+}
+
+TEST_P(KeyedStateLayoutTest, StateAccessIsBoundToTheRecordedLayoutToo) {
+  ASSERT_NO_FATAL_FAILURE(write_state());
+  ASSERT_NO_FATAL_FAILURE(drop_store());
+  EXPECT_STATUS(StateAccess<int64_t>::open(backend_, "counter", {}, clock_, 256), StatusCode::kFailedPrecondition,
+                "StateAccess 'counter': KeyedStateStoreOptions.max_parallelism is 256 but the backend's keyed state "
+                "was written with max_parallelism 128");
+  ASSERT_OK(StateAccess<int64_t>::open(backend_, "counter", {}, clock_, kDefaultMaxParallelism));
 }
 
 TEST_P(KeyedStateLayoutTest, AnotherKeyGroupHashIsRefused) {

@@ -14,6 +14,7 @@
 
 #include "core/expiring_value.h"
 #include "streamstate/key_group.h"
+#include "streamstate/rescale.h"
 #include "streamstate/state_config.h"
 #include "streamstate/state_key.h"
 #include "streamstate/value_state.h"
@@ -145,6 +146,9 @@ TEST_P(StateAccessTest, ConcurrentCallsOnManyKeys) {
 }
 
 TEST_P(StateAccessTest, KeysArePartitionedByKeyGroup) {
+  // The fixture's store recorded max_parallelism 128; move the (empty) state to 4 first.
+  store_.reset();
+  ASSERT_OK(rescale_keyed_state(*backend_, kDefaultMaxParallelism, 4));
   auto parts = open_access<int64_t>("parts", {}, 4);
   ASSERT_OK(parts.set("user-7", 7));
   auto column = raw_column("parts");
