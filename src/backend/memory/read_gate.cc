@@ -2,18 +2,9 @@
 
 #include <thread>
 
+#include "backend/memory/cpu_pause.h"
+
 namespace streamstate::internal {
-namespace {
-
-inline void pause_briefly() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
-}  // namespace
 
 void ReadGate::exclude(uint32_t stripe) {
   writers_[stripe].count.fetch_add(1, std::memory_order_seq_cst);

@@ -1,17 +1,8 @@
 #include "backend/memory/shard_mutex.h"
 
+#include "backend/memory/cpu_pause.h"
+
 namespace streamstate::internal {
-namespace {
-
-inline void pause_briefly() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
-}  // namespace
 
 void ShardMutex::lock_contended() {
   // Shard critical sections are a hash lookup and a copy: spinning a little usually wins the
