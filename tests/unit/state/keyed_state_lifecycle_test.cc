@@ -12,6 +12,7 @@
 #include "streamstate/memory.h"
 #include "testutil/status_matchers.h"
 #include "testutil/temp_dir.h"
+#include "unit/state/memory_store_helpers.h"
 
 #if STREAMSTATE_HAS_ROCKSDB
 #include "streamstate/rocksdb.h"
@@ -19,19 +20,6 @@
 
 namespace streamstate::testing {
 namespace {
-
-std::shared_ptr<StateBackend> memory_backend() {
-  auto backend = MemoryBackend::open(MemoryBackendOptions{});
-  EXPECT_OK(backend);
-  return std::shared_ptr<StateBackend>(std::move(backend).value());
-}
-
-std::unique_ptr<KeyedStateStore> open_store(std::shared_ptr<StateBackend> backend,
-                                            KeyedStateStoreOptions options = {}) {
-  auto store = KeyedStateStore::open(std::move(backend), options);
-  EXPECT_OK(store);
-  return std::move(store).value();
-}
 
 // One handle of every kind, opened on one store.
 struct AllHandles {

@@ -11,22 +11,10 @@
 #include "streamstate/memory.h"
 #include "streamstate/state_key.h"
 #include "testutil/status_matchers.h"
+#include "unit/state/memory_store_helpers.h"
 
 namespace streamstate::testing {
 namespace {
-
-std::shared_ptr<StateBackend> memory_backend() {
-  auto backend = MemoryBackend::open(MemoryBackendOptions{});
-  EXPECT_OK(backend);
-  return std::shared_ptr<StateBackend>(std::move(backend).value());
-}
-
-std::unique_ptr<KeyedStateStore> open_store(std::shared_ptr<StateBackend> backend,
-                                            KeyedStateStoreOptions options = {}) {
-  auto store = KeyedStateStore::open(std::move(backend), options);
-  EXPECT_OK(store);
-  return std::move(store).value();
-}
 
 // A key of the wanted key group (of 128), found by trying.
 std::string key_in_group(uint32_t key_group) {

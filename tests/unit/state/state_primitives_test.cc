@@ -333,7 +333,7 @@ TEST_P(StatePrimitivesTest, HandlesForOneNameShareTheState) {
 }
 
 TEST_P(StatePrimitivesTest, StateSurvivesARestartOfPersistentBackends) {
-  if (!persistent()) GTEST_SKIP() << "memory state does not outlive its backend";
+  if (!persistent()) GTEST_SKIP() << "the state of a " << state_test_backend_name(kind()) << " backend does not outlive it";
   {
     auto count = store_->value_state(ValueStateDescriptor<int64_t>{.name = "count"});
     auto items = store_->list_state(ListStateDescriptor<std::string>{.name = "items"});
