@@ -16,30 +16,24 @@
 #include "streamstate/redis.h"
 #include "testutil/redis_server.h"
 #include "testutil/status_matchers.h"
+#include "unit/backend/redis_test_helpers.h"
 
 namespace streamstate {
 namespace {
 
+using testing::increment_counter;
+using testing::open_redis_backend;
+using testing::unique_redis_prefix;
 using testing::shared_redis_server;
 
-std::string unique_prefix() {
-  std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-  return ("c" + std::to_string(getpid()) + "-" + name).substr(0, 64);
-}
+std::string unique_prefix() { return unique_redis_prefix("c"); }
 
 std::unique_ptr<RedisBackend> open_backend(const std::string& prefix, uint32_t pipeline_depth = 512) {
   RedisBackendOptions options;
   options.port = shared_redis_server().port();
   options.key_prefix = prefix;
   options.pipeline_depth = pipeline_depth;
-  Result<std::unique_ptr<RedisBackend>> backend = RedisBackend::open(options);
-  EXPECT_TRUE(backend.is_ok()) << backend.status().to_string();
-  return backend.is_ok() ? std::move(backend).value() : nullptr;
-}
-
-std::optional<std::string> increment(std::optional<BytesView> current) {
-  const long value = current.has_value() ? std::stol(std::string(*current)) : 0;
-  return std::to_string(value + 1);
+  return open_redis_backend(options);
 }
 
 TEST(RedisUpdateTest, FourThreadsOverTwoConnectionsCountExactly) {
@@ -56,7 +50,7 @@ TEST(RedisUpdateTest, FourThreadsOverTwoConnectionsCountExactly) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kIncrementsPerThread; ++i) {
-        if (!columns[t % 2]->update("n", increment).is_ok()) failures.fetch_add(1);
+        if (!columns[t % 2]->update("n", increment_counter).is_ok()) failures.fetch_add(1);
       }
     });
   }

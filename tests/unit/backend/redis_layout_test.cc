@@ -21,32 +21,24 @@
 #include "streamstate/state_key.h"
 #include "testutil/redis_server.h"
 #include "testutil/status_matchers.h"
+#include "unit/backend/redis_test_helpers.h"
 
 namespace streamstate {
 namespace {
 
 using testing::RedisServer;
+using testing::increment_counter;
+using testing::open_redis_backend;
+using testing::unique_redis_prefix;
 using testing::shared_redis_server;
 
-// Unique per call, so that repeated runs (--gtest_repeat) start from empty state.
-std::string unique_prefix() {
-  static int calls = 0;
-  std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-  return "l" + std::to_string(getpid()) + "-" + std::to_string(++calls) + "-" + name.substr(0, 40);
-}
+std::string unique_prefix() { return unique_redis_prefix("l"); }
 
 std::unique_ptr<RedisBackend> open_backend(uint16_t port, const std::string& prefix) {
   RedisBackendOptions options;
   options.port = port;
   options.key_prefix = prefix;
-  Result<std::unique_ptr<RedisBackend>> backend = RedisBackend::open(options);
-  EXPECT_TRUE(backend.is_ok()) << backend.status().to_string();
-  return backend.is_ok() ? std::move(backend).value() : nullptr;
-}
-
-std::optional<std::string> increment(std::optional<BytesView> current) {
-  const long value = current.has_value() ? std::stol(std::string(*current)) : 0;
-  return std::to_string(value + 1);
+  return open_redis_backend(options);
 }
 
 TEST(RedisLayoutTest, AnUpdateIsAbortedByAWriteToItsKeyOnly) {
@@ -67,7 +59,7 @@ TEST(RedisLayoutTest, AnUpdateIsAbortedByAWriteToItsKeyOnly) {
   Status interfering;
   Status updated = column->update(key, [&](std::optional<BytesView> current) {
     if (++calls == 1) interfering = other->put(neighbour, "x");
-    return increment(current);
+    return increment_counter(current);
   });
   ASSERT_OK(updated);
   ASSERT_OK(interfering);
@@ -79,7 +71,7 @@ TEST(RedisLayoutTest, AnUpdateIsAbortedByAWriteToItsKeyOnly) {
   calls = 0;
   updated = column->update(key, [&](std::optional<BytesView> current) {
     if (++calls == 1) interfering = other->put(key, "10");
-    return increment(current);
+    return increment_counter(current);
   });
   ASSERT_OK(updated);
   ASSERT_OK(interfering);
@@ -124,7 +116,7 @@ TEST(RedisLayoutTest, TwoClientsUpdatingDisjointKeysOfOneColumnNeverAbortEachOth
           // Both clients use the same key groups; only the user keys differ.
           const std::string key =
               make_state_key(static_cast<uint32_t>(k), "client-" + std::to_string(client), "n");
-          if (!column->update(key, increment).is_ok()) failures.fetch_add(1);
+          if (!column->update(key, increment_counter).is_ok()) failures.fetch_add(1);
         }
       }
     });
@@ -161,7 +153,7 @@ constexpr int kChildFailed = 2;
   for (int round = 0; round < rounds; ++round) {
     for (int k = 0; k < keys; ++k) {
       const std::string key = make_state_key(static_cast<uint32_t>(k), "process-" + std::to_string(child), "n");
-      if (!(*column)->update(key, increment).is_ok()) _exit(kChildFailed);
+      if (!(*column)->update(key, increment_counter).is_ok()) _exit(kChildFailed);
     }
   }
   const RedisBackendStatistics statistics = (*backend)->redis_statistics();

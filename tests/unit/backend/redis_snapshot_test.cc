@@ -12,25 +12,23 @@
 #include "streamstate/redis.h"
 #include "testutil/redis_server.h"
 #include "testutil/status_matchers.h"
+#include "unit/backend/redis_test_helpers.h"
 
 namespace streamstate {
 namespace {
 
+using testing::open_redis_backend;
+using testing::unique_redis_prefix;
 using testing::shared_redis_server;
 
-std::string unique_prefix() {
-  std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-  return ("s" + std::to_string(getpid()) + "-" + name).substr(0, 64);
-}
+std::string unique_prefix() { return unique_redis_prefix("s"); }
 
 std::unique_ptr<RedisBackend> open_backend(const std::string& prefix) {
   RedisBackendOptions options;
   options.port = shared_redis_server().port();
   options.key_prefix = prefix;
   options.pipeline_depth = 8;  // several HSCAN pages per column
-  Result<std::unique_ptr<RedisBackend>> backend = RedisBackend::open(options);
-  EXPECT_TRUE(backend.is_ok()) << backend.status().to_string();
-  return backend.is_ok() ? std::move(backend).value() : nullptr;
+  return open_redis_backend(options);
 }
 
 std::map<std::string, std::string> read_all(BackendSnapshot& snapshot, std::string_view column,
