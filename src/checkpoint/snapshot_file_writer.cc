@@ -1,0 +1,190 @@
+// Snapshot file writer: groups each column's entries by key group and frames them in
+// compressed, checksummed blocks. Format in docs/formats.md, "Snapshot file".
+#include "checkpoint/snapshot_file_writer.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "checkpoint/snapshot_file_format.h"
+#include "core/expiring_value.h"
+#include "streamstate/checksum.h"
+#include "util/status_macros.h"
+
+namespace streamstate::internal {
+namespace {
+
+using Entry = std::pair<std::string, std::string>;
+
+// Counts bytes and the running file checksum as they go to the sink.
+class FileOutput {
+ public:
+  explicit FileOutput(const SnapshotFileSink& sink) : sink_(sink) {}
+
+  Status write(BytesView bytes) {
+    checksum_.update(bytes);
+    offset_ += bytes.size();
+    return sink_(bytes);
+  }
+  // Bytes after the checksummed part (the checksum and the footer magic).
+  Status write_unchecksummed(BytesView bytes) {
+    offset_ += bytes.size();
+    return sink_(bytes);
+  }
+  uint64_t offset() const { return offset_; }
+  uint64_t checksum() const { return checksum_.digest(); }
+
+ private:
+  const SnapshotFileSink& sink_;
+  Checksum64Builder checksum_;
+  uint64_t offset_ = 0;
+};
+
+uint32_t key_group_of(const std::string& key) {
+  return decode_fixed16_big_endian(key.data());
+}
+
+// Reads one column, dropping entries outside the key-group filter and expired ones.
+Status collect_entries(BackendSnapshot& snapshot, const SnapshotFileWriteOptions& options,
+                       SnapshotColumnInfo& column, std::vector<Entry>& entries) {
+  STREAMSTATE_ASSIGN_OR_RETURN(auto it, snapshot.iterate(column.name));
+  for (; it->valid(); it->next()) {
+    BytesView key = it->key();
+    BytesView value = it->value();
+    if (key.size() < 2) {
+      return Status::invalid_argument(options.display_name + ": column '" + column.name +
+                                      "' holds a key of " + std::to_string(key.size()) +
+                                      " bytes; snapshot files need keys that start with their "
+                                      "key group (u16 big-endian, docs/formats.md \"State key\")");
+    }
+    uint32_t group = decode_fixed16_big_endian(key.data());
+    if (options.key_groups && !options.key_groups->contains(group)) continue;
+    if (column.values_carry_expiry) {
+      std::optional<int64_t> expiry = read_expiry(value);
+      // A value too short for a header is kept as stored: the file never loses bytes.
+      if (expiry && is_expired_at(*expiry, options.now_millis)) {
+        ++column.expired_dropped;
+        continue;
+      }
+    }
+    entries.emplace_back(std::string(key), std::string(value));
+  }
+  STREAMSTATE_RETURN_IF_ERROR(it->status());
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return key_group_of(a.first) < key_group_of(b.first);
+  });
+  return Status::ok();
+}
+
+Status write_block(FileOutput& out, const SnapshotFileWriteOptions& options, const std::string& block,
+                   std::string& compressed) {
+  STREAMSTATE_RETURN_IF_ERROR(compress_block(options.compression, block, compressed, options.compression_options));
+  if (compressed.size() > kMaxCompressedBlock) {
+    return Status::invalid_argument(options.display_name + ": a block compresses to " +
+                                    std::to_string(compressed.size()) + " bytes, above the 1 GiB limit; "
+                                    "lower block_bytes or store smaller values");
+  }
+  std::string frame;
+  put_fixed32(frame, static_cast<uint32_t>(compressed.size()));
+  STREAMSTATE_RETURN_IF_ERROR(out.write(frame));
+  STREAMSTATE_RETURN_IF_ERROR(out.write(compressed));
+  frame.clear();
+  put_fixed64(frame, checksum64(compressed));
+  return out.write(frame);
+}
+
+Status write_section(FileOutput& out, const SnapshotFileWriteOptions& options, SnapshotColumnInfo& column,
+                     const std::vector<Entry>& entries) {
+  column.section_offset = out.offset();
+  std::string header;
+  put_length_prefixed(header, column.name);
+  header.push_back(static_cast<char>(column.values_carry_expiry ? kSectionValuesCarryExpiry : 0));
+  STREAMSTATE_RETURN_IF_ERROR(out.write(header));
+  std::string block;
+  std::string compressed;
+  for (size_t i = 0; i < entries.size();) {
+    uint32_t group = key_group_of(entries[i].first);
+    column.key_groups.push_back({group, out.offset(), 0});
+    for (; i < entries.size() && key_group_of(entries[i].first) == group; ++i) {
+      put_length_prefixed(block, entries[i].first);
+      put_length_prefixed(block, entries[i].second);
+      ++column.key_groups.back().entries;
+      ++column.entries;
+      bool group_ends = i + 1 == entries.size() || key_group_of(entries[i + 1].first) != group;
+      if (block.size() >= options.block_bytes || group_ends) {
+        STREAMSTATE_RETURN_IF_ERROR(write_block(out, options, block, compressed));
+        block.clear();
+      }
+    }
+  }
+  column.section_end = out.offset();
+  return Status::ok();
+}
+
+std::string encode_index(const std::vector<SnapshotColumnInfo>& columns) {
+  std::string index;
+  put_varint64(index, columns.size());
+  for (const SnapshotColumnInfo& column : columns) {
+    put_length_prefixed(index, column.name);
+    index.push_back(static_cast<char>(column.values_carry_expiry ? kSectionValuesCarryExpiry : 0));
+    put_varint64(index, column.section_offset);
+    put_varint64(index, column.section_end);
+    put_varint64(index, column.entries);
+    put_varint64(index, column.key_groups.size());
+    for (const KeyGroupOffset& group : column.key_groups) {
+      put_varint32(index, group.key_group);
+      put_varint64(index, group.offset);
+      put_varint64(index, group.entries);
+    }
+  }
+  put_fixed64(index, checksum64(index));
+  return index;
+}
+
+}  // namespace
+
+SnapshotFileSink string_sink(std::string& out) {
+  return [&out](BytesView bytes) {
+    out.append(bytes.data(), bytes.size());
+    return Status::ok();
+  };
+}
+
+Result<SnapshotFileInfo> write_snapshot_file(BackendSnapshot& snapshot, const SnapshotFileWriteOptions& options,
+                                             const SnapshotFileSink& sink) {
+  if (options.block_bytes == 0 || options.block_bytes > kDefaultMaxUncompressedBlock / 2) {
+    return Status::invalid_argument(options.display_name + ": block_bytes " + std::to_string(options.block_bytes) +
+                                    " is out of range; use 1 byte to 512 MiB (default 64 KiB)");
+  }
+  FileOutput out(sink);
+  std::string header(kSnapshotFileMagic);
+  put_fixed32(header, kSnapshotFormatVersion);
+  STREAMSTATE_RETURN_IF_ERROR(out.write(header));
+
+  SnapshotFileInfo info;
+  for (const std::string& name : snapshot.columns()) {
+    SnapshotColumnInfo column;
+    column.name = name;
+    column.values_carry_expiry = options.expiring_columns.contains(name);
+    std::vector<Entry> entries;
+    STREAMSTATE_RETURN_IF_ERROR(collect_entries(snapshot, options, column, entries));
+    STREAMSTATE_RETURN_IF_ERROR(write_section(out, options, column, entries));
+    info.columns.push_back(std::move(column));
+  }
+
+  uint64_t index_offset = out.offset();
+  std::string index = encode_index(info.columns);
+  STREAMSTATE_RETURN_IF_ERROR(out.write(index));
+  std::string footer;
+  put_fixed64(footer, index_offset);
+  put_fixed64(footer, index.size());
+  STREAMSTATE_RETURN_IF_ERROR(out.write(footer));
+  info.checksum = out.checksum();
+  footer.clear();
+  put_fixed64(footer, info.checksum);
+  footer.append(kSnapshotFooterMagic);
+  STREAMSTATE_RETURN_IF_ERROR(out.write_unchecksummed(footer));
+  info.bytes = out.offset();
+  return info;
+}
+
+}  // namespace streamstate::internal
