@@ -243,6 +243,21 @@ TEST(SnapshotFileTest, FlippedByteAnywhereIsCorruption) {
   for (size_t pos : positions) expect_corruption(good, pos, true);
 }
 
+// open() checks the whole-file checksum, so a damaged file is refused before anything is read.
+TEST(SnapshotFileTest, OpenChecksTheFileChecksum) {
+  auto source = open_memory();
+  fill(*source);
+  SnapshotFileInfo info;
+  std::string good = write_file(*source, options_with(1024), &info);
+  for (size_t pos : {size_t{info.columns[1].key_groups[7].offset + 30}, good.size() - 17}) {
+    std::string bad = good;
+    bad[pos] = static_cast<char>(bad[pos] ^ 0x10);
+    auto reader = SnapshotFileReader::open("chk-4/x.snap", bad);
+    EXPECT_STATUS(reader.status(), StatusCode::kCorruption,
+                  "'chk-4/x.snap': file checksum mismatch");
+  }
+}
+
 // Without the whole-file checksum, each block's own checksum and the index checks catch it.
 TEST(SnapshotFileTest, FlippedByteInABlockIsCaughtByItsChecksum) {
   auto source = open_memory();
