@@ -149,6 +149,10 @@ SnapshotFileSink string_sink(std::string& out) {
   };
 }
 
+SnapshotFileSink storage_sink(StorageWriter& writer) {
+  return [&writer](BytesView bytes) { return writer.append(bytes); };
+}
+
 Result<SnapshotFileInfo> write_snapshot_file(BackendSnapshot& snapshot, const SnapshotFileWriteOptions& options,
                                              const SnapshotFileSink& sink) {
   if (options.block_bytes == 0 || options.block_bytes > kDefaultMaxUncompressedBlock / 2) {

@@ -24,6 +24,7 @@
 
 #include "streamstate/backend.h"
 #include "streamstate/bytes.h"
+#include "streamstate/checkpoint_storage.h"
 #include "streamstate/compression.h"
 #include "streamstate/key_group.h"
 #include "streamstate/status.h"
@@ -35,6 +36,9 @@ using SnapshotFileSink = std::function<Status(BytesView bytes)>;
 
 // A sink that appends to `out` (which must outlive the write).
 SnapshotFileSink string_sink(std::string& out);
+// A sink that appends to a checkpoint storage object; the caller commits the writer after a
+// successful write (and discards it otherwise, so no torn file becomes visible).
+SnapshotFileSink storage_sink(StorageWriter& writer);
 
 struct SnapshotFileWriteOptions {
   // Name of the file in messages, e.g. "chk-7/state.snap". Default: "snapshot file".

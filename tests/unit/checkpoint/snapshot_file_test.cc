@@ -11,6 +11,7 @@
 #include "checkpoint/snapshot_file_reader.h"
 #include "checkpoint/snapshot_file_writer.h"
 #include "core/expiring_value.h"
+#include "streamstate/checkpoint_storage.h"
 #include "streamstate/memory.h"
 #include "streamstate/state_key.h"
 #include "testutil/status_matchers.h"
@@ -126,6 +127,30 @@ TEST(SnapshotFileTest, RoundTripsForEveryCompression) {
     EXPECT_EQ(stats->entries, 3000u + 1000u + 1500u);
     EXPECT_EQ(read_all(*target), expected);
   }
+}
+
+TEST(SnapshotFileTest, WritesThroughCheckpointStorage) {
+  auto source = open_memory();
+  Contents expected = fill(*source);
+  auto storage = open_memory_storage();
+  auto writer = storage->create("chk-5/state.snap");
+  ASSERT_TRUE(writer.is_ok()) << writer.status().to_string();
+  auto snapshot = source->snapshot();
+  ASSERT_TRUE(snapshot.is_ok());
+  SnapshotFileWriteOptions options;
+  options.expiring_columns.insert("ttl");
+  options.now_millis = kNow;
+  auto info = write_snapshot_file(**snapshot, options, storage_sink(**writer));
+  ASSERT_TRUE(info.is_ok()) << info.status().to_string();
+  ASSERT_OK((*writer)->commit());
+  auto bytes = storage->read("chk-5/state.snap");
+  ASSERT_TRUE(bytes.is_ok()) << bytes.status().to_string();
+  EXPECT_EQ(bytes->size(), info->bytes);
+  auto reader = SnapshotFileReader::open("chk-5/state.snap", *bytes);
+  ASSERT_TRUE(reader.is_ok()) << reader.status().to_string();
+  auto target = open_memory();
+  ASSERT_TRUE(reader->restore_into(*target).is_ok());
+  EXPECT_EQ(read_all(*target), expected);
 }
 
 TEST(SnapshotFileTest, CompressionShrinksRepetitiveValues) {
