@@ -23,7 +23,8 @@ Result<SnapshotFileReader> SnapshotFileReader::open(std::string display_name, By
                                                     const SnapshotFileReadOptions& options) {
   SnapshotFileReader reader(std::move(display_name), file);
   if (file.size() < kSnapshotHeaderBytes + kSnapshotFooterBytes) {
-    return reader.corrupt("only " + std::to_string(file.size()) + " bytes, shorter than a header and footer (truncated?)");
+    return reader.corrupt("only " + std::to_string(file.size()) +
+                          " bytes, shorter than a header and footer (truncated?)");
   }
   if (file.substr(0, kSnapshotFileMagic.size()) != kSnapshotFileMagic) return reader.corrupt("bad magic at offset 0");
   uint32_t version = decode_fixed32(file.data() + kSnapshotFileMagic.size());
@@ -135,7 +136,9 @@ Status SnapshotFileReader::read_groups(const SnapshotColumnInfo& column, size_t 
         return corrupt(at + ": length " + std::to_string(length) + " runs past the key group's bytes");
       }
       BytesView frame = file_.substr(pos + 4, length);
-      if (checksum64(frame) != decode_fixed64(file_.data() + pos + 4 + length)) return corrupt(at + ": checksum mismatch");
+      if (checksum64(frame) != decode_fixed64(file_.data() + pos + 4 + length)) {
+        return corrupt(at + ": checksum mismatch");
+      }
       Status decompressed = decompress_block(frame, block);
       if (!decompressed.is_ok()) return corrupt(at + ": " + decompressed.message());
       entries.clear();
@@ -143,7 +146,9 @@ Status SnapshotFileReader::read_groups(const SnapshotColumnInfo& column, size_t 
       while (!in.empty()) {
         BytesView key;
         BytesView value;
-        if (!in.read_length_prefixed(key) || !in.read_length_prefixed(value)) return corrupt(at + ": entry framing broken");
+        if (!in.read_length_prefixed(key) || !in.read_length_prefixed(value)) {
+          return corrupt(at + ": entry framing broken");
+        }
         if (key.size() < 2 || decode_fixed16_big_endian(key.data()) != group.key_group) {
           return corrupt(at + ": holds a key of another key group");
         }
