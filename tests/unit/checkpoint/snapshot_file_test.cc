@@ -268,6 +268,22 @@ TEST(SnapshotFileTest, FlippedByteAnywhereIsCorruption) {
   for (size_t pos : positions) expect_corruption(good, pos, true);
 }
 
+// Every byte of a small file, flipped: with the file checksum, and without it (then the index,
+// section header and block checks must catch everything but the file checksum field itself).
+TEST(SnapshotFileTest, EveryFlippedByteOfASmallFileIsCorruption) {
+  auto source = open_memory();
+  for (uint32_t i = 0; i < 24; ++i) {
+    put(*source, i % 2 == 0 ? "a" : "b", make_state_key(i % 5, "user" + std::to_string(i)), std::string(i, 'v'));
+  }
+  put(*source, "ttl", make_state_key(3, "t"), expiring(kNow + 5, "live"));
+  std::string good = write_file(*source, options_with(CompressionType::kNone, 64));
+  for (size_t pos = 0; pos < good.size(); ++pos) {
+    expect_corruption(good, pos, true);
+    bool in_file_checksum = pos >= good.size() - 16 && pos < good.size() - 8;
+    if (!in_file_checksum) expect_corruption(good, pos, false);
+  }
+}
+
 // open() checks the whole-file checksum, so a damaged file is refused before anything is read.
 TEST(SnapshotFileTest, OpenChecksTheFileChecksum) {
   auto source = open_memory();
