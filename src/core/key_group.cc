@@ -1,5 +1,7 @@
 #include "streamstate/key_group.h"
 
+// Inlined: the key group is computed for every record (set_current_key).
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <algorithm>

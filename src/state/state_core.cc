@@ -83,12 +83,8 @@ Status StateCore::decode_error(const Status& cause) const {
 
 int64_t StateCore::fresh_expiry() const { return internal::expiry_after(now(), ttl_millis_); }
 
-Status StateCore::split_value(BytesView stored, int64_t& expires_at, BytesView& payload) const {
-  if (ttl_millis_ == 0) {
-    expires_at = internal::kNeverExpiresMillis;
-    payload = stored;
-    return Status::ok();
-  }
+Status StateCore::split_expiring_value(BytesView stored, int64_t& expires_at, BytesView& payload) const {
+  static_assert(internal::kNeverExpiresMillis == INT64_MAX, "split_value in state_core.h says so");
   const std::optional<int64_t> expiry = internal::read_expiry(stored);
   if (!expiry.has_value()) {
     return corrupt("stored value of " + std::to_string(stored.size()) +

@@ -178,8 +178,17 @@ class StateCore {
   bool expired(int64_t expires_at, int64_t now) const { return now >= expires_at; }
   bool return_expired() const { return spec_.ttl.visibility == TtlVisibility::kReturnExpiredIfNotCleanedUp; }
   bool update_on_read() const { return spec_.ttl.update_type == TtlUpdateType::kOnReadAndWrite; }
-  // Splits a stored value into expiry and payload; Corruption when too short.
-  Status split_value(BytesView stored, int64_t& expires_at, BytesView& payload) const;
+  // Splits a stored value into expiry and payload; Corruption when too short. Without a TTL
+  // the whole value is the payload (inline: every read and update comes here).
+  Status split_value(BytesView stored, int64_t& expires_at, BytesView& payload) const {
+    if (ttl_millis_ == 0) {
+      expires_at = INT64_MAX;  // never (internal::kNeverExpiresMillis)
+      payload = stored;
+      return Status();
+    }
+    return split_expiring_value(stored, expires_at, payload);
+  }
+  Status split_expiring_value(BytesView stored, int64_t& expires_at, BytesView& payload) const;
   void fill_expiry(std::string& stored, int64_t expires_at) const;
   // Appends header (under a TTL) and payload.
   void append_stored(std::string& out, int64_t expires_at, BytesView payload) const;

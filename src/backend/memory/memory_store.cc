@@ -65,17 +65,17 @@ Status MemoryStore::check_entry_size(std::string_view column, BytesView key, siz
 }
 
 TableNode& MemoryStore::insert_entry(Shard& shard, ColumnState& column, MemoryTable& table, const KeyRef& key,
-                                     std::string value, int64_t expires_at) {
+                                     BytesView value, int64_t expires_at) {
   record_change(shard, column, key.bytes, nullptr);
-  TableNode& node = table.insert(key, std::move(value), expires_at);
+  TableNode& node = table.insert(key, value, expires_at);
   ++shard.entries;
   shard.bytes += entry_bytes(node);
-  if (tracks_recency()) node.second.recency = shard.recency.add(&column, key);
+  if (tracks_recency()) node.entry.recency = shard.recency.add(&column, key);
   return node;
 }
 
 void MemoryStore::erase_entry(Shard& shard, const ColumnState& column, MemoryTable& table, TableNode& node) {
-  record_change(shard, column, node.first.bytes.view(), &node.second);
+  record_change(shard, column, node.key.view(), &node.entry);
   forget_entry(shard, node);
   table.erase(node);
 }
@@ -85,7 +85,7 @@ std::shared_ptr<MemoryTable> MemoryStore::detach_table(Shard& shard, ColumnState
   if (table->empty()) return nullptr;
   shard.exclude_readers();
   for (const TableNode& node : table->entries()) {
-    record_change(shard, column, node.first.bytes.view(), &node.second);
+    record_change(shard, column, node.key.view(), &node.entry);
     forget_entry(shard, node);
   }
   // The empty table instead of erasing in place: the old one is freed outside the lock.
@@ -96,11 +96,11 @@ void MemoryStore::evict_over_limits(Shard& shard, const TableNode* keep, int64_t
   while ((shard.max_entries != 0 && shard.entries > shard.max_entries) ||
          (shard.max_bytes != 0 && shard.bytes > shard.max_bytes)) {
     RecencyNode* victim = shard.recency.least_recent();
-    if (victim == nullptr || (keep != nullptr && victim == keep->second.recency)) break;
+    if (victim == nullptr || (keep != nullptr && victim == keep->entry.recency)) break;
     MemoryTable& table = make_writable(shard, *victim->column);
     TableNode* node = table.find(victim->key_ref());
     // A victim whose TTL had passed already left because of its TTL, not the limit.
-    if (is_expired(node->second, now)) {
+    if (is_expired(node->entry, now)) {
       ++shard.counters.expirations;
     } else {
       ++shard.counters.evictions;
@@ -126,8 +126,8 @@ Result<bool> MemoryStore::get(ColumnState& column, BytesView key, std::string* v
       get_counters_.count_miss(slot);
       return false;
     }
-    if (!is_expired(node->second, time)) {
-      if (value != nullptr) value->assign(node->second.value);
+    if (!is_expired(node->entry, time)) {
+      if (value != nullptr) value->assign(node->entry.value.view());
       gate_.leave(slot, shard.stripe);
       get_counters_.count_hit(slot);
       return true;
@@ -146,7 +146,7 @@ Result<bool> MemoryStore::get_locked(Shard& shard, ColumnState& column, const Ke
     get_counters_.count_miss(slot);
     return false;
   }
-  if (is_expired(node->second, time)) {
+  if (is_expired(node->entry, time)) {
     node = make_writable(shard, column, ref, node);
     erase_entry(shard, column, *column.tables[shard.index], *node);
     ++shard.counters.expirations;
@@ -155,13 +155,13 @@ Result<bool> MemoryStore::get_locked(Shard& shard, ColumnState& column, const Ke
   }
   if (options_.refresh_ttl_on_read && options_.ttl_millis > 0) {
     node = make_writable(shard, column, ref, node);
-    record_change(shard, column, ref.bytes, &node->second);
-    node->second.expires_at = expiry_for_write(time);
+    record_change(shard, column, ref.bytes, &node->entry);
+    node->entry.expires_at = expiry_for_write(time);
   }
   // Recency lives outside the table: moving it is no change of the table.
-  if (node->second.recency != nullptr) shard.recency.touch(node->second.recency);
+  if (node->entry.recency != nullptr) shard.recency.touch(node->entry.recency);
   get_counters_.count_hit(slot);
-  if (value != nullptr) value->assign(node->second.value);
+  if (value != nullptr) value->assign(node->entry.value.view());
   return true;
 }
 
@@ -170,10 +170,10 @@ void MemoryStore::put_locked(Shard& shard, ColumnState& column, const KeyRef& ke
   ++shard.counters.puts;
   TableNode* node = table.find(key);
   if (node != nullptr) {
-    if (is_expired(node->second, now)) ++shard.counters.expirations;
+    if (is_expired(node->entry, now)) ++shard.counters.expirations;
     assign_entry(shard, column, table, *node, value, expiry_for_write(now));
   } else {
-    node = &insert_entry(shard, column, table, key, std::string(value), expiry_for_write(now));
+    node = &insert_entry(shard, column, table, key, value, expiry_for_write(now));
   }
   enforce_limits(shard, node, now);
 }
@@ -183,7 +183,7 @@ void MemoryStore::remove_locked(Shard& shard, ColumnState& column, const KeyRef&
   TableNode* node = column.tables[shard.index]->find(key);
   if (node == nullptr) return;
   node = make_writable(shard, column, key, node);
-  if (is_expired(node->second, now)) ++shard.counters.expirations;
+  if (is_expired(node->entry, now)) ++shard.counters.expirations;
   erase_entry(shard, column, *column.tables[shard.index], *node);
 }
 
@@ -218,14 +218,14 @@ Status MemoryStore::update(ColumnState& column, BytesView key, const UpdateFunct
   std::lock_guard<Shard> lock(shard);
   if (!usable(column)) return unusable_status(column);
   TableNode* node = column.tables[shard.index]->find(ref);
-  if (node != nullptr && is_expired(node->second, time)) {
+  if (node != nullptr && is_expired(node->entry, time)) {
     node = make_writable(shard, column, ref, node);
     erase_entry(shard, column, *column.tables[shard.index], *node);
     ++shard.counters.expirations;
     node = nullptr;
   }
   std::optional<std::string> next =
-      fn(node != nullptr ? std::optional<BytesView>(node->second.value) : std::optional<BytesView>());
+      fn(node != nullptr ? std::optional<BytesView>(node->entry.value.view()) : std::optional<BytesView>());
   if (next.has_value()) {
     if (options_.max_bytes != 0) {
       Status size = check_entry_size(column.name, key, next->size());
@@ -234,9 +234,9 @@ Status MemoryStore::update(ColumnState& column, BytesView key, const UpdateFunct
     ++shard.counters.puts;
     if (node != nullptr) {
       node = make_writable(shard, column, ref, node);
-      assign_entry(shard, column, *column.tables[shard.index], *node, std::move(*next), expiry_for_write(time));
+      assign_entry(shard, column, *column.tables[shard.index], *node, *next, expiry_for_write(time));
     } else {
-      node = &insert_entry(shard, column, make_writable(shard, column), ref, std::move(*next), expiry_for_write(time));
+      node = &insert_entry(shard, column, make_writable(shard, column), ref, *next, expiry_for_write(time));
     }
     enforce_limits(shard, node, time);
   } else if (node != nullptr) {
@@ -258,8 +258,8 @@ Status MemoryStore::scan(ColumnState& column, BytesView prefix, const ScanVisito
       if (!usable(column)) return unusable_status(column);
       if (i == 0) ++shard.counters.scans;
       for (const TableNode& node : column.tables[i]->entries()) {
-        if (node.first.bytes.view().starts_with(prefix) && !is_expired(node.second, time)) {
-          matches.emplace_back(node.first.bytes.view(), node.second.value);
+        if (node.key.view().starts_with(prefix) && !is_expired(node.entry, time)) {
+          matches.emplace_back(node.key.view(), node.entry.value.view());
         }
       }
     }
@@ -357,9 +357,9 @@ Result<uint64_t> MemoryStore::cleanup_expired(const std::vector<std::shared_ptr<
       if (!usable(*column)) continue;  // dropped meanwhile: its entries are gone already
       const bool headers = column->values_carry_expiry;
       const auto expired = [time, header_time, headers](const TableNode& node) {
-        if (is_expired(node.second, time)) return true;
+        if (is_expired(node.entry, time)) return true;
         if (!headers) return false;
-        const std::optional<int64_t> expires_at = read_expiry(node.second.value);
+        const std::optional<int64_t> expires_at = read_expiry(node.entry.value.view());
         return expires_at.has_value() && is_expired_at(*expires_at, header_time);
       };
       const auto& entries = column->tables[i]->entries();
@@ -427,10 +427,10 @@ Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& colum
   if (closed_.load(std::memory_order_relaxed)) return closed_status();
   const SnapshotLog::KeyImages* images = log.images(index, &column);
   for (const TableNode& node : column.tables[index]->entries()) {
-    const BytesView key = node.first.bytes.view();
+    const BytesView key = node.key.view();
     if (!key.starts_with(prefix)) continue;
     if (images != nullptr && images->contains(SnapshotLog::lookup_key(key))) continue;  // changed since: its pre-image counts
-    if (!is_expired(node.second, taken_at)) out.emplace_back(key, node.second.value);
+    if (!is_expired(node.entry, taken_at)) out.emplace_back(key, node.entry.value.view());
   }
   if (images == nullptr) return Status::ok();
   for (const auto& [key, image] : *images) {

@@ -193,14 +193,15 @@ class MemoryStore {
   // Under the shard lock: the column's table of the shard, made the column's own first if it
   // is still the shared empty table. (Inline, like the other helpers of the hot path: calls
   // within a shared library are not inlined otherwise.)
-  static MemoryTable& make_writable(Shard& shard, ColumnState& column) {
+  [[gnu::always_inline]] static MemoryTable& make_writable(Shard& shard, ColumnState& column) {
     shard.exclude_readers();
     std::shared_ptr<MemoryTable>& table = column.tables[shard.index];
     if (table.use_count() > 1) table = table->clone();
     return *table;
   }
   // As above, and returns where `node` (found by `key`) lives in the writable table.
-  static TableNode* make_writable(Shard& shard, ColumnState& column, const KeyRef& key, TableNode* node) {
+  [[gnu::always_inline]] static TableNode* make_writable(Shard& shard, ColumnState& column, const KeyRef& key,
+                                                        TableNode* node) {
     shard.exclude_readers();
     std::shared_ptr<MemoryTable>& table = column.tables[shard.index];
     if (table.use_count() == 1) return node;
@@ -219,26 +220,19 @@ class MemoryStore {
   // Under the shard lock, on a writable table: every change of an entry goes through these,
   // which keep the shard's totals, recency list and snapshot logs in step with the tables.
   TableNode& insert_entry(Shard& shard, ColumnState& column, MemoryTable& table, const KeyRef& key,
-                          std::string value, int64_t expires_at);
+                          BytesView value, int64_t expires_at);
   void assign_entry(Shard& shard, const ColumnState& column, MemoryTable& table, TableNode& node, BytesView value,
                     int64_t expires_at) {
-    record_change(shard, column, node.first.bytes.view(), &node.second);
-    shard.bytes = shard.bytes - node.second.value.size() + value.size();
+    record_change(shard, column, node.key.view(), &node.entry);
+    shard.bytes = shard.bytes - node.entry.value.size() + value.size();
     table.assign(node, value, expires_at);
-    if (node.second.recency != nullptr) shard.recency.touch(node.second.recency);
-  }
-  void assign_entry(Shard& shard, const ColumnState& column, MemoryTable& table, TableNode& node,
-                    std::string&& value, int64_t expires_at) {
-    record_change(shard, column, node.first.bytes.view(), &node.second);
-    shard.bytes = shard.bytes - node.second.value.size() + value.size();
-    table.assign(node, std::move(value), expires_at);
-    if (node.second.recency != nullptr) shard.recency.touch(node.second.recency);
+    if (node.entry.recency != nullptr) shard.recency.touch(node.entry.recency);
   }
   void erase_entry(Shard& shard, const ColumnState& column, MemoryTable& table, TableNode& node);
   template <typename Predicate>
   uint64_t erase_entries_if(Shard& shard, const ColumnState& column, MemoryTable& table, Predicate pred) {
     return table.erase_if(pred, [this, &shard, &column](const TableNode& node) {
-      record_change(shard, column, node.first.bytes.view(), &node.second);
+      record_change(shard, column, node.key.view(), &node.entry);
       forget_entry(shard, node);
     });
   }
@@ -246,7 +240,7 @@ class MemoryStore {
   static void forget_entry(Shard& shard, const TableNode& node) {
     --shard.entries;
     shard.bytes -= entry_bytes(node);
-    if (node.second.recency != nullptr) shard.recency.remove(node.second.recency);
+    if (node.entry.recency != nullptr) shard.recency.remove(node.entry.recency);
   }
 
   // Under the shard lock: takes the column's entries of the shard out of the shard's totals

@@ -9,15 +9,16 @@ std::shared_ptr<MemoryTable> MemoryTable::clone() const {
   return copy;
 }
 
-TableNode& MemoryTable::insert(const KeyRef& key, std::string value, int64_t expires_at) {
-  auto [it, inserted] = map_.emplace(EntryKey{key.hash, StoredKey(key.bytes)}, Entry{std::move(value), expires_at, nullptr});
-  (void)inserted;
+TableNode& MemoryTable::insert(const KeyRef& key, BytesView value, int64_t expires_at) {
+  // lazy_emplace: one lookup with the hash the caller has, the node built in its slot.
+  auto it = map_.lazy_emplace(key, [&](const Map::constructor& construct) { construct(key.bytes, value, expires_at); });
   bytes_ += entry_bytes(*it);
-  return *it;
+  return const_cast<TableNode&>(*it);
 }
 
 void MemoryTable::erase(TableNode& node) {
-  auto it = map_.find(KeyRef{node.first.bytes.view(), node.first.hash});
+  const BytesView key = node.key.view();
+  auto it = map_.find(KeyRef{key, memory_key_hash(key)});
   bytes_ -= entry_bytes(node);
   map_.erase(it);
 }

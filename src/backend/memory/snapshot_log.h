@@ -51,7 +51,7 @@ class SnapshotLog {
     PreImage& image = images[std::string(key)];
     if (entry != nullptr) {
       image.present = true;
-      image.value = entry->value;
+      image.value.assign(entry->value.view().data(), entry->value.size());
       image.expires_at = entry->expires_at;
     }
     recorded_.fetch_add(1, std::memory_order_relaxed);
