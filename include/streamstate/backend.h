@@ -145,6 +145,8 @@ struct ColumnOptions {
   bool values_carry_expiry = false;
 };
 
+class ChangeTracker;
+
 class StateBackend {
  public:
   virtual ~StateBackend() = default;
@@ -171,6 +173,10 @@ class StateBackend {
   virtual Status write(const WriteBatch& batch) = 0;
 
   virtual Result<std::unique_ptr<BackendSnapshot>> snapshot() = 0;
+
+  // The backend's change tracking for incremental checkpoints (streamstate/change_tracking.h),
+  // or null when it has none or it is off (the default). Owned by the backend.
+  virtual ChangeTracker* change_tracker() { return nullptr; }
 
   virtual BackendStatistics statistics() const = 0;
 

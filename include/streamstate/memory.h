@@ -22,6 +22,10 @@
 // column is created): cleanup_expired() and the cleanup thread also remove entries whose
 // expiry header has passed by `clock`. Reads are not filtered by that header.
 //
+// Change tracking (track_changes): the backend remembers which keys changed since the last
+// confirmed checkpoint, so that incremental checkpoints write only those
+// (streamstate/change_tracking.h, change_tracker()).
+//
 // Thread-safety: all methods may be called from any thread.
 #pragma once
 
@@ -57,6 +61,11 @@ struct MemoryBackendOptions {
   std::chrono::milliseconds cleanup_interval{0};
   // Source of time for TTL. Default: system_clock().
   std::shared_ptr<const Clock> clock;
+  // Track the keys changed since the last confirmed checkpoint (change_tracker() is non-null),
+  // for incremental checkpoints. Costs writers one hash-set insert per changed key (under the
+  // shard lock they hold anyway) and memory per distinct key changed between checkpoints.
+  // Default: false.
+  bool track_changes = false;
 };
 
 class MemoryBackend : public StateBackend {

@@ -15,6 +15,7 @@
 
 #include "backend/memory/cleanup_thread.h"
 #include "backend/memory/memory_backend_internal.h"
+#include "backend/memory/memory_change_tracker.h"
 #include "backend/memory/memory_column.h"
 #include "backend/memory/memory_options.h"
 #include "backend/memory/memory_snapshot.h"
@@ -30,7 +31,12 @@ using internal::MemoryStore;
 class MemoryBackendImpl final : public MemoryBackend {
  public:
   explicit MemoryBackendImpl(internal::ResolvedMemoryOptions options)
-      : store_(std::make_shared<MemoryStore>(std::move(options))) {}
+      : store_(std::make_shared<MemoryStore>(std::move(options))) {
+    if (store_->options().track_changes) {
+      change_tracker_ = std::make_unique<internal::MemoryChangeTracker>(
+          *store_, [this](uint64_t* epoch) { return take_snapshot(epoch); });
+    }
+  }
   ~MemoryBackendImpl() override { (void)close(); }
 
   Status start_cleanup() {
@@ -107,7 +113,12 @@ class MemoryBackendImpl final : public MemoryBackend {
     return store_->apply_batch(resolved);
   }
 
-  Result<std::unique_ptr<BackendSnapshot>> snapshot() override {
+  Result<std::unique_ptr<BackendSnapshot>> snapshot() override { return take_snapshot(nullptr); }
+
+  ChangeTracker* change_tracker() override { return change_tracker_.get(); }
+
+  // A snapshot; with `epoch`, also the change epoch it closes (change tracking).
+  Result<std::unique_ptr<BackendSnapshot>> take_snapshot(uint64_t* epoch) {
     auto log = std::make_unique<internal::SnapshotLog>(store_->options().shard_count);
     std::vector<std::shared_ptr<ColumnState>> columns;
     int64_t taken_at = 0;
@@ -115,7 +126,7 @@ class MemoryBackendImpl final : public MemoryBackend {
       std::shared_lock<std::shared_mutex> lock(registry_mutex_);
       if (store_->is_closed()) return MemoryStore::closed_status();
       columns = registered_columns();
-      Status status = store_->capture(*log, taken_at);
+      Status status = store_->capture(*log, taken_at, epoch);
       if (!status.is_ok()) return status;
     }
     // From here on the state unregisters the log when the last iterator goes.
@@ -178,6 +189,7 @@ class MemoryBackendImpl final : public MemoryBackend {
 
   const std::shared_ptr<MemoryStore> store_;
   internal::CleanupThread cleanup_thread_;
+  std::unique_ptr<internal::MemoryChangeTracker> change_tracker_;  // with track_changes only
   std::shared_mutex registry_mutex_;
   std::map<std::string, std::shared_ptr<ColumnState>, std::less<>> columns_;
 };

@@ -59,6 +59,7 @@ Result<ResolvedMemoryOptions> resolve_memory_options(const MemoryBackendOptions&
   resolved.max_bytes = options.max_bytes;
   resolved.cleanup_interval_millis = options.cleanup_interval.count();
   resolved.clock = options.clock != nullptr ? options.clock : system_clock();
+  resolved.track_changes = options.track_changes;
   return resolved;
 }
 

@@ -398,16 +398,52 @@ void MemoryStore::record_change_slow(Shard& shard, const ColumnState& column, By
   for (SnapshotLog* log : shard.snapshots) {
     if (log->record(shard.index, &column, key, entry)) copied_for_snapshots_.fetch_add(1, std::memory_order_relaxed);
   }
+  // The epoch changes only while every shard is locked (capture), so under this shard's lock
+  // it is the epoch of this change.
+  if (options_.track_changes) shard.changes.record(column.name, key, change_epoch_.load(std::memory_order_relaxed));
 }
 
-Status MemoryStore::capture(SnapshotLog& log, int64_t& time) {
+Status MemoryStore::capture(SnapshotLog& log, int64_t& time, uint64_t* epoch) {
   time = now();
   std::vector<std::unique_lock<Shard>> locks;
   locks.reserve(options_.shard_count);
   for (uint32_t i = 0; i < options_.shard_count; ++i) locks.emplace_back(shards_[i]);
   if (closed_.load(std::memory_order_relaxed)) return closed_status();
   for (uint32_t i = 0; i < options_.shard_count; ++i) shards_[i].snapshots.push_back(&log);
+  if (epoch != nullptr) *epoch = change_epoch_.fetch_add(1, std::memory_order_relaxed);
   return Status::ok();
+}
+
+Status MemoryStore::collect_changes(std::map<std::string, std::vector<std::string>, std::less<>>& out) {
+  for (uint32_t i = 0; i < options_.shard_count; ++i) {
+    std::lock_guard<Shard> lock(shards_[i]);
+    if (closed_.load(std::memory_order_relaxed)) return closed_status();
+    shards_[i].changes.collect(out);
+  }
+  return Status::ok();
+}
+
+void MemoryStore::forget_changes_through(uint64_t epoch) {
+  for (uint32_t i = 0; i < options_.shard_count; ++i) {
+    std::lock_guard<Shard> lock(shards_[i]);
+    shards_[i].changes.forget_through(epoch);
+  }
+}
+
+void MemoryStore::forget_all_changes() {
+  for (uint32_t i = 0; i < options_.shard_count; ++i) {
+    std::lock_guard<Shard> lock(shards_[i]);
+    shards_[i].changes.clear();
+  }
+}
+
+uint64_t MemoryStore::tracked_keys() const {
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < options_.shard_count; ++i) {
+    std::lock_guard<Shard> lock(shards_[i]);
+    total += shards_[i].changes.size();
+  }
+  return total;
 }
 
 void MemoryStore::release(SnapshotLog& log) {

@@ -38,11 +38,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "backend/memory/change_set.h"
 #include "backend/memory/get_counters.h"
 #include "backend/memory/memory_options.h"
 #include "backend/memory/memory_table.h"
@@ -126,8 +128,10 @@ class MemoryStore {
   Status check_entry_size(std::string_view column, BytesView key, size_t value_size) const;
 
   // Snapshot support: registers `log` with every shard (all shards locked at once, in order)
-  // and sets `now` to the snapshot's clock reading; release() unregisters it.
-  Status capture(SnapshotLog& log, int64_t& now);
+  // and sets `now` to the snapshot's clock reading; release() unregisters it. With change
+  // tracking, `epoch` (when not null) gets the change epoch the snapshot closes: changes
+  // recorded before it carry that epoch or less, changes after it a greater one.
+  Status capture(SnapshotLog& log, int64_t& now, uint64_t* epoch = nullptr);
   void release(SnapshotLog& log);
   // Under shard `shard`'s lock: appends to `out` the column's entries of the shard that start
   // with `prefix` and had not expired at `taken_at`, as they were when `log` was captured.
@@ -136,6 +140,13 @@ class MemoryStore {
   // Entries copied into snapshot logs so far (each the first change of a key while a snapshot
   // lived): what snapshots have cost writers, for tests and docs.
   uint64_t entries_copied_for_snapshots() const { return copied_for_snapshots_.load(std::memory_order_relaxed); }
+
+  // Change tracking (options().track_changes), shard by shard under each shard's lock: every
+  // tracked key by column; forget the keys last changed at or before `epoch`; forget all.
+  Status collect_changes(std::map<std::string, std::vector<std::string>, std::less<>>& out);
+  void forget_changes_through(uint64_t epoch);
+  void forget_all_changes();
+  uint64_t tracked_keys() const;
 
  private:
   // Counted under the shard lock; gets, hits and misses are in get_counters_.
@@ -174,6 +185,7 @@ class MemoryStore {
     uint64_t max_entries = 0;  // this shard's share of the limits (0 = none)
     uint64_t max_bytes = 0;
     RecencyList recency;  // used only with a size limit
+    ChangeSet changes;    // used only with track_changes
   };
 
   uint32_t shard_index(uint64_t hash) const { return static_cast<uint32_t>(hash >> 40) & shard_mask_; }
@@ -212,7 +224,7 @@ class MemoryStore {
   // Under the shard lock, before an entry changes (entry null: the key is absent): gives
   // every live snapshot the entry's state, once per key and snapshot.
   void record_change(Shard& shard, const ColumnState& column, BytesView key, const Entry* entry) {
-    if (shard.snapshots.empty()) return;
+    if (shard.snapshots.empty() && !options_.track_changes) return;
     record_change_slow(shard, column, key, entry);
   }
   void record_change_slow(Shard& shard, const ColumnState& column, BytesView key, const Entry* entry);
@@ -271,6 +283,9 @@ class MemoryStore {
   ReadGate gate_;
   GetCounters get_counters_;
   std::atomic<uint64_t> copied_for_snapshots_{0};
+  // The change epoch of writes now (track_changes); advanced by capture() under every shard
+  // lock, so a writer reads a stable value under its one shard lock.
+  std::atomic<uint64_t> change_epoch_{1};
   std::unique_ptr<Shard[]> shards_;
   alignas(64) std::atomic<bool> closed_{false};
 };
