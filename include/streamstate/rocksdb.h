@@ -15,11 +15,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "streamstate/backend.h"
 #include "streamstate/clock.h"
 #include "streamstate/compression.h"
 #include "streamstate/durability.h"
+#include "streamstate/key_group.h"
 #include "streamstate/status.h"
 
 namespace streamstate {
@@ -95,6 +97,26 @@ struct RocksDbStatistics {
   uint64_t writes_with_wal = 0;
 };
 
+// One file of a native checkpoint (RocksDbBackend::create_native_checkpoint).
+struct RocksDbCheckpointFile {
+  // The file's name in the checkpoint directory: "000012.sst", "MANIFEST-000008", "CURRENT",
+  // "OPTIONS-000010".
+  std::string name;
+  uint64_t size = 0;
+  // For table files (.sst): RocksDB's unique id of the table, in hex - the same for every copy
+  // of the file in every checkpoint and different for any other table, so storage can keep one
+  // copy per id and let later checkpoints refer to it. Empty for the other files, which belong
+  // to one checkpoint.
+  std::string shared_id;
+};
+
+struct RocksDbCheckpointInfo {
+  std::string directory;
+  std::vector<RocksDbCheckpointFile> files;  // sorted by name
+  // RocksDB's sequence number of the last write the checkpoint holds.
+  uint64_t sequence = 0;
+};
+
 class RocksDbBackend : public StateBackend {
  public:
   // Opens (or creates) the database; errors name the path and the option at fault. A damaged
@@ -108,6 +130,21 @@ class RocksDbBackend : public StateBackend {
   virtual Status compact() = 0;
   // Recovery figures of the last open and RocksDB's own counters; still answers after close().
   virtual RocksDbStatistics rocksdb_statistics() const = 0;
+
+  // ---- Native checkpoints (incremental checkpoints of RocksDB state; docs/backends/rocksdb.md)
+  // Writes RocksDB's own checkpoint of the database into `directory`, which must not exist
+  // (AlreadyExists otherwise): memtables are flushed first, then the live table files are
+  // hard-linked (copied when `directory` is on another file system) and MANIFEST, OPTIONS and
+  // CURRENT copied, so the directory alone opens as a database holding every write made
+  // before the call (RocksDbBackend::open with that path). Writers go on meanwhile. The files
+  // are listed with their sizes and, for tables, the id under which storage can share them.
+  virtual Result<RocksDbCheckpointInfo> create_native_checkpoint(const std::string& directory) = 0;
+  // Deletes every entry whose key group lies outside `keep` in the named columns (RocksDB
+  // DeleteRange on the two-byte key-group prefix of state keys, docs/formats.md "State key";
+  // cheap however many entries it covers). For a database restored from a checkpoint of a
+  // wider key-group range. The columns must hold state keys only: name keyed-state columns,
+  // never "_ss.states" or a ScratchState column. NotFound for a column that does not exist.
+  virtual Status retain_key_groups(const KeyGroupRange& keep, const std::vector<std::string>& columns) = 0;
 };
 
 }  // namespace streamstate

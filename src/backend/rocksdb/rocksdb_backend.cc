@@ -10,6 +10,7 @@
 #include "backend/rocksdb/expiry_compaction_filter.h"
 #include "backend/rocksdb/rocksdb_column.h"
 #include "backend/rocksdb/rocksdb_engine.h"
+#include "backend/rocksdb/rocksdb_native_checkpoint.h"
 #include "backend/rocksdb/rocksdb_options.h"
 #include "backend/rocksdb/rocksdb_snapshot.h"
 #include "backend/rocksdb/rocksdb_status.h"
@@ -63,6 +64,12 @@ class RocksDbBackendImpl final : public RocksDbBackend {
   Result<uint64_t> size_on_disk() override;
   Status compact() override;
   RocksDbStatistics rocksdb_statistics() const override { return engine_->rocksdb_statistics(); }
+  Result<RocksDbCheckpointInfo> create_native_checkpoint(const std::string& directory) override {
+    return internal::create_native_checkpoint(*engine_, directory);
+  }
+  Status retain_key_groups(const KeyGroupRange& keep, const std::vector<std::string>& columns) override {
+    return internal::retain_key_groups(*engine_, keep, columns);
+  }
 
  private:
   Result<std::shared_ptr<StateColumn>> open_column(std::string_view name, const ColumnOptions* options) {
