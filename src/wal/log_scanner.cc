@@ -1,0 +1,146 @@
+// Segment-by-segment checking of a log, with tail damage told apart from damage in the middle.
+#include "wal/log_scanner.h"
+
+#include <algorithm>
+#include <system_error>
+
+#include "util/status_macros.h"
+#include "wal/segment_format.h"
+#include "wal/segment_reader.h"
+
+namespace streamstate::wal {
+namespace fs = std::filesystem;
+namespace {
+
+std::string at(const fs::path& file, uint64_t offset) {
+  return "WAL segment " + file.string() + " offset " + std::to_string(offset) + ": ";
+}
+
+Status check_segment_order(const fs::path& directory, const std::vector<uint64_t>& ids,
+                           const std::vector<SegmentEntry>& segments) {
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const fs::path file = directory / segment_file_name(ids[i]);
+    if (segments[i].id != ids[i]) {
+      return Status::corruption(at(file, 0) + "the header names segment " + std::to_string(segments[i].id) +
+                                "; the file was renamed or copied over");
+    }
+    if (segments[i].first_sequence == 0) return Status::corruption(at(file, 0) + "first sequence number 0");
+    if (i == 0) continue;
+    if (ids[i] != ids[i - 1] + 1) {
+      return Status::corruption("WAL directory " + directory.string() + ": segment " +
+                                segment_file_name(ids[i - 1] + 1) + " is missing between " +
+                                segment_file_name(ids[i - 1]) + " and " + segment_file_name(ids[i]) +
+                                "; the records it held are lost - restore the file or recover from a checkpoint");
+    }
+    if (segments[i].first_sequence < segments[i - 1].first_sequence) {
+      return Status::corruption(at(file, 0) + "first sequence " + std::to_string(segments[i].first_sequence) +
+                                " is below the previous segment's " + std::to_string(segments[i - 1].first_sequence));
+    }
+  }
+  return Status::ok();
+}
+
+// Reads the records of one segment from its header on. `expected` is the sequence number the
+// first record must have and, on return, the one after the last intact record.
+Status scan_segment(SegmentReader& reader, bool last, const LogScanOptions& options, uint64_t& expected,
+                    LogScanResult& result) {
+  uint64_t offset = kSegmentHeaderBytes;
+  WalRecordView record;
+  std::string why;
+  while (true) {
+    uint64_t next = 0;
+    STREAMSTATE_ASSIGN_OR_RETURN(RecordOutcome outcome, reader.read_record(offset, record, next, why));
+    if (outcome == RecordOutcome::kEnd) break;
+    if (outcome == RecordOutcome::kRecord) {
+      if (record.sequence != expected) {
+        return Status::corruption(at(reader.path(), offset) + "record has sequence number " +
+                                  std::to_string(record.sequence) + " where " + std::to_string(expected) +
+                                  " was expected (a gap or a record from elsewhere)");
+      }
+      if (options.visit && record.sequence >= options.from_sequence) {
+        STREAMSTATE_RETURN_IF_ERROR(options.visit(record));
+      }
+      ++expected;
+      offset = next;
+      continue;
+    }
+    // Damage: a tail if nothing intact follows it in the last segment, otherwise corruption.
+    STREAMSTATE_ASSIGN_OR_RETURN(std::optional<uint64_t> intact, reader.find_intact_record_after(offset, expected));
+    if (last && !intact && options.tolerate_damaged_tail) {
+      result.tail = TailDamage{reader.path(), offset, reader.size() - offset, why};
+      break;
+    }
+    std::string where = intact ? ", and an intact record follows at offset " + std::to_string(*intact)
+                               : (last ? "" : ", in a segment that is not the last");
+    return Status::corruption(at(reader.path(), offset) + why + where +
+                              ": the log is damaged before its end; restore the file or recover from a checkpoint");
+  }
+  result.last_segment_end = offset;
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::vector<uint64_t>> list_segment_ids(const fs::path& directory) {
+  std::vector<uint64_t> ids;
+  std::error_code error;
+  for (fs::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
+    if (std::optional<uint64_t> id = parse_segment_file_name(it->path().filename().native())) ids.push_back(*id);
+  }
+  if (error) return Status::io_error("cannot list WAL directory " + directory.string() + ": " + error.message());
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+Status remove_temp_segments(const fs::path& directory) {
+  std::error_code error;
+  std::vector<fs::path> temps;
+  for (fs::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
+    std::string name = it->path().filename().native();
+    if (name.ends_with(kTempSuffix) &&
+        parse_segment_file_name(std::string_view(name).substr(0, name.size() - kTempSuffix.size()))) {
+      temps.push_back(it->path());
+    }
+  }
+  if (error) return Status::io_error("cannot list WAL directory " + directory.string() + ": " + error.message());
+  for (const fs::path& temp : temps) {
+    if (!fs::remove(temp, error) && error) {
+      return Status::io_error("cannot remove unfinished WAL segment " + temp.string() + ": " + error.message());
+    }
+  }
+  return Status::ok();
+}
+
+Result<LogScanResult> scan_log(const fs::path& directory, const std::vector<uint64_t>& ids,
+                               const LogScanOptions& options) {
+  LogScanResult result;
+  std::vector<std::unique_ptr<SegmentReader>> readers;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    std::optional<uint64_t> limit = i + 1 == ids.size() ? options.last_segment_limit : std::nullopt;
+    STREAMSTATE_ASSIGN_OR_RETURN(auto reader,
+                                 SegmentReader::open(directory / segment_file_name(ids[i]), options.max_record_bytes,
+                                                     limit));
+    STREAMSTATE_ASSIGN_OR_RETURN(SegmentHeader header, reader->read_header());
+    result.segments.push_back(SegmentEntry{header.segment_id, header.first_sequence});
+    readers.push_back(std::move(reader));
+  }
+  STREAMSTATE_RETURN_IF_ERROR(check_segment_order(directory, ids, result.segments));
+  // Segments wholly below from_sequence need not be read: start at the last one that begins
+  // at or before it.
+  size_t start = 0;
+  while (start + 1 < ids.size() && result.segments[start + 1].first_sequence <= options.from_sequence) ++start;
+  uint64_t expected = result.segments[start].first_sequence;
+  for (size_t i = start; i < ids.size(); ++i) {
+    if (result.segments[i].first_sequence != expected) {
+      return Status::corruption(at(readers[i]->path(), 0) + "segment starts at sequence number " +
+                                std::to_string(result.segments[i].first_sequence) + " but the previous one ends at " +
+                                std::to_string(expected - 1) + " (records are missing)");
+    }
+    STREAMSTATE_RETURN_IF_ERROR(scan_segment(*readers[i], i + 1 == ids.size(), options, expected, result));
+    readers[i].reset();
+  }
+  result.next_sequence = expected;
+  return result;
+}
+
+}  // namespace streamstate::wal
