@@ -135,8 +135,8 @@ Status run_wal_suite(const BenchOptions& options, std::vector<CaseResult>& resul
   WalSuite suite(options, *scratch, data);
   // Every sync waits for the disk (a fraction of a millisecond here): the synced cases append
   // a share of the records so that one measurement takes about a second.
-  const uint64_t synced = std::max<uint64_t>(options.keys / 200, 100);
-  const uint64_t grouped = std::max<uint64_t>(options.keys / 50, 400);
+  const uint64_t synced = std::max<uint64_t>(options.keys / 1000, 100);
+  const uint64_t grouped = std::max<uint64_t>(options.keys / 100, 400);
   STREAMSTATE_RETURN_IF_ERROR(suite.against_target(
       results, "wal/group-commit",
       WalWorkload{.sync = WalSyncPolicy::kGroupCommit, .threads = 8, .records = options.keys, .batch = 1024},
