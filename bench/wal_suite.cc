@@ -135,25 +135,25 @@ Status run_wal_suite(const BenchOptions& options, std::vector<CaseResult>& resul
   WalSuite suite(options, *scratch, data);
   // Every sync waits for the disk (a fraction of a millisecond here): the synced cases append
   // a share of the records so that one measurement takes about a second.
-  const uint64_t synced = std::max<uint64_t>(options.keys / 1000, 100);
+  const uint64_t synced = std::max<uint64_t>(options.keys / 500, 100);
   const uint64_t grouped = std::max<uint64_t>(options.keys / 100, 400);
   STREAMSTATE_RETURN_IF_ERROR(suite.against_target(
       results, "wal/group-commit",
-      WalWorkload{.sync = WalSyncPolicy::kGroupCommit, .threads = 8, .records = options.keys, .batch = 1024},
+      WalWorkload{.directory = "", .sync = WalSyncPolicy::kGroupCommit, .threads = 8, .records = options.keys, .batch = 1024},
       2'000'000));
   STREAMSTATE_RETURN_IF_ERROR(suite.against_target(
       results, "wal/group-commit-4t-256",
-      WalWorkload{.sync = WalSyncPolicy::kGroupCommit, .threads = 4, .records = options.keys, .batch = 256},
+      WalWorkload{.directory = "", .sync = WalSyncPolicy::kGroupCommit, .threads = 4, .records = options.keys, .batch = 256},
       2'000'000));
   STREAMSTATE_RETURN_IF_ERROR(suite.against_raw_loop(
       results, "wal/group-commit-8t-single",
-      WalWorkload{.sync = WalSyncPolicy::kGroupCommit, .threads = 8, .records = grouped, .batch = 1}, synced));
+      WalWorkload{.directory = "", .sync = WalSyncPolicy::kGroupCommit, .threads = 8, .records = grouped, .batch = 1}, synced));
   STREAMSTATE_RETURN_IF_ERROR(suite.against_raw_loop(
       results, "wal/sync-append",
-      WalWorkload{.sync = WalSyncPolicy::kEveryAppend, .threads = 1, .records = synced, .batch = 1}, synced));
+      WalWorkload{.directory = "", .sync = WalSyncPolicy::kEveryAppend, .threads = 1, .records = synced, .batch = 1}, synced));
   STREAMSTATE_RETURN_IF_ERROR(suite.against_target(
       results, "wal/append-none",
-      WalWorkload{.sync = WalSyncPolicy::kNone, .threads = 1, .records = options.keys, .batch = 1}, 500'000));
+      WalWorkload{.directory = "", .sync = WalSyncPolicy::kNone, .threads = 1, .records = options.keys, .batch = 1}, 500'000));
   return Status::ok();
 }
 
