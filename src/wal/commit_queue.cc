@@ -1,6 +1,7 @@
 // Leader-based group commit: one writer at a time, everyone else waits for its result.
 #include "wal/commit_queue.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace streamstate::wal {
@@ -81,6 +82,27 @@ Status CommitQueue::write_and_sync(std::unique_lock<std::mutex>& lock) {
   writer_busy_ = true;
   write_pending(lock, true);
   return failed_;
+}
+
+Status CommitQueue::sync_written(const std::function<Status()>& sync) {
+  uint64_t target = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!failed_.is_ok()) return failed_;
+    target = written_;
+    if (target <= durable_) return Status::ok();
+  }
+  Status status = sync();
+  std::lock_guard lock(mutex_);
+  if (status.is_ok()) {
+    durable_ = std::max(durable_, target);
+    ++syncs_;
+  } else if (failed_.is_ok()) {
+    failed_ = Status(status.code(), status.message() +
+                                        " (the write-ahead log accepts no more appends; reopen it to recover)");
+  }
+  changed_.notify_all();
+  return status;
 }
 
 Status CommitQueue::close(const std::string& what) {

@@ -42,6 +42,10 @@ class CommitQueue {
   Result<uint64_t> submit(uint64_t count, const Encode& encode, Wait wait);
   // Writes whatever is buffered and syncs everything written (no sync when nothing is new).
   Status sync_all();
+  // Makes the records written so far durable by calling `sync` (which must sync everything
+  // written before it was called) without taking the writer role, so appends go on meanwhile.
+  // The periodic syncer's tick. OK without calling `sync` when nothing new was written.
+  Status sync_written(const std::function<Status()>& sync);
   // Refuses further submissions with kClosed (naming `what`), then writes and syncs what was
   // submitted before. A second call returns OK.
   Status close(const std::string& what);

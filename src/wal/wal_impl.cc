@@ -94,7 +94,8 @@ Result<std::unique_ptr<WalImpl>> WalImpl::open(const WalOptions& options) {
         return self->write_records(records, first, sync);
       });
   if (options.sync == WalSyncPolicy::kPeriodic) {
-    impl->syncer_ = std::make_unique<wal::PeriodicSyncer>(options.sync_interval, [self] { (void)self->queue_->sync_all(); });
+    impl->syncer_ = std::make_unique<wal::PeriodicSyncer>(
+        options.sync_interval, [self] { (void)self->queue_->sync_written([self] { return self->sync_active_segment(); }); });
   }
   return impl;
 }
@@ -118,8 +119,10 @@ Result<uint64_t> WalImpl::recover() {
   }
   const wal::SegmentEntry& entry = result.segments.back();
   STREAMSTATE_ASSIGN_OR_RETURN(
-      active_, wal::SegmentWriter::open_for_append(last, wal::SegmentHeader{entry.id, entry.first_sequence},
-                                                   result.last_segment_end));
+      std::unique_ptr<wal::SegmentWriter> active,
+      wal::SegmentWriter::open_for_append(last, wal::SegmentHeader{entry.id, entry.first_sequence},
+                                          result.last_segment_end));
+  active_ = std::move(active);
   // After a process crash the recovered records may sit in the page cache only: make them
   // durable before anything is acknowledged after them.
   STREAMSTATE_RETURN_IF_ERROR(active_->sync());
@@ -140,12 +143,23 @@ Status WalImpl::start_segment(uint64_t first_sequence) {
   }
   STREAMSTATE_ASSIGN_OR_RETURN(auto segment,
                                wal::SegmentWriter::create(directory_, wal::SegmentHeader{id, first_sequence}));
-  active_ = std::move(segment);
   std::lock_guard lock(segments_mutex_);
+  active_ = std::move(segment);
   segments_.push_back(wal::SegmentEntry{id, first_sequence});
   active_written_bytes_ = active_->size();
   ++segments_created_;
   return Status::ok();
+}
+
+Status WalImpl::sync_active_segment() {
+  std::shared_ptr<wal::SegmentWriter> segment;
+  {
+    std::lock_guard lock(segments_mutex_);
+    segment = active_;
+  }
+  // Records written before this call are in this segment or in finished ones, which the
+  // writer synced before it replaced the active segment.
+  return segment != nullptr ? segment->sync() : Status::ok();
 }
 
 Status WalImpl::write_records(BytesView records, uint64_t first_sequence, bool sync) {

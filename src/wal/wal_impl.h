@@ -4,7 +4,7 @@
 //
 // Locking: the CommitQueue's writer role guards the active segment (`active_`,
 // `active_unsynced_`); `segments_mutex_` guards the list of segments and the counters beside
-// it; `maintenance_mutex_` keeps truncate_before() (exclusive) from deleting files a replay()
+// it, and the replacement of `active_`; `maintenance_mutex_` keeps truncate_before() (exclusive) from deleting files a replay()
 // (shared) is reading. Order: maintenance, then segments; the writer role takes only segments.
 #pragma once
 
@@ -48,6 +48,8 @@ class WalImpl {
   // The CommitQueue's flush: runs with the writer role.
   Status write_records(BytesView records, uint64_t first_sequence, bool sync);
   Status start_segment(uint64_t first_sequence);
+  // The periodic syncer's tick: fdatasync of the active segment beside the writer.
+  Status sync_active_segment();
   Status check_records(std::span<const WalRecordInput> records) const;
 
   const WalOptions options_;
@@ -56,7 +58,9 @@ class WalImpl {
   const wal::CommitQueue::Wait wait_;
   std::optional<wal::DirectoryLock> lock_;
 
-  std::unique_ptr<wal::SegmentWriter> active_;  // writer role
+  // Replaced by the writer role under segments_mutex_; the periodic syncer takes a reference
+  // under segments_mutex_ and syncs it while the writer goes on.
+  std::shared_ptr<wal::SegmentWriter> active_;
   bool active_unsynced_ = false;                // writer role
 
   mutable std::mutex segments_mutex_;

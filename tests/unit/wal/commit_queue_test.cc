@@ -144,6 +144,29 @@ TEST(CommitQueueTest, WrittenWaitNeverSyncs) {
   EXPECT_EQ(flush.calls()[1].records, "");
 }
 
+TEST(CommitQueueTest, SyncWrittenSyncsWhatWasWrittenWithoutAWrite) {
+  ControlledFlush flush;
+  CommitQueue queue(1, [&](BytesView r, uint64_t f, uint64_t l, bool s) { return flush.flush(r, f, l, s); });
+  ASSERT_OK(queue.submit(3, encode_text("abc"), CommitQueue::Wait::kWritten));
+  int syncs = 0;
+  auto sync = [&] {
+    ++syncs;
+    return Status::ok();
+  };
+  ASSERT_OK(queue.sync_written(sync));
+  EXPECT_EQ(syncs, 1);
+  EXPECT_EQ(queue.counters().durable_sequence, 3u);
+  EXPECT_EQ(queue.counters().syncs, 1u);
+  ASSERT_OK(queue.sync_written(sync));
+  EXPECT_EQ(syncs, 1) << "nothing new was written";
+  EXPECT_EQ(flush.calls().size(), 1u) << "no write of its own";
+  // A failed sync fails the queue like a failed flush.
+  ASSERT_OK(queue.submit(1, encode_text("d"), CommitQueue::Wait::kWritten));
+  EXPECT_STATUS(queue.sync_written([] { return Status::io_error("sync failed"); }), StatusCode::kIoError,
+                "sync failed");
+  EXPECT_STATUS(queue.submit(1, encode_text("e"), CommitQueue::Wait::kWritten), StatusCode::kIoError, "reopen");
+}
+
 TEST(CommitQueueTest, FailedFlushFailsItsRecordsAndEverythingAfter) {
   ControlledFlush flush;
   CommitQueue queue(1, [&](BytesView r, uint64_t f, uint64_t l, bool s) { return flush.flush(r, f, l, s); });

@@ -123,6 +123,29 @@ TEST(WalSyncPolicyTest, PeriodicSyncsInTheBackground) {
   EXPECT_GE((*wal)->statistics().syncs, 1u);
 }
 
+TEST(WalSyncPolicyTest, PeriodicSyncsBesideAppendsAndRotations) {
+  testing::TempDir directory;
+  const std::string path = directory.file("wal");
+  WalOptions options = wal_options(path, WalSyncPolicy::kPeriodic, 4096);
+  options.sync_interval = std::chrono::milliseconds(1);
+  {
+    auto wal = Wal::open(options);
+    ASSERT_OK(wal);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 300; ++i) EXPECT_OK((*wal)->append(1, payload_of(static_cast<uint64_t>(i))));
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    EXPECT_GE((*wal)->statistics().segments, 10u);
+    ASSERT_OK((*wal)->close());
+  }
+  auto wal = Wal::open(options);
+  ASSERT_OK(wal);
+  EXPECT_EQ(replay_all(**wal).value().size(), 1200u);
+}
+
 TEST(WalSyncPolicyTest, NoneWritesEachAppendToTheFileBeforeReturningButDoesNotSync) {
   testing::TempDir directory;
   const std::string path = directory.file("wal");
