@@ -114,15 +114,15 @@ Status remove_temp_segments(const fs::path& directory) {
 Result<LogScanResult> scan_log(const fs::path& directory, const std::vector<uint64_t>& ids,
                                const LogScanOptions& options) {
   LogScanResult result;
-  std::vector<std::unique_ptr<SegmentReader>> readers;
-  for (size_t i = 0; i < ids.size(); ++i) {
+  // Headers first, one file open at a time, so that a long log needs no more descriptors.
+  auto open_segment = [&](size_t i) {
     std::optional<uint64_t> limit = i + 1 == ids.size() ? options.last_segment_limit : std::nullopt;
-    STREAMSTATE_ASSIGN_OR_RETURN(auto reader,
-                                 SegmentReader::open(directory / segment_file_name(ids[i]), options.max_record_bytes,
-                                                     limit));
+    return SegmentReader::open(directory / segment_file_name(ids[i]), options.max_record_bytes, limit);
+  };
+  for (size_t i = 0; i < ids.size(); ++i) {
+    STREAMSTATE_ASSIGN_OR_RETURN(auto reader, open_segment(i));
     STREAMSTATE_ASSIGN_OR_RETURN(SegmentHeader header, reader->read_header());
     result.segments.push_back(SegmentEntry{header.segment_id, header.first_sequence});
-    readers.push_back(std::move(reader));
   }
   STREAMSTATE_RETURN_IF_ERROR(check_segment_order(directory, ids, result.segments));
   // Segments wholly below from_sequence need not be read: start at the last one that begins
@@ -131,13 +131,13 @@ Result<LogScanResult> scan_log(const fs::path& directory, const std::vector<uint
   while (start + 1 < ids.size() && result.segments[start + 1].first_sequence <= options.from_sequence) ++start;
   uint64_t expected = result.segments[start].first_sequence;
   for (size_t i = start; i < ids.size(); ++i) {
+    STREAMSTATE_ASSIGN_OR_RETURN(auto reader, open_segment(i));
     if (result.segments[i].first_sequence != expected) {
-      return Status::corruption(at(readers[i]->path(), 0) + "segment starts at sequence number " +
+      return Status::corruption(at(reader->path(), 0) + "segment starts at sequence number " +
                                 std::to_string(result.segments[i].first_sequence) + " but the previous one ends at " +
                                 std::to_string(expected - 1) + " (records are missing)");
     }
-    STREAMSTATE_RETURN_IF_ERROR(scan_segment(*readers[i], i + 1 == ids.size(), options, expected, result));
-    readers[i].reset();
+    STREAMSTATE_RETURN_IF_ERROR(scan_segment(*reader, i + 1 == ids.size(), options, expected, result));
   }
   result.next_sequence = expected;
   return result;
