@@ -19,7 +19,8 @@
 // records never follow garbage; statistics() reports the bytes dropped, the file and the
 // offset. Damage anywhere else - a bad record followed by intact ones, a gap in sequence
 // numbers, a missing or damaged segment - fails open() with kCorruption naming the segment file
-// and byte offset: nothing is dropped silently. See docs/wal.md.
+// and byte offset: nothing is dropped silently (unless WalOptions::recovery asks for
+// point-in-time recovery). See docs/wal.md.
 //
 // Errors: kInvalidArgument for bad options or a record over max_record_bytes, kCorruption for
 // damaged files, kIoError for operating-system failures (naming the path), kFailedPrecondition
@@ -41,6 +42,7 @@
 #include <string_view>
 
 #include "streamstate/bytes.h"
+#include "streamstate/durability.h"
 #include "streamstate/status.h"
 
 namespace streamstate {
@@ -87,6 +89,12 @@ struct WalOptions {
   // believe: a length field above it is damage, so no decoder allocates from a corrupt length.
   // Default: 16 MiB. At most 1 GiB.
   uint32_t max_record_bytes = 16U << 20;
+  // What open() does with damage that is not a torn tail. kFailOnCorruption (default): fail
+  // with kCorruption, change nothing. kPointInTime: keep the log up to the first damage, cut
+  // the segment there and delete the segments after it (reported in statistics()); use it to
+  // reopen a log written with kPeriodic or kNone after a power loss, which can leave holes in
+  // the unsynced end. The first segment's header must be intact either way.
+  WalRecovery recovery = WalRecovery::kFailOnCorruption;
 };
 
 // One record as replay() hands it over; the payload view is valid during the callback only.
@@ -122,6 +130,9 @@ struct WalStatistics {
   std::string recovery_dropped_file;
   uint64_t recovery_dropped_offset = 0;
   std::string recovery_dropped_reason;
+  // kPointInTime: whole segments deleted after the damage (their bytes are in
+  // recovery_dropped_bytes).
+  uint64_t recovery_removed_segments = 0;
 };
 
 class WalImpl;

@@ -2,6 +2,7 @@
 #include "wal/log_scanner.h"
 
 #include <algorithm>
+#include <utility>
 #include <system_error>
 
 #include "util/status_macros.h"
@@ -16,28 +17,32 @@ std::string at(const fs::path& file, uint64_t offset) {
   return "WAL segment " + file.string() + " offset " + std::to_string(offset) + ": ";
 }
 
-Status check_segment_order(const fs::path& directory, const std::vector<uint64_t>& ids,
-                           const std::vector<SegmentEntry>& segments) {
+// The first segment whose header does not fit the ones before it, and why; segments.size()
+// and OK when all fit.
+std::pair<size_t, Status> check_segment_order(const fs::path& directory, const std::vector<uint64_t>& ids,
+                                              const std::vector<SegmentEntry>& segments) {
   for (size_t i = 0; i < segments.size(); ++i) {
+    auto problem = [&](Status status) { return std::pair<size_t, Status>(i, std::move(status)); };
     const fs::path file = directory / segment_file_name(ids[i]);
     if (segments[i].id != ids[i]) {
-      return Status::corruption(at(file, 0) + "the header names segment " + std::to_string(segments[i].id) +
-                                "; the file was renamed or copied over");
+      return problem(Status::corruption(at(file, 0) + "the header names segment " +
+                                        std::to_string(segments[i].id) + "; the file was renamed or copied over"));
     }
-    if (segments[i].first_sequence == 0) return Status::corruption(at(file, 0) + "first sequence number 0");
+    if (segments[i].first_sequence == 0) return problem(Status::corruption(at(file, 0) + "first sequence number 0"));
     if (i == 0) continue;
     if (ids[i] != ids[i - 1] + 1) {
-      return Status::corruption("WAL directory " + directory.string() + ": segment " +
-                                segment_file_name(ids[i - 1] + 1) + " is missing between " +
-                                segment_file_name(ids[i - 1]) + " and " + segment_file_name(ids[i]) +
-                                "; the records it held are lost - restore the file or recover from a checkpoint");
+      return problem(Status::corruption(
+          "WAL directory " + directory.string() + ": segment " + segment_file_name(ids[i - 1] + 1) +
+          " is missing between " + segment_file_name(ids[i - 1]) + " and " + segment_file_name(ids[i]) +
+          "; the records it held are lost - restore the file or recover from a checkpoint"));
     }
     if (segments[i].first_sequence < segments[i - 1].first_sequence) {
-      return Status::corruption(at(file, 0) + "first sequence " + std::to_string(segments[i].first_sequence) +
-                                " is below the previous segment's " + std::to_string(segments[i - 1].first_sequence));
+      return problem(Status::corruption(at(file, 0) + "first sequence " +
+                                        std::to_string(segments[i].first_sequence) + " is below the previous segment's " +
+                                        std::to_string(segments[i - 1].first_sequence)));
     }
   }
-  return Status::ok();
+  return {segments.size(), Status::ok()};
 }
 
 // Reads the records of one segment from its header on. `expected` is the sequence number the
@@ -53,6 +58,12 @@ Status scan_segment(SegmentReader& reader, bool last, const LogScanOptions& opti
     if (outcome == RecordOutcome::kEnd) break;
     if (outcome == RecordOutcome::kRecord) {
       if (record.sequence != expected) {
+        if (options.point_in_time) {
+          result.tail = TailDamage{reader.path(), offset, reader.size() - offset,
+                                   "record has sequence number " + std::to_string(record.sequence) + " where " +
+                                       std::to_string(expected) + " was expected"};
+          break;
+        }
         return Status::corruption(at(reader.path(), offset) + "record has sequence number " +
                                   std::to_string(record.sequence) + " where " + std::to_string(expected) +
                                   " was expected (a gap or a record from elsewhere)");
@@ -63,6 +74,10 @@ Status scan_segment(SegmentReader& reader, bool last, const LogScanOptions& opti
       ++expected;
       offset = next;
       continue;
+    }
+    if (options.point_in_time) {
+      result.tail = TailDamage{reader.path(), offset, reader.size() - offset, why};
+      break;
     }
     // Damage: a tail if nothing intact follows it in the last segment, otherwise corruption.
     STREAMSTATE_ASSIGN_OR_RETURN(std::optional<uint64_t> intact, reader.find_intact_record_after(offset, expected));
@@ -119,25 +134,55 @@ Result<LogScanResult> scan_log(const fs::path& directory, const std::vector<uint
     std::optional<uint64_t> limit = i + 1 == ids.size() ? options.last_segment_limit : std::nullopt;
     return SegmentReader::open(directory / segment_file_name(ids[i]), options.max_record_bytes, limit);
   };
+  // Point in time: everything from segment `i` on goes, for `why`.
+  auto cut_from = [&](size_t i, const std::string& why) {
+    result.segments.resize(i);
+    result.dropped_segments.assign(ids.begin() + static_cast<std::ptrdiff_t>(i), ids.end());
+    result.tail = TailDamage{directory / segment_file_name(ids[i]), 0, 0, why};
+  };
   for (size_t i = 0; i < ids.size(); ++i) {
     STREAMSTATE_ASSIGN_OR_RETURN(auto reader, open_segment(i));
-    STREAMSTATE_ASSIGN_OR_RETURN(SegmentHeader header, reader->read_header());
-    result.segments.push_back(SegmentEntry{header.segment_id, header.first_sequence});
+    Result<SegmentHeader> header = reader->read_header();
+    if (!header.is_ok()) {
+      if (!options.point_in_time || i == 0 || header.status().code() != StatusCode::kCorruption) {
+        return header.status();
+      }
+      cut_from(i, header.status().message());
+      break;
+    }
+    result.segments.push_back(SegmentEntry{header->segment_id, header->first_sequence});
   }
-  STREAMSTATE_RETURN_IF_ERROR(check_segment_order(directory, ids, result.segments));
+  auto [bad, order] = check_segment_order(directory, ids, result.segments);
+  if (!order.is_ok()) {
+    if (!options.point_in_time || bad == 0) return order;
+    cut_from(bad, order.message());
+  }
+  const size_t kept = result.segments.size();
   // Segments wholly below from_sequence need not be read: start at the last one that begins
   // at or before it.
   size_t start = 0;
-  while (start + 1 < ids.size() && result.segments[start + 1].first_sequence <= options.from_sequence) ++start;
+  while (start + 1 < kept && result.segments[start + 1].first_sequence <= options.from_sequence) ++start;
   uint64_t expected = result.segments[start].first_sequence;
-  for (size_t i = start; i < ids.size(); ++i) {
+  for (size_t i = start; i < kept; ++i) {
     STREAMSTATE_ASSIGN_OR_RETURN(auto reader, open_segment(i));
     if (result.segments[i].first_sequence != expected) {
-      return Status::corruption(at(reader->path(), 0) + "segment starts at sequence number " +
-                                std::to_string(result.segments[i].first_sequence) + " but the previous one ends at " +
-                                std::to_string(expected - 1) + " (records are missing)");
+      std::string why = "segment starts at sequence number " + std::to_string(result.segments[i].first_sequence) +
+                        " but the previous one ends at " + std::to_string(expected - 1) + " (records are missing)";
+      if (!options.point_in_time) return Status::corruption(at(reader->path(), 0) + why);
+      cut_from(i, why);
+      break;
     }
-    STREAMSTATE_RETURN_IF_ERROR(scan_segment(*reader, i + 1 == ids.size(), options, expected, result));
+    const bool last = i + 1 == kept;
+    std::optional<TailDamage> earlier = std::exchange(result.tail, std::nullopt);
+    STREAMSTATE_RETURN_IF_ERROR(scan_segment(*reader, last, options, expected, result));
+    if (result.tail && !last) {
+      // Point in time: the damage ends the log here; the later segments go.
+      TailDamage damage = *result.tail;
+      cut_from(i + 1, damage.why);
+      result.tail = damage;
+      break;
+    }
+    if (!result.tail) result.tail = earlier;
   }
   result.next_sequence = expected;
   return result;

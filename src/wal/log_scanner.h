@@ -47,6 +47,10 @@ struct LogScanOptions {
   // Recovery: damage with no intact record after it, in the last segment, is returned in
   // LogScanResult::tail instead of failing.
   bool tolerate_damaged_tail = false;
+  // Point-in-time recovery: the first damage of any kind ends the log there (reported in
+  // `tail`, later segments listed in `dropped_segments`) instead of failing. The first
+  // segment's header must still be intact.
+  bool point_in_time = false;
   // Read only this many bytes of the last segment (what an open log has written so far).
   std::optional<uint64_t> last_segment_limit;
 };
@@ -55,7 +59,11 @@ struct LogScanResult {
   std::vector<SegmentEntry> segments;
   uint64_t next_sequence = 0;     // one past the last intact record
   uint64_t last_segment_end = 0;  // bytes of the last segment up to its last intact record
+  // Where the damage begins; `bytes` covers only the damaged segment's own remaining bytes.
+  // When it names a dropped segment, the kept segments are intact.
   std::optional<TailDamage> tail;
+  // Point in time: segments after the damage, to be deleted (newest first).
+  std::vector<uint64_t> dropped_segments;
 };
 
 // `ids` is list_segment_ids(directory), not empty.

@@ -110,12 +110,13 @@ Result<uint64_t> WalImpl::recover() {
   wal::LogScanOptions scan;
   scan.max_record_bytes = options_.max_record_bytes;
   scan.tolerate_damaged_tail = true;
+  scan.point_in_time = options_.recovery == WalRecovery::kPointInTime;
   STREAMSTATE_ASSIGN_OR_RETURN(wal::LogScanResult result, wal::scan_log(directory_, ids, scan));
-  fs::path last = directory_ / wal::segment_file_name(ids.back());
-  if (result.tail) {
+  STREAMSTATE_RETURN_IF_ERROR(drop_segments_after_damage(result));
+  fs::path last = directory_ / wal::segment_file_name(result.segments.back().id);
+  if (result.tail && result.tail->file == last) {
     // Cut the damage off (and sync the cut) before anything is appended after it.
     STREAMSTATE_RETURN_IF_ERROR(wal::truncate_and_sync(last, result.tail->offset));
-    recovered_tail_ = result.tail;
   }
   const wal::SegmentEntry& entry = result.segments.back();
   STREAMSTATE_ASSIGN_OR_RETURN(
@@ -129,6 +130,26 @@ Result<uint64_t> WalImpl::recover() {
   segments_ = std::move(result.segments);
   active_written_bytes_ = active_->size();
   return result.next_sequence;
+}
+
+Status WalImpl::drop_segments_after_damage(const wal::LogScanResult& result) {
+  if (!result.tail) return Status::ok();
+  recovered_tail_ = result.tail;
+  // Newest first, so that a crash part way leaves the older segments without a hole.
+  for (auto it = result.dropped_segments.rbegin(); it != result.dropped_segments.rend(); ++it) {
+    fs::path path = directory_ / wal::segment_file_name(*it);
+    std::error_code error;
+    uint64_t size = fs::file_size(path, error);
+    if (!error) recovered_tail_->bytes += size;
+    if (!fs::remove(path, error) && error) {
+      return Status::io_error("cannot remove WAL segment " + path.string() + " after the damage at " +
+                              result.tail->file.string() + " offset " + std::to_string(result.tail->offset) + ": " +
+                              error.message());
+    }
+    ++recovery_removed_segments_;
+  }
+  if (!result.dropped_segments.empty()) STREAMSTATE_RETURN_IF_ERROR(wal::sync_directory(directory_));
+  return Status::ok();
 }
 
 Status WalImpl::start_segment(uint64_t first_sequence) {
@@ -285,6 +306,7 @@ WalStatistics WalImpl::statistics() const {
     stats.recovery_dropped_file = recovered_tail_->file.string();
     stats.recovery_dropped_offset = recovered_tail_->offset;
     stats.recovery_dropped_reason = recovered_tail_->why;
+    stats.recovery_removed_segments = recovery_removed_segments_;
   }
   return stats;
 }

@@ -47,6 +47,8 @@ class WalImpl {
   Result<uint64_t> recover();
   // The CommitQueue's flush: runs with the writer role.
   Status write_records(BytesView records, uint64_t first_sequence, bool sync);
+  // Point-in-time recovery: deletes the segments after the damage and records what went.
+  Status drop_segments_after_damage(const wal::LogScanResult& result);
   Status start_segment(uint64_t first_sequence);
   // The periodic syncer's tick: fdatasync of the active segment beside the writer.
   Status sync_active_segment();
@@ -70,7 +72,8 @@ class WalImpl {
   uint64_t segments_removed_ = 0;
   uint64_t rotation_syncs_ = 0;
   bool closed_ = false;
-  std::optional<wal::TailDamage> recovered_tail_;
+  std::optional<wal::TailDamage> recovered_tail_;  // bytes: all bytes recovery dropped
+  uint64_t recovery_removed_segments_ = 0;
 
   std::shared_mutex maintenance_mutex_;
   std::mutex close_mutex_;
