@@ -38,4 +38,19 @@ Result<WalRun> run_wal_appends(const WalWorkload& workload, const Dataset& data)
 // one write() + fdatasync() each to one file that starts with a segment header.
 Result<WalRun> run_raw_write_sync_loop(const std::string& directory, uint64_t records, const Dataset& data);
 
+// Opens the log in `directory` (recovery reads and checks every record), then replays it
+// from the start; `seconds` times the replay only, `open_seconds` the open. Fails unless the
+// replay returns `records` records.
+struct WalReplayRun {
+  double open_seconds = 0;
+  double seconds = 0;
+  uint64_t records = 0;
+  uint64_t checksum = 0;  // sum of payload sizes and first bytes, the same for the baseline
+};
+Result<WalReplayRun> run_wal_replay(const std::string& directory, uint64_t records);
+
+// The baseline of replay: reads the same segment files with read() in 1 MiB pieces and checks
+// each record's length and XXH3 as the log's framing says, without the log's classes.
+Result<WalReplayRun> run_raw_replay(const std::string& directory, uint64_t records);
+
 }  // namespace streamstate::bench
