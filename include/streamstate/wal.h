@@ -12,9 +12,9 @@
 //
 // On disk: segment files "<20-digit segment id>.wal", each a header followed by records
 // [length | type | sequence | payload | XXH3 checksum] (docs/formats.md, "Write-ahead log").
-// Sequence numbers start at 1 and grow by one per record across segments; the number of an
-// acknowledged record is never given to another (only records recovery drops - a torn append,
-// or what point-in-time recovery cuts off - leave their numbers to the next appends).
+// Sequence numbers start at 1 and grow by one per record across segments; the number of a
+// durable record is never given to another (records that never reached the disk, or that
+// recovery drops, leave their numbers to the next appends).
 //
 // Recovery (open): every segment is read and checked. A torn or corrupt tail of the last
 // segment (an append a crash cut short, which was never acknowledged) is cut off, so new
