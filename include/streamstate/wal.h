@@ -32,7 +32,7 @@
 // Thread-safety: every method may be called from any number of threads at once. Concurrent
 // appends are ordered by the sequence numbers they get; under kGroupCommit they share syncs.
 // replay() may run beside appends and sees the records appended before it started. A replay
-// callback must not call truncate_before() or close() on the same log (it would deadlock).
+// callback must not call replay(), truncate_before() or close() on the same log (it could deadlock).
 #pragma once
 
 #include <chrono>
