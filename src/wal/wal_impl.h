@@ -2,9 +2,10 @@
 // CommitQueue, segment rotation, replay and removal of old segments. See
 // include/streamstate/wal.h for the contract.
 //
-// Locking: the CommitQueue's writer role guards the active segment (`active_`,
-// `active_unsynced_`); `segments_mutex_` guards the list of segments and the counters beside
-// it, and the replacement of `active_`; `maintenance_mutex_` keeps truncate_before() (exclusive) from deleting files a replay()
+// Locking: the CommitQueue's writer role is the only one to write to the active segment
+// (`active_`, `active_unsynced_`); `segments_mutex_` guards the list of segments, the counters
+// beside it and the replacement of `active_` (which the periodic syncer reads under it);
+// `maintenance_mutex_` keeps truncate_before() (exclusive) from deleting files a replay()
 // (shared) is reading. Order: maintenance, then segments; the writer role takes only segments.
 #pragma once
 
