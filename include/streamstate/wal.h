@@ -156,6 +156,18 @@ class Wal {
   // Appends the records in one write with at most one fdatasync (a segment never splits a
   // batch) and returns the sequence number of the first; record i gets first + i. Not empty.
   Result<uint64_t> append_batch(std::span<const WalRecordInput> records);
+  // The two halves of append(), for callers that must fix the order of their records under a
+  // lock of their own and wait for durability outside it (so one slow fdatasync does not hold
+  // that lock): enqueue() numbers and buffers the record and returns its sequence number at
+  // once, without writing it; wait_for(sequence) returns once that record and every earlier
+  // one meet the sync policy (durable under kEveryAppend and kGroupCommit - enqueued records
+  // share one write and one fdatasync, as in group commit - written under kPeriodic and
+  // kNone), writing and syncing itself when no other thread is. A record is not acknowledged
+  // until wait_for returned OK for it; nothing enqueued is written before someone waits, syncs
+  // or closes. kInvalidArgument for a sequence number never handed out.
+  Result<uint64_t> enqueue(uint8_t type, BytesView payload);
+  Result<uint64_t> enqueue_batch(std::span<const WalRecordInput> records);
+  Status wait_for(uint64_t sequence);
   // Makes every record appended so far durable, whatever the policy.
   Status sync();
 

@@ -1,6 +1,8 @@
 // Leader-based group commit: one writer at a time, everyone else waits for its result.
 #include "wal/commit_queue.h"
 
+#include "util/status_macros.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -21,11 +23,20 @@ Result<uint64_t> CommitQueue::submit(uint64_t count, const Encode& encode, Wait 
   encode(pending_, first);
   next_ += count;
   const uint64_t last = next_ - 1;
-  if (wait == Wait::kOwnSync) {
-    writer_busy_ = true;
-    write_pending(lock, true);
+  if (wait != Wait::kQueued) {
+    if (wait == Wait::kOwnSync) {
+      writer_busy_ = true;
+      write_pending(lock, true);
+    }
+    STREAMSTATE_RETURN_IF_ERROR(wait_locked(lock, last, wait));
   }
-  while (!reached(last, wait)) {
+  records_ += count;
+  ++calls_;
+  return first;
+}
+
+Status CommitQueue::wait_locked(std::unique_lock<std::mutex>& lock, uint64_t sequence, Wait wait) {
+  while (!reached(sequence, wait)) {
     if (!failed_.is_ok()) return failed_;
     if (!writer_busy_) {
       writer_busy_ = true;
@@ -34,9 +45,17 @@ Result<uint64_t> CommitQueue::submit(uint64_t count, const Encode& encode, Wait 
     }
     changed_.wait(lock);
   }
-  records_ += count;
-  ++calls_;
-  return first;
+  return Status::ok();
+}
+
+Status CommitQueue::wait_for(uint64_t sequence, Wait wait) {
+  std::unique_lock lock(mutex_);
+  if (sequence >= next_) {
+    return Status::invalid_argument("write-ahead log record " + std::to_string(sequence) +
+                                    " was never appended (the next one is " + std::to_string(next_) + ")");
+  }
+  if (wait == Wait::kOwnSync || wait == Wait::kQueued) wait = Wait::kDurable;
+  return wait_locked(lock, sequence, wait);
 }
 
 void CommitQueue::write_pending(std::unique_lock<std::mutex>& lock, bool sync) {

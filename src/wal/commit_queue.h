@@ -31,7 +31,8 @@ class CommitQueue {
   // Appends the encoded records of one call to `out`, numbered from `first_sequence`.
   using Encode = std::function<void(std::string& out, uint64_t first_sequence)>;
 
-  enum class Wait : uint8_t { kWritten, kDurable, kOwnSync };
+  // kQueued: return as soon as the records are numbered and buffered (wait_for() waits later).
+  enum class Wait : uint8_t { kWritten, kDurable, kOwnSync, kQueued };
 
   // Every record before next_sequence is taken to be durable already.
   CommitQueue(uint64_t next_sequence, Flush flush) : next_(next_sequence), written_(next_sequence - 1),
@@ -40,6 +41,10 @@ class CommitQueue {
   // Numbers `count` records, encodes them and returns the first sequence number once `wait`
   // holds for all of them.
   Result<uint64_t> submit(uint64_t count, const Encode& encode, Wait wait);
+  // Returns once record `sequence` (and every earlier one) is written (kWritten) or durable
+  // (kDurable, kOwnSync), taking the writer role when it is free. kInvalidArgument for a
+  // sequence never submitted.
+  Status wait_for(uint64_t sequence, Wait wait);
   // Writes whatever is buffered and syncs everything written (no sync when nothing is new).
   Status sync_all();
   // Makes the records written so far durable by calling `sync` (which must sync everything
@@ -65,6 +70,9 @@ class CommitQueue {
   // Called with the writer role taken and `lock` held; returns with the lock held and the
   // role given back.
   void write_pending(std::unique_lock<std::mutex>& lock, bool sync);
+  // With `lock` held: waits until `sequence` reached `wait` (kWritten or kDurable), becoming the
+  // writer when the role is free; the queue's error when a write failed.
+  Status wait_locked(std::unique_lock<std::mutex>& lock, uint64_t sequence, Wait wait);
   // Waits for the writer role, then write_pending(lock, true); returns the queue's error.
   Status write_and_sync(std::unique_lock<std::mutex>& lock);
   bool reached(uint64_t sequence, Wait wait) const {

@@ -43,6 +43,15 @@ Result<uint64_t> Wal::append(uint8_t type, BytesView payload) {
 }
 
 Result<uint64_t> Wal::append_batch(std::span<const WalRecordInput> records) { return impl_->append_batch(records); }
+
+Result<uint64_t> Wal::enqueue(uint8_t type, BytesView payload) {
+  const WalRecordInput record{type, payload};
+  return impl_->enqueue_batch(std::span<const WalRecordInput>(&record, 1));
+}
+
+Result<uint64_t> Wal::enqueue_batch(std::span<const WalRecordInput> records) { return impl_->enqueue_batch(records); }
+
+Status Wal::wait_for(uint64_t sequence) { return impl_->wait_for(sequence); }
 Status Wal::sync() { return impl_->sync(); }
 Status Wal::replay(uint64_t from_sequence, const std::function<Status(const WalRecordView&)>& visit) {
   return impl_->replay(from_sequence, visit);

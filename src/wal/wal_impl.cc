@@ -217,7 +217,15 @@ Status WalImpl::check_records(std::span<const WalRecordInput> records) const {
   return Status::ok();
 }
 
-Result<uint64_t> WalImpl::append_batch(std::span<const WalRecordInput> records) {
+Result<uint64_t> WalImpl::append_batch(std::span<const WalRecordInput> records) { return submit(records, wait_); }
+
+Result<uint64_t> WalImpl::enqueue_batch(std::span<const WalRecordInput> records) {
+  return submit(records, CommitQueue::Wait::kQueued);
+}
+
+Status WalImpl::wait_for(uint64_t sequence) { return queue_->wait_for(sequence, wait_); }
+
+Result<uint64_t> WalImpl::submit(std::span<const WalRecordInput> records, CommitQueue::Wait wait) {
   STREAMSTATE_RETURN_IF_ERROR(check_records(records));
   return queue_->submit(
       records.size(),
@@ -227,7 +235,7 @@ Result<uint64_t> WalImpl::append_batch(std::span<const WalRecordInput> records) 
         out.reserve(out.size() + bytes);
         for (const WalRecordInput& record : records) wal::append_record(out, record.type, first++, record.payload);
       },
-      wait_);
+      wait);
 }
 
 Status WalImpl::sync() { return queue_->sync_all(); }

@@ -35,6 +35,8 @@ class WalImpl {
   WalImpl& operator=(const WalImpl&) = delete;
 
   Result<uint64_t> append_batch(std::span<const WalRecordInput> records);
+  Result<uint64_t> enqueue_batch(std::span<const WalRecordInput> records);
+  Status wait_for(uint64_t sequence);
   Status sync();
   Status replay(uint64_t from_sequence, const std::function<Status(const WalRecordView&)>& visit);
   Result<uint64_t> truncate_before(uint64_t sequence);
@@ -54,6 +56,7 @@ class WalImpl {
   // The periodic syncer's tick: fdatasync of the active segment beside the writer.
   Status sync_active_segment();
   Status check_records(std::span<const WalRecordInput> records) const;
+  Result<uint64_t> submit(std::span<const WalRecordInput> records, wal::CommitQueue::Wait wait);
 
   const WalOptions options_;
   const std::filesystem::path directory_;
