@@ -11,6 +11,7 @@
 #include "streamstate/compression.h"
 #include "streamstate/config.h"
 #include "streamstate/key_group.h"
+#include "streamstate/logged_backend.h"
 #include "streamstate/memory.h"
 #include "streamstate/state_key.h"
 #include "streamstate/status.h"

@@ -1,0 +1,323 @@
+#include "streamstate/logged_backend.h"
+
+#include <algorithm>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "streamstate/write_batch.h"
+#include "wal/logged_change.h"
+
+namespace streamstate {
+
+using wal::LoggedChange;
+using wal::LoggedChangeKind;
+using wal::LoggedChangeWriter;
+
+class LoggedBackend::Impl {
+ public:
+  Impl(std::shared_ptr<StateBackend> inner, std::shared_ptr<Wal> log, const LoggedBackendOptions& options)
+      : inner_(std::move(inner)),
+        wal_(std::move(log)),
+        options_(options),
+        stripes_(std::make_unique<std::mutex[]>(options.lock_stripes)) {}
+
+  StateBackend& inner() { return *inner_; }
+  Wal& wal() { return *wal_; }
+
+  uint32_t stripe_of(std::string_view column, BytesView key) const {
+    const size_t hash = std::hash<std::string_view>()(key) * 31 + std::hash<std::string_view>()(column);
+    return static_cast<uint32_t>(hash % options_.lock_stripes);
+  }
+  // What a change of one or a few keys holds: every_ shared, then its stripes in index order.
+  class KeyLocks {
+   public:
+    KeyLocks(Impl& impl, const std::vector<uint32_t>& sorted_stripes) : every_(impl.every_) {
+      stripes_.reserve(sorted_stripes.size());
+      for (uint32_t index : sorted_stripes) stripes_.emplace_back(impl.stripes_[index]);
+    }
+
+   private:
+    std::shared_lock<std::shared_mutex> every_;
+    std::vector<std::unique_lock<std::mutex>> stripes_;
+  };
+  KeyLocks lock_key(std::string_view column, BytesView key) { return KeyLocks(*this, {stripe_of(column, key)}); }
+  KeyLocks lock_keys(const std::vector<uint32_t>& sorted_stripes) { return KeyLocks(*this, sorted_stripes); }
+  // Excludes every change at once (clear, create and drop columns, snapshots).
+  std::unique_lock<std::shared_mutex> lock_all() { return std::unique_lock<std::shared_mutex>(every_); }
+
+  // With the change's stripes held: puts the record into the log's order.
+  Result<uint64_t> enqueue(const LoggedChangeWriter& changes) {
+    return wal_->enqueue(options_.record_type, changes.bytes());
+  }
+  // Without locks: returns once the record is durable (the WAL's policy).
+  Status acknowledge(const Result<uint64_t>& sequence) {
+    if (!sequence.is_ok()) return sequence.status();
+    return wal_->wait_for(*sequence);
+  }
+
+  // Logs the creation of `name` the first time this process opens it (idempotent on replay).
+  Status note_column(std::string_view name, bool values_carry_expiry) {
+    {
+      std::lock_guard<std::mutex> lock(columns_mutex_);
+      if (logged_columns_.contains(name)) return Status::ok();
+    }
+    Result<uint64_t> sequence = Status::internal("not logged");
+    {
+      auto locks = lock_all();
+      LoggedChangeWriter changes;
+      changes.create_column(name, values_carry_expiry);
+      sequence = enqueue(changes);
+      std::lock_guard<std::mutex> lock(columns_mutex_);
+      if (sequence.is_ok()) logged_columns_.emplace(name);
+    }
+    return acknowledge(sequence);
+  }
+  void forget_column(std::string_view name) {
+    std::lock_guard<std::mutex> lock(columns_mutex_);
+    logged_columns_.erase(std::string(name));
+  }
+
+  Status apply(const LoggedChange& change, uint64_t sequence) {
+    const std::string column(change.column);
+    const std::string context = "replaying logged change record " + std::to_string(sequence);
+    switch (change.kind) {
+      case LoggedChangeKind::kCreateColumn: {
+        Result<std::shared_ptr<StateColumn>> opened =
+            inner_->column_with_options(column, ColumnOptions{.values_carry_expiry = change.values_carry_expiry});
+        return opened.is_ok() ? Status::ok() : opened.status().with_context(context);
+      }
+      case LoggedChangeKind::kDropColumn: {
+        Status status = inner_->drop_column(column);
+        if (status.code() == StatusCode::kNotFound) return Status::ok();  // the checkpoint never had it
+        return status.is_ok() ? status : status.with_context(context);
+      }
+      case LoggedChangeKind::kPut:
+      case LoggedChangeKind::kRemove:
+      case LoggedChangeKind::kClear:
+        break;
+    }
+    Result<std::shared_ptr<StateColumn>> opened = inner_->column(column);
+    if (!opened.is_ok()) return opened.status().with_context(context);
+    StateColumn& target = *opened.value();
+    Status status;
+    if (change.kind == LoggedChangeKind::kPut) {
+      status = target.put(change.key, change.value);
+    } else if (change.kind == LoggedChangeKind::kRemove) {
+      status = target.remove(change.key);
+    } else {
+      status = target.clear();
+    }
+    return status.is_ok() ? status : status.with_context(context);
+  }
+
+  const LoggedBackendOptions& options() const { return options_; }
+
+ private:
+  const std::shared_ptr<StateBackend> inner_;
+  const std::shared_ptr<Wal> wal_;
+  const LoggedBackendOptions options_;
+  std::shared_mutex every_;
+  std::unique_ptr<std::mutex[]> stripes_;
+  std::mutex columns_mutex_;
+  std::set<std::string, std::less<>> logged_columns_;  // guarded by columns_mutex_
+};
+
+namespace {
+
+class LoggedColumn final : public StateColumn {
+ public:
+  LoggedColumn(std::shared_ptr<LoggedBackend::Impl> impl, std::shared_ptr<StateColumn> inner)
+      : impl_(std::move(impl)), inner_(std::move(inner)) {}
+
+  const std::string& name() const override { return inner_->name(); }
+  Result<bool> get_into(BytesView key, std::string& value) override { return inner_->get_into(key, value); }
+  Result<bool> contains(BytesView key) override { return inner_->contains(key); }
+  Status scan(BytesView prefix, const ScanVisitor& visitor) override { return inner_->scan(prefix, visitor); }
+
+  Status put(BytesView key, BytesView value) override {
+    Result<uint64_t> sequence = Status::internal("not logged");
+    {
+      auto locks = impl_->lock_key(name(), key);
+      if (Status status = inner_->put(key, value); !status.is_ok()) return status;
+      LoggedChangeWriter changes;
+      changes.put(name(), key, value);
+      sequence = impl_->enqueue(changes);
+    }
+    return impl_->acknowledge(sequence);
+  }
+
+  Status remove(BytesView key) override {
+    Result<uint64_t> sequence = Status::internal("not logged");
+    {
+      auto locks = impl_->lock_key(name(), key);
+      if (Status status = inner_->remove(key); !status.is_ok()) return status;
+      LoggedChangeWriter changes;
+      changes.remove(name(), key);
+      sequence = impl_->enqueue(changes);
+    }
+    return impl_->acknowledge(sequence);
+  }
+
+  Status update(BytesView key, const UpdateFunction& fn) override {
+    Result<uint64_t> sequence = Status::internal("not logged");
+    {
+      auto locks = impl_->lock_key(name(), key);
+      std::optional<std::string> result;
+      Status status = inner_->update(key, [&](std::optional<BytesView> current) {
+        result = fn(current);  // a backend may call it again after a conflict: the last one counts
+        return result;
+      });
+      if (!status.is_ok()) return status;
+      LoggedChangeWriter changes;
+      if (result.has_value()) {
+        changes.put(name(), key, *result);
+      } else {
+        changes.remove(name(), key);
+      }
+      sequence = impl_->enqueue(changes);
+    }
+    return impl_->acknowledge(sequence);
+  }
+
+  Status clear() override {
+    Result<uint64_t> sequence = Status::internal("not logged");
+    {
+      auto locks = impl_->lock_all();
+      if (Status status = inner_->clear(); !status.is_ok()) return status;
+      LoggedChangeWriter changes;
+      changes.clear(name());
+      sequence = impl_->enqueue(changes);
+    }
+    return impl_->acknowledge(sequence);
+  }
+
+ private:
+  std::shared_ptr<LoggedBackend::Impl> impl_;
+  std::shared_ptr<StateColumn> inner_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<LoggedBackend>> LoggedBackend::open(std::shared_ptr<StateBackend> inner,
+                                                           std::shared_ptr<Wal> wal,
+                                                           const LoggedBackendOptions& options) {
+  if (inner == nullptr) return Status::invalid_argument("LoggedBackend::open: the inner backend is null");
+  if (wal == nullptr) return Status::invalid_argument("LoggedBackend::open: the write-ahead log is null");
+  if (options.lock_stripes < 1 || options.lock_stripes > 65536) {
+    return Status::invalid_argument("LoggedBackendOptions.lock_stripes is " + std::to_string(options.lock_stripes) +
+                                    "; use 1..65536 (default 256)");
+  }
+  if (options.record_type == 0) {
+    return Status::invalid_argument("LoggedBackendOptions.record_type 0 is reserved by the log; use 1..255");
+  }
+  auto impl = std::make_shared<Impl>(std::move(inner), std::move(wal), options);
+  return std::shared_ptr<LoggedBackend>(new LoggedBackend(std::move(impl)));
+}
+
+LoggedBackend::LoggedBackend(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {
+  inner_ = &impl_->inner();
+  wal_ = &impl_->wal();
+}
+
+LoggedBackend::~LoggedBackend() = default;
+
+Result<uint64_t> LoggedBackend::replay(uint64_t from_sequence) {
+  uint64_t applied = 0;
+  Status status = wal_->replay(from_sequence, [&](const WalRecordView& record) -> Status {
+    if (record.type != impl_->options().record_type) return Status::ok();  // another user's record
+    ++applied;
+    return wal::decode_logged_changes(record.payload, record.sequence,
+                                      [&](const LoggedChange& change) { return impl_->apply(change, record.sequence); });
+  });
+  if (!status.is_ok()) return status;
+  return applied;
+}
+
+Result<PositionedSnapshot> LoggedBackend::snapshot_at() {
+  auto locks = impl_->lock_all();
+  PositionedSnapshot positioned;
+  positioned.log_position = wal_->statistics().last_sequence;
+  Result<std::unique_ptr<BackendSnapshot>> snapshot = inner_->snapshot();
+  if (!snapshot.is_ok()) return snapshot.status();
+  positioned.snapshot = std::move(snapshot).value();
+  return positioned;
+}
+
+Result<std::unique_ptr<BackendSnapshot>> LoggedBackend::snapshot() {
+  Result<PositionedSnapshot> positioned = snapshot_at();
+  if (!positioned.is_ok()) return positioned.status();
+  return std::move(positioned->snapshot);
+}
+
+BackendCapabilities LoggedBackend::capabilities() const {
+  BackendCapabilities capabilities = inner_->capabilities();
+  capabilities.persistent = true;  // the log keeps every acknowledged change
+  return capabilities;
+}
+
+Result<std::shared_ptr<StateColumn>> LoggedBackend::column(std::string_view name) {
+  Result<std::shared_ptr<StateColumn>> inner = inner_->column(name);
+  if (!inner.is_ok()) return inner.status();
+  if (Status status = impl_->note_column(name, false); !status.is_ok()) return status;
+  return std::shared_ptr<StateColumn>(std::make_shared<LoggedColumn>(impl_, std::move(inner).value()));
+}
+
+Result<std::shared_ptr<StateColumn>> LoggedBackend::column_with_options(std::string_view name,
+                                                                        const ColumnOptions& options) {
+  Result<std::shared_ptr<StateColumn>> inner = inner_->column_with_options(name, options);
+  if (!inner.is_ok()) return inner.status();
+  if (Status status = impl_->note_column(name, options.values_carry_expiry); !status.is_ok()) return status;
+  return std::shared_ptr<StateColumn>(std::make_shared<LoggedColumn>(impl_, std::move(inner).value()));
+}
+
+Status LoggedBackend::drop_column(std::string_view name) {
+  Result<uint64_t> sequence = Status::internal("not logged");
+  {
+    auto locks = impl_->lock_all();
+    if (Status status = inner_->drop_column(name); !status.is_ok()) return status;
+    LoggedChangeWriter changes;
+    changes.drop_column(name);
+    sequence = impl_->enqueue(changes);
+    impl_->forget_column(name);
+  }
+  return impl_->acknowledge(sequence);
+}
+
+Status LoggedBackend::write(const WriteBatch& batch) {
+  if (batch.empty()) return inner_->write(batch);
+  std::vector<uint32_t> stripes;
+  stripes.reserve(batch.size());
+  for (const WriteBatch::Operation& operation : batch.operations()) {
+    stripes.push_back(impl_->stripe_of(operation.column, operation.key));
+  }
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  Result<uint64_t> sequence = Status::internal("not logged");
+  {
+    auto locks = impl_->lock_keys(stripes);
+    if (Status status = inner_->write(batch); !status.is_ok()) return status;
+    LoggedChangeWriter changes;
+    for (const WriteBatch::Operation& operation : batch.operations()) {
+      if (operation.type == WriteBatch::OperationType::kPut) {
+        changes.put(operation.column, operation.key, operation.value);
+      } else {
+        changes.remove(operation.column, operation.key);
+      }
+    }
+    sequence = impl_->enqueue(changes);
+  }
+  return impl_->acknowledge(sequence);
+}
+
+Status LoggedBackend::flush() {
+  if (Status status = wal_->sync(); !status.is_ok()) return status;
+  return inner_->flush();
+}
+
+}  // namespace streamstate
