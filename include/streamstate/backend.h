@@ -134,6 +134,11 @@ class BackendSnapshot {
   // Entries of `column` whose key starts with `prefix`. NotFound for an unknown column.
   // Ordered as the backend's capabilities().ordered_scan says.
   virtual Result<std::unique_ptr<SnapshotIterator>> iterate(std::string_view column, BytesView prefix = {}) = 0;
+  // For a backend that logs its changes (LoggedBackend, streamstate/logged_backend.h): the log
+  // position the snapshot includes - every change logged at or before it is in the snapshot,
+  // none after it - so a checkpoint of the snapshot can record where replay resumes. nullopt
+  // (the default) for backends without a log.
+  virtual std::optional<uint64_t> log_position() const { return std::nullopt; }
 };
 
 // Per-column settings, fixed when a column is first opened.

@@ -249,10 +249,31 @@ Result<PositionedSnapshot> LoggedBackend::snapshot_at() {
   return positioned;
 }
 
+namespace {
+
+// The inner backend's snapshot, answering log_position().
+class LoggedSnapshot final : public BackendSnapshot {
+ public:
+  LoggedSnapshot(std::unique_ptr<BackendSnapshot> inner, uint64_t position)
+      : inner_(std::move(inner)), position_(position) {}
+  const std::vector<std::string>& columns() const override { return inner_->columns(); }
+  Result<std::unique_ptr<SnapshotIterator>> iterate(std::string_view column, BytesView prefix) override {
+    return inner_->iterate(column, prefix);
+  }
+  std::optional<uint64_t> log_position() const override { return position_; }
+
+ private:
+  std::unique_ptr<BackendSnapshot> inner_;
+  uint64_t position_;
+};
+
+}  // namespace
+
 Result<std::unique_ptr<BackendSnapshot>> LoggedBackend::snapshot() {
   Result<PositionedSnapshot> positioned = snapshot_at();
   if (!positioned.is_ok()) return positioned.status();
-  return std::move(positioned->snapshot);
+  return std::unique_ptr<BackendSnapshot>(
+      std::make_unique<LoggedSnapshot>(std::move(positioned->snapshot), positioned->log_position));
 }
 
 BackendCapabilities LoggedBackend::capabilities() const {

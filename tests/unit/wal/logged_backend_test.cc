@@ -128,6 +128,10 @@ TEST(LoggedBackendTest, ASnapshotPositionSplitsTheLogExactlyWhileWritersRun) {
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto positioned = logged->snapshot_at();
   ASSERT_OK(positioned);
+  auto plain = logged->snapshot();  // the StateBackend view answers the position too
+  ASSERT_OK(plain);
+  ASSERT_TRUE((*plain)->log_position().has_value());
+  EXPECT_GE(*(*plain)->log_position(), positioned->log_position);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   stop = true;
   for (auto& writer : writers) writer.join();
