@@ -11,6 +11,7 @@
 #include "streamstate/config.h"
 #include "streamstate/key_group.h"
 #include "streamstate/memory.h"
+#include "streamstate/s3_storage.h"
 #include "streamstate/state_key.h"
 #include "streamstate/status.h"
 #include "streamstate/write_batch.h"
