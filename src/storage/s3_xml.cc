@@ -12,25 +12,33 @@ Status malformed(std::string_view why) {
   return Status::corruption("malformed XML in an S3 answer: " + std::string(why));
 }
 
+constexpr size_t kBroken = std::string_view::npos - 1;
+
 // Position just after the opening tag "<tag>", "<tag attr...>" or "<tag/>" found at or after
-// `from`, with `empty` set for "<tag/>"; npos when there is none.
+// `from`, with `empty` set for "<tag/>"; npos when there is none, kBroken when the input ends
+// inside it.
 size_t find_open(std::string_view xml, std::string_view tag, size_t from, bool& empty) {
   while (from < xml.size()) {
     size_t lt = xml.find('<', from);
-    if (lt == std::string_view::npos || xml.size() - lt - 1 < tag.size()) return std::string_view::npos;
+    if (lt == std::string_view::npos) return std::string_view::npos;
+    if (xml.size() - lt - 1 < tag.size()) {
+      return tag.starts_with(xml.substr(lt + 1)) ? kBroken : std::string_view::npos;
+    }
     from = lt + 1;
     if (xml.compare(lt + 1, tag.size(), tag) != 0) continue;
     size_t after = lt + 1 + tag.size();
-    if (after >= xml.size()) return std::string_view::npos;
+    if (after >= xml.size()) return kBroken;
     char next = xml[after];
     if (next != '>' && next != '/' && next != ' ' && next != '\t' && next != '\r' && next != '\n') continue;
     size_t gt = xml.find('>', after);
-    if (gt == std::string_view::npos) return std::string_view::npos;
+    if (gt == std::string_view::npos) return kBroken;
     empty = xml[gt - 1] == '/';
     return gt + 1;
   }
   return std::string_view::npos;
 }
+
+Status unclosed(std::string_view tag) { return malformed("element <" + std::string(tag) + "> is not closed"); }
 
 void append_utf8(std::string& out, uint32_t code) {
   if (code < 0x80) {
@@ -91,13 +99,14 @@ Result<std::vector<std::string_view>> elements(std::string_view xml, std::string
     bool empty = false;
     size_t start = find_open(xml, tag, pos, empty);
     if (start == std::string_view::npos) return found;
+    if (start == kBroken) return unclosed(tag);
     if (empty) {
       found.emplace_back();
       pos = start;
       continue;
     }
     size_t end = xml.find(close, start);
-    if (end == std::string_view::npos) return malformed("element <" + std::string(tag) + "> is not closed");
+    if (end == std::string_view::npos) return unclosed(tag);
     found.push_back(xml.substr(start, end - start));
     pos = end + close.size();
   }
@@ -107,10 +116,11 @@ Result<std::optional<std::string>> first_text(std::string_view xml, std::string_
   bool empty = false;
   size_t start = find_open(xml, tag, 0, empty);
   if (start == std::string_view::npos) return std::optional<std::string>();
+  if (start == kBroken) return unclosed(tag);
   if (empty) return std::optional<std::string>(std::string());
   const std::string close = "</" + std::string(tag) + ">";
   size_t end = xml.find(close, start);
-  if (end == std::string_view::npos) return malformed("element <" + std::string(tag) + "> is not closed");
+  if (end == std::string_view::npos) return unclosed(tag);
   STREAMSTATE_ASSIGN_OR_RETURN(std::string text, unescape(xml.substr(start, end - start)));
   return std::optional<std::string>(std::move(text));
 }
