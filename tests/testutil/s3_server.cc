@@ -46,9 +46,9 @@ std::string find_node() {
 }
 
 std::string find_s3rver_script() {
-  if (const char* given = std::getenv("STREAMSTATE_S3RVER_JS"); given != nullptr && *given != '\0') return given;
-  const std::string installed = std::string(STREAMSTATE_SOURCE_DIR) + "/tools/s3rver/node_modules/s3rver/bin/s3rver.js";
-  return access(installed.c_str(), R_OK) == 0 ? installed : "";
+  std::string script = std::string(STREAMSTATE_SOURCE_DIR) + "/tools/s3rver/node_modules/s3rver/bin/s3rver.js";
+  if (const char* given = std::getenv("STREAMSTATE_S3RVER_JS"); given != nullptr && *given != '\0') script = given;
+  return access(script.c_str(), R_OK) == 0 ? script : "";
 }
 
 std::string read_file(const std::filesystem::path& path) {
@@ -98,7 +98,8 @@ Result<std::unique_ptr<S3Server>> S3Server::start() {
   const std::string script = find_s3rver_script();
   if (node.empty() || script.empty()) {
     return Status::failed_precondition(
-        std::string(node.empty() ? "node is not on PATH" : "s3rver is not installed in tools/s3rver") +
+        std::string(node.empty() ? "node is not on PATH"
+                                 : "s3rver is not installed in tools/s3rver (nor at STREAMSTATE_S3RVER_JS)") +
         ": run scripts/setup.sh (or set STREAMSTATE_S3_TESTS_OPTIONAL=1 to skip the S3 tests)");
   }
   std::string pattern = (std::filesystem::temp_directory_path() / "streamstate-s3rver-XXXXXX").string();

@@ -324,6 +324,37 @@ TEST_F(S3StorageTest, RetriesGiveUpAfterMaxAttempts) {
   EXPECT_EQ(p->count(Proxy::line_has("DELETE /")), 3u);
 }
 
+TEST_F(S3StorageTest, FailedCommitLeavesThePreviousObject) {
+  auto p = proxy();
+  S3StorageOptions opts = options(p.get());
+  opts.max_attempts = 2;
+  opts.multipart_threshold_bytes = 8 * 1024;
+  opts.part_size_bytes = 8 * 1024;
+  auto storage = open(opts);
+  put(*storage, "chk-1/manifest.json", "version 1");
+  // A single PUT that keeps failing.
+  p->fail_next(2, 500, "InternalError", Proxy::line_has("PUT /" + bucket_ + "/chk-1/manifest.json "));
+  {
+    auto writer = storage->create("chk-1/manifest.json");
+    ASSERT_OK(writer);
+    ASSERT_OK((*writer)->append("version 2"));
+    EXPECT_STATUS((*writer)->commit(), StatusCode::kIoError, "HTTP 500 InternalError");
+  }
+  EXPECT_EQ(storage->read("chk-1/manifest.json").value(), "version 1");
+  // A multipart upload whose third part keeps failing: the upload is aborted, nothing replaced.
+  p->fail_next(2, 503, "SlowDown", Proxy::line_has("partNumber=3&"));
+  {
+    auto writer = storage->create("chk-1/manifest.json");
+    ASSERT_OK(writer);
+    Status status = (*writer)->append(pattern(9, 64 * 1024));
+    if (status.is_ok()) status = (*writer)->commit();
+    EXPECT_STATUS(status, StatusCode::kUnavailable, "uploading part 3 of checkpoint object 'chk-1/manifest.json'");
+  }
+  EXPECT_EQ(p->count(Proxy::line_has("DELETE /" + bucket_ + "/chk-1/manifest.json?uploadId=")), 1u);
+  EXPECT_EQ(p->count(Proxy::line_has("POST /" + bucket_ + "/chk-1/manifest.json?uploadId=")), 0u);
+  EXPECT_EQ(storage->read("chk-1/manifest.json").value(), "version 1");
+}
+
 TEST_F(S3StorageTest, ClientErrorsAreNotRetried) {
   auto p = proxy();
   auto storage = open(options(p.get()));
