@@ -118,7 +118,10 @@ Status S3Server::launch(const std::string& node, const std::string& script) {
   // s3rver encrypts its continuation tokens with DES, which OpenSSL 3 keeps in its legacy
   // provider: without it every truncated listing fails with HTTP 500.
   std::vector<std::string> args = {node, "--openssl-legacy-provider", script, "--directory", data_dir_.string(), "--address", "127.0.0.1",
-                                   "--port", "0", "--silent", "--configure-bucket", kBucket};
+                                   "--port", "0", "--silent", "--configure-bucket", kBucket,
+                                   // <bucket>.s3.localhost addresses a bucket virtual-host style
+                                   // (curl resolves *.localhost to the loopback itself).
+                                   "--service-endpoint", "localhost"};
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);

@@ -13,6 +13,9 @@
 // node is looked up on PATH. When either is missing, S3 tests fail with a message saying to
 // run scripts/setup.sh, unless STREAMSTATE_S3_TESTS_OPTIONAL=1 allows them to be skipped.
 //
+// Buckets are reached path-style at endpoint(), or virtual-host style at
+// "http://s3.localhost:<port>" (as <bucket>.s3.localhost).
+//
 // s3rver accepts the key pair S3RVER / S3RVER. It checks that an access key id exists but does
 // not verify Signature Version 4 signatures, and it has neither ListMultipartUploads nor
 // AbortMultipartUpload.

@@ -490,6 +490,32 @@ TEST_F(S3StorageTest, BadOptionsAreNamed) {
   EXPECT_STATUS(open_s3_storage(opts), StatusCode::kInvalidArgument, "S3StorageOptions::upload_parallelism");
 }
 
+TEST_F(S3StorageTest, VirtualHostStyleAddressing) {
+  auto p = proxy();
+  S3StorageOptions opts = options();
+  opts.endpoint = "http://s3.localhost:" + p->endpoint().substr(p->endpoint().rfind(':') + 1);
+  opts.virtual_host_style = true;
+  opts.multipart_threshold_bytes = 8 * 1024;
+  opts.part_size_bytes = 8 * 1024;
+  opts.list_page_size = 2;
+  auto storage = open(opts);
+  const std::string large = pattern(10, 20 * 1024);
+  put(*storage, "chk-1/a", "small");
+  put(*storage, "chk-1/b", large);
+  put(*storage, "chk-1/c", "c");
+  EXPECT_EQ(storage->list("chk-1/").value(),
+            (std::vector<StoredObject>{{"chk-1/a", 5}, {"chk-1/b", large.size()}, {"chk-1/c", 1}}));
+  EXPECT_EQ(storage->read("chk-1/b").value(), large);
+  ASSERT_OK(storage->remove("chk-1/a"));
+  EXPECT_FALSE(storage->exists("chk-1/a").value());
+  // Every request named the bucket in the host, none in the path.
+  for (const std::string& head : p->heads()) {
+    SCOPED_TRACE(head.substr(0, head.find("\r\n")));
+    EXPECT_NE(head.find("\r\nHost: " + bucket_ + ".s3.localhost:"), std::string::npos);
+    EXPECT_EQ(head.substr(0, head.find("\r\n")).find("/" + bucket_), std::string::npos);
+  }
+}
+
 TEST_F(S3StorageTest, NamesNeedingEscapesRoundTrip) {
   S3StorageOptions opts = options();
   opts.prefix = "a b&c";
