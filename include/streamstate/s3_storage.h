@@ -12,11 +12,15 @@
 //   upload. Either way the object appears atomically at commit. A writer destroyed without
 //   commit aborts its multipart upload. sync() waits for the parts already sent; bytes that do
 //   not fill a part stay in memory (S3 has no append), which costs nothing a crash would not
-//   cost anyway: an uncommitted object is never resumed.
-// - read() and read_range() fetch up to download_part_bytes per request, and larger reads in
-//   download_parallelism ranged GETs at once; every piece must carry the same ETag (and asks for
-//   it with If-Match), else the object was replaced during the read and the read starts over,
-//   so a reader never sees a mix of two versions.
+//   cost anyway: an uncommitted object is never resumed. Every PUT and part carries
+//   Content-MD5, so the server refuses bytes damaged in transit.
+// - read() asks for the size and ETag (HEAD), then fetches the object in one GET, or above
+//   download_part_bytes in ranged GETs, download_parallelism at once, each of which must carry
+//   the same ETag (and asks for it with If-Match). When the ETag is a plain MD5 (objects not
+//   uploaded in parts) the bytes are checked against it. An object replaced during the read, or
+//   bytes that do not match, make the read start over (up to 10 times, then kIoError), so a
+//   reader never sees a mix of two versions. read_range() fetches only the range, in pieces
+//   likewise (a range cannot be checked against the object's MD5).
 // - list() pages through ListObjectsV2 (list_page_size keys per request) and returns the names
 //   sorted in byte order. Keys under the prefix that are not valid object names are skipped.
 // - remove_incomplete() aborts the multipart uploads under the prefix (ListMultipartUploads)
