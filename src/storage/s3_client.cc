@@ -166,7 +166,9 @@ Status S3Client::put(std::string_view name, BytesView bytes) {
 Result<S3Piece> S3Client::get(std::string_view name, uint64_t offset, uint64_t length, const std::string& etag) {
   HttpRequest request{.url = url(key_of(name), ""),
                       .headers = {"Range: bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)},
-                      .expected_bytes = static_cast<size_t>(std::min<uint64_t>(length, uint64_t{64} << 20))};
+                      .expected_bytes = static_cast<size_t>(std::min<uint64_t>(length, uint64_t{64} << 20)),
+                      // A 416 or error answer carries XML, a range answer at most `length` bytes.
+                      .max_body_bytes = static_cast<size_t>(std::max<uint64_t>(length, uint64_t{1} << 20))};
   if (!etag.empty()) request.headers.push_back("If-Match: " + etag);
   STREAMSTATE_ASSIGN_OR_RETURN(HttpResponse response, http_.send(request));
   if (response.status == 416) {
@@ -203,8 +205,11 @@ Result<S3Piece> S3Client::get(std::string_view name, uint64_t offset, uint64_t l
   return piece;
 }
 
-Result<S3Piece> S3Client::get_whole(std::string_view name) {
-  STREAMSTATE_ASSIGN_OR_RETURN(HttpResponse response, http_.send(HttpRequest{.url = url(key_of(name), "")}));
+Result<S3Piece> S3Client::get_whole(std::string_view name, uint64_t max_bytes) {
+  HttpRequest request{.url = url(key_of(name), ""),
+                      .expected_bytes = static_cast<size_t>(max_bytes),
+                      .max_body_bytes = static_cast<size_t>(max_bytes)};
+  STREAMSTATE_ASSIGN_OR_RETURN(HttpResponse response, http_.send(request));
   if (!ok_status(response)) return error_for(response, "reading " + object_label(name), name);
   const uint64_t size = response.body.size();
   return S3Piece{.bytes = std::move(response.body), .etag = std::move(response.etag), .object_size = size};

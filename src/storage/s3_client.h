@@ -48,8 +48,8 @@ class S3Client {
   // kFailedPrecondition. The answer may hold fewer bytes than asked when the range reaches
   // past the end: the caller compares with object_size.
   Result<S3Piece> get(std::string_view name, uint64_t offset, uint64_t length, const std::string& etag);
-  // The whole object in one GET.
-  Result<S3Piece> get_whole(std::string_view name);
+  // The whole object in one GET; FailedPrecondition when it holds more than `max_bytes`.
+  Result<S3Piece> get_whole(std::string_view name, uint64_t max_bytes);
   struct Head {
     uint64_t size = 0;
     std::string etag;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <new>
 #include <random>
 #include <thread>
 
@@ -21,12 +22,25 @@ void global_init() {
 
 struct Transfer {
   HttpResponse* response;
+  size_t max_body_bytes;
+  bool too_long = false;
 };
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
-  transfer->response->body.append(data, size * count);
-  return size * count;
+  const size_t bytes = size * count;
+  std::string& body = transfer->response->body;
+  if (bytes > transfer->max_body_bytes - body.size()) {
+    transfer->too_long = true;
+    return 0;  // makes libcurl stop with CURLE_WRITE_ERROR
+  }
+  try {
+    body.append(data, bytes);
+  } catch (const std::bad_alloc&) {
+    transfer->too_long = true;
+    return 0;
+  }
+  return bytes;
 }
 
 bool header_is(std::string_view line, std::string_view name) {
@@ -138,8 +152,8 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request,
     if (curl == nullptr) return Status::io_error("libcurl could not create a handle for " + settings_.label);
     curl_easy_reset(curl);
     response = HttpResponse{};
-    response.body.reserve(request.expected_bytes);
-    Transfer transfer{&response};
+    response.body.reserve(std::min(request.expected_bytes, request.max_body_bytes));
+    Transfer transfer{&response, request.max_body_bytes};
     char error_buffer[CURL_ERROR_SIZE] = {0};
     const std::string sigv4 = "aws:amz:" + settings_.region + ":s3";
 
@@ -193,6 +207,11 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request,
     curl_slist_free_all(headers);
     release(curl);
 
+    if (transfer.too_long) {
+      return Status::failed_precondition(settings_.label + " answered " + request.method +
+                                         " with a body longer than the " + std::to_string(request.max_body_bytes) +
+                                         " bytes expected");
+    }
     if (code != CURLE_OK) {
       last_error = error_buffer[0] != '\0' ? std::string(error_buffer) : std::string(curl_easy_strerror(code));
       if (!transient(code)) {

@@ -44,6 +44,10 @@ struct HttpRequest {
   BytesView body{};            // PUT and POST payload; must stay valid during send()
   // Bytes the answer is expected to hold (a range length), used only to reserve memory.
   size_t expected_bytes = 0;
+  // A longer answer body is cut off and the call fails with FailedPrecondition (for a read:
+  // the object changed), so a server can never make the client allocate without bound.
+  // Default: 64 MiB, plenty for every XML answer.
+  size_t max_body_bytes = size_t{64} << 20;
 };
 
 struct HttpResponse {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <limits>
+#include <stdexcept>
 #include <system_error>
 #include <thread>
 
@@ -89,6 +90,16 @@ Status resolve(S3StorageOptions& options) {
     return bad_option("list_page_size", "must be between 1 and 1000");
   }
   return Status::ok();
+}
+
+// A buffer of `size` bytes for a read, or kIoError when the process cannot hold it.
+Result<std::string> allocate(std::string_view name, uint64_t size) {
+  try {
+    if (size > std::string().max_size()) throw std::length_error("too large");
+    return std::string(static_cast<size_t>(size), '\0');
+  } catch (const std::exception&) {
+    return Status::io_error("cannot hold " + std::to_string(size) + " bytes in memory to read " + object_label(name));
+  }
 }
 
 }  // namespace
@@ -189,11 +200,12 @@ Result<std::string> S3Storage::read_whole_once(std::string_view name) {
     return std::string();
   }
   if (found->size <= options_.download_part_bytes) {
-    STREAMSTATE_ASSIGN_OR_RETURN(S3Piece piece, client_.get_whole(name));
+    // A larger answer means the object was replaced since the HEAD: the read starts over.
+    STREAMSTATE_ASSIGN_OR_RETURN(S3Piece piece, client_.get_whole(name, found->size));
     STREAMSTATE_RETURN_IF_ERROR(check_md5_etag(name, piece.bytes, piece.etag, describe()));
     return std::move(piece.bytes);
   }
-  std::string out(found->size, '\0');
+  STREAMSTATE_ASSIGN_OR_RETURN(std::string out, allocate(name, found->size));
   STREAMSTATE_RETURN_IF_ERROR(fetch_pieces(name, 0, found->size, 0, found->etag, found->size, out));
   STREAMSTATE_RETURN_IF_ERROR(check_md5_etag(name, out, found->etag, describe()));
   return out;
@@ -210,7 +222,7 @@ Result<std::string> S3Storage::read_range_once(std::string_view name, uint64_t o
                             " instead of " + std::to_string(first_length));
   }
   if (first_length == length) return std::move(first.bytes);
-  std::string out(length, '\0');
+  STREAMSTATE_ASSIGN_OR_RETURN(std::string out, allocate(name, length));
   std::copy(first.bytes.begin(), first.bytes.end(), out.begin());
   STREAMSTATE_RETURN_IF_ERROR(fetch_pieces(name, offset + first_length, offset + length, offset, first.etag, size, out));
   return out;

@@ -376,6 +376,9 @@ TEST_F(S3StorageTest, DamagedDownloadsAreDetectedAndFetchedAgain) {
   EXPECT_EQ(p->count(gets), 2u);
   p->corrupt_next(100, gets);
   EXPECT_STATUS(storage->read("checked"), StatusCode::kIoError, "does not match its ETag");
+  // An answer longer than the object's size is cut off, never buffered whole.
+  p->answer(gets, 200, std::string(100'000, 'x'));
+  EXPECT_STATUS(storage->read("checked"), StatusCode::kIoError, "longer than the 5000 bytes expected");
 }
 
 TEST_F(S3StorageTest, UploadsCarryContentMd5) {
