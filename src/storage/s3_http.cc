@@ -159,7 +159,6 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request,
 
     curl_slist* headers = nullptr;
     headers = curl_slist_append(headers, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
-    headers = curl_slist_append(headers, "Expect:");
     if (!settings_.session_token.empty()) {
       headers = curl_slist_append(headers, ("x-amz-security-token: " + settings_.session_token).c_str());
     }
