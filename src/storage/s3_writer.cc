@@ -89,6 +89,7 @@ Status S3Writer::send_part(size_t bytes) {
   auto part = std::make_shared<std::string>();
   if (bytes == buffer_.size()) {
     part->swap(buffer_);
+    buffer_.reserve(static_cast<size_t>(storage_->options().part_size_bytes));
   } else {
     part->assign(buffer_, 0, bytes);
     buffer_.erase(0, bytes);
