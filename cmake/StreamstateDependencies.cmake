@@ -17,6 +17,10 @@ endif()
 if(STREAMSTATE_WITH_REDIS)
   pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 endif()
+# libcurl (with CURLOPT_AWS_SIGV4, 7.75+) carries the S3 checkpoint storage's requests.
+find_package(CURL 7.75 REQUIRED)
+# OpenSSL's MD5 checks S3 uploads (Content-MD5) and downloads (against plain-MD5 ETags).
+find_package(OpenSSL REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 # Abseil's flat_hash_map holds the memory backend's tables.
 find_package(absl REQUIRED)

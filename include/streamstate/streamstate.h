@@ -13,6 +13,7 @@
 #include "streamstate/key_group.h"
 #include "streamstate/logged_backend.h"
 #include "streamstate/memory.h"
+#include "streamstate/s3_storage.h"
 #include "streamstate/state_key.h"
 #include "streamstate/status.h"
 #include "streamstate/write_batch.h"
