@@ -170,30 +170,47 @@ Status SnapshotFileReader::read_groups(const SnapshotColumnInfo& column, size_t 
 
 Status SnapshotFileReader::verify() const {
   if (checksum64(file_.substr(0, file_.size() - 16)) != file_checksum_) return corrupt("file checksum mismatch");
+  return verify(SnapshotReadFilter{});
+}
+
+Status SnapshotFileReader::verify(const SnapshotReadFilter& filter) const {
   SnapshotRestoreStats stats;
   for (const SnapshotColumnInfo& column : columns_) {
+    if (filter.columns != nullptr && !filter.columns->contains(column.name)) continue;
     STREAMSTATE_RETURN_IF_ERROR(check_section_header(column));
-    STREAMSTATE_RETURN_IF_ERROR(read_groups(column, 0, column.key_groups.size(), stats,
-                                            [](EntryViews&) { return Status::ok(); }));
+    auto [first, last] = group_span(column, filter.key_groups);
+    STREAMSTATE_RETURN_IF_ERROR(read_groups(column, first, last, stats, [](EntryViews&) { return Status::ok(); }));
   }
   return Status::ok();
 }
 
+std::pair<size_t, size_t> SnapshotFileReader::group_span(const SnapshotColumnInfo& column,
+                                                         const std::optional<KeyGroupRange>& key_groups) {
+  size_t first = 0;
+  size_t last = column.key_groups.size();
+  if (key_groups) {
+    while (first < last && column.key_groups[first].key_group < key_groups->begin()) ++first;
+    size_t stop = first;
+    while (stop < last && column.key_groups[stop].key_group < key_groups->end()) ++stop;
+    last = stop;
+  }
+  return {first, last};
+}
+
 Result<SnapshotRestoreStats> SnapshotFileReader::restore_into(StateBackend& backend,
                                                               std::optional<KeyGroupRange> key_groups) const {
+  return restore_into(backend, SnapshotReadFilter{.key_groups = key_groups});
+}
+
+Result<SnapshotRestoreStats> SnapshotFileReader::restore_into(StateBackend& backend,
+                                                              const SnapshotReadFilter& filter) const {
   SnapshotRestoreStats stats;
   for (const SnapshotColumnInfo& column : columns_) {
+    if (filter.columns != nullptr && !filter.columns->contains(column.name)) continue;
     STREAMSTATE_RETURN_IF_ERROR(check_section_header(column));
     STREAMSTATE_RETURN_IF_ERROR(
         backend.column_with_options(column.name, {.values_carry_expiry = column.values_carry_expiry}).status());
-    size_t first = 0;
-    size_t last = column.key_groups.size();
-    if (key_groups) {
-      while (first < last && column.key_groups[first].key_group < key_groups->begin()) ++first;
-      size_t stop = first;
-      while (stop < last && column.key_groups[stop].key_group < key_groups->end()) ++stop;
-      last = stop;
-    }
+    auto [first, last] = group_span(column, filter.key_groups);
     WriteBatch batch;
     STREAMSTATE_RETURN_IF_ERROR(read_groups(column, first, last, stats, [&](EntryViews& entries) {
       batch.clear();

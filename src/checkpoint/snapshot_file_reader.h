@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,14 @@ struct SnapshotFileReadOptions {
   // Check the XXH3 over the whole file in open(). A ranged reader (not yet built) turns it off
   // and relies on the index and block checksums. Default: true.
   bool check_file_checksum = true;
+};
+
+// Which entries verify and restore_into read: the blocks of these key groups of these columns.
+struct SnapshotReadFilter {
+  // Default: every key group.
+  std::optional<KeyGroupRange> key_groups;
+  // Names of the columns to read; nullptr = every column. Must outlive the call.
+  const std::set<std::string, std::less<>>* columns = nullptr;
 };
 
 struct SnapshotRestoreStats {
@@ -53,11 +62,15 @@ class SnapshotFileReader {
   // Checks the file checksum, every section header and every block (checksum, decompression,
   // entry framing, key groups) without writing anything.
   Status verify() const;
+  // Checks the section headers and blocks the filter selects (not the file checksum).
+  Status verify(const SnapshotReadFilter& filter) const;
 
   // Puts the entries of every column (opened with its values_carry_expiry) into `backend`,
   // only those of `key_groups` when given; reads only the blocks of those groups.
   Result<SnapshotRestoreStats> restore_into(StateBackend& backend,
                                             std::optional<KeyGroupRange> key_groups = std::nullopt) const;
+  // As above, for the columns and key groups the filter selects.
+  Result<SnapshotRestoreStats> restore_into(StateBackend& backend, const SnapshotReadFilter& filter) const;
 
  private:
   SnapshotFileReader(std::string display_name, BytesView file) : name_(std::move(display_name)), file_(file) {}
@@ -68,6 +81,9 @@ class SnapshotFileReader {
   Status read_groups(const SnapshotColumnInfo& column, size_t first, size_t last, SnapshotRestoreStats& stats,
                      const std::function<Status(std::vector<std::pair<BytesView, BytesView>>&)>& on_block) const;
   Status check_section_header(const SnapshotColumnInfo& column) const;
+  // The index range [first, last) of column.key_groups inside `key_groups`.
+  static std::pair<size_t, size_t> group_span(const SnapshotColumnInfo& column,
+                                              const std::optional<KeyGroupRange>& key_groups);
 
   std::string name_;
   BytesView file_;

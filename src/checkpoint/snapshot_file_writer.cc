@@ -166,6 +166,7 @@ Result<SnapshotFileInfo> write_snapshot_file(BackendSnapshot& snapshot, const Sn
 
   SnapshotFileInfo info;
   for (const std::string& name : snapshot.columns()) {
+    if (options.excluded_columns.contains(name)) continue;
     SnapshotColumnInfo column;
     column.name = name;
     column.values_carry_expiry = options.expiring_columns.contains(name);

@@ -56,6 +56,9 @@ struct SnapshotFileWriteOptions {
   int64_t now_millis = 0;
   // When set, only entries of these key groups are written. Default: all.
   std::optional<KeyGroupRange> key_groups;
+  // Columns of the snapshot left out of the file (e.g. a column whose keys are not state
+  // keys). Default: none.
+  std::set<std::string, std::less<>> excluded_columns;
 };
 
 // Where the entries of one key group start within a file.
