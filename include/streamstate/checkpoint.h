@@ -223,7 +223,8 @@ struct RestoreOptions {
   // Restore only these states (column names); empty = all. An unknown name is
   // kInvalidArgument.
   std::vector<std::string> states{};
-  // Threads writing into the backend, each restoring a key-group sub-range. Default: 1.
+  // Threads writing into the backend, each restoring a key-group sub-range; 1..256. A backend
+  // whose capabilities() are not thread_safe is written by one thread. Default: 1.
   uint32_t threads = 1;
 };
 

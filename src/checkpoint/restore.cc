@@ -121,12 +121,11 @@ Status check_target(RestorePlan& plan, StateBackend& target) {
   return Status::ok();
 }
 
-bool file_needed(const CheckpointFile& file, const RestorePlan& plan, KeyGroupRange range) {
+// A file is read when it holds a selected column (even one without entries in the range, so
+// that the restored backend has the same columns).
+bool file_needed(const CheckpointFile& file, const RestorePlan& plan) {
   for (const CheckpointFileColumn& column : file.columns) {
-    if (!plan.columns.contains(column.name)) continue;
-    for (const CheckpointKeyGroupOffset& group : column.key_groups) {
-      if (range.contains(group.key_group)) return true;
-    }
+    if (plan.columns.contains(column.name)) return true;
   }
   return false;
 }
@@ -166,7 +165,8 @@ Result<RestorePlan> prepare_restore(const std::vector<RestoreSource>& sources, S
                                     " is out of range; use 1 to " + std::to_string(kMaxRestoreThreads));
   }
   RestorePlan plan;
-  plan.threads = options.threads;
+  // A backend that is not safe for concurrent use is written by one thread.
+  plan.threads = target.capabilities().thread_safe ? options.threads : 1;
   for (const RestoreSource& given : sources) {
     if (given.storage == nullptr) return Status::invalid_argument("restore: a RestoreSource has no storage");
     auto source = std::make_unique<RestorePlan::Source>();
@@ -188,7 +188,7 @@ Result<RestorePlan> prepare_restore(const std::vector<RestoreSource>& sources, S
     source.key_groups = source.manifest.key_groups.intersect(range);
     SnapshotReadFilter filter{.key_groups = source.key_groups, .columns = &plan.columns};
     for (const CheckpointFile& file : source.manifest.files) {
-      if (source.key_groups.empty() || !file_needed(file, plan, source.key_groups)) continue;
+      if (source.key_groups.empty() || !file_needed(file, plan)) continue;
       STREAMSTATE_ASSIGN_OR_RETURN(LoadedFile loaded, load_file(*sources[i].storage, source.manifest.id, file));
       STREAMSTATE_RETURN_IF_ERROR(loaded.reader->verify(filter));
       source.files.push_back(std::move(loaded));

@@ -13,8 +13,6 @@
 namespace streamstate::internal {
 namespace {
 
-using Entry = std::pair<std::string, std::string>;
-
 // Counts bytes and the running file checksum as they go to the sink.
 class FileOutput {
  public:
@@ -39,13 +37,22 @@ class FileOutput {
   uint64_t offset_ = 0;
 };
 
-uint32_t key_group_of(const std::string& key) {
-  return decode_fixed16_big_endian(key.data());
-}
+// The entries of one key group, framed as they go into blocks (length-prefixed key and value),
+// and where its blocks end. Appending to one buffer per group costs no allocation per entry
+// and no sort: the file's groups come out in order, entries within a group in iteration order.
+struct GroupEntries {
+  uint32_t key_group = 0;
+  std::string bytes;
+  std::vector<size_t> block_ends;  // exclusive ends, ascending; the last is bytes.size()
+  size_t block_start = 0;
+  uint64_t entries = 0;
+};
 
-// Reads one column, dropping entries outside the key-group filter and expired ones.
+// Reads one column into per-group buffers, dropping entries outside the key-group filter and
+// expired ones. Returns the groups with entries, ascending.
 Status collect_entries(BackendSnapshot& snapshot, const SnapshotFileWriteOptions& options,
-                       SnapshotColumnInfo& column, std::vector<Entry>& entries) {
+                       SnapshotColumnInfo& column, std::vector<GroupEntries>& groups) {
+  std::vector<int32_t> slot_of_group(size_t{1} << 16, -1);
   STREAMSTATE_ASSIGN_OR_RETURN(auto it, snapshot.iterate(column.name));
   for (; it->valid(); it->next()) {
     BytesView key = it->key();
@@ -66,16 +73,29 @@ Status collect_entries(BackendSnapshot& snapshot, const SnapshotFileWriteOptions
         continue;
       }
     }
-    entries.emplace_back(std::string(key), std::string(value));
+    if (slot_of_group[group] < 0) {
+      slot_of_group[group] = static_cast<int32_t>(groups.size());
+      groups.push_back(GroupEntries{group, {}, {}, 0, 0});
+    }
+    GroupEntries& entries = groups[static_cast<size_t>(slot_of_group[group])];
+    put_length_prefixed(entries.bytes, key);
+    put_length_prefixed(entries.bytes, value);
+    ++entries.entries;
+    if (entries.bytes.size() - entries.block_start >= options.block_bytes) {
+      entries.block_ends.push_back(entries.bytes.size());
+      entries.block_start = entries.bytes.size();
+    }
   }
   STREAMSTATE_RETURN_IF_ERROR(it->status());
-  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return key_group_of(a.first) < key_group_of(b.first);
-  });
+  for (GroupEntries& entries : groups) {
+    if (entries.block_start < entries.bytes.size()) entries.block_ends.push_back(entries.bytes.size());
+  }
+  std::sort(groups.begin(), groups.end(),
+            [](const GroupEntries& a, const GroupEntries& b) { return a.key_group < b.key_group; });
   return Status::ok();
 }
 
-Status write_block(FileOutput& out, const SnapshotFileWriteOptions& options, const std::string& block,
+Status write_block(FileOutput& out, const SnapshotFileWriteOptions& options, BytesView block,
                    std::string& compressed) {
   STREAMSTATE_RETURN_IF_ERROR(compress_block(options.compression, block, compressed, options.compression_options));
   if (compressed.size() > kMaxCompressedBlock) {
@@ -93,28 +113,22 @@ Status write_block(FileOutput& out, const SnapshotFileWriteOptions& options, con
 }
 
 Status write_section(FileOutput& out, const SnapshotFileWriteOptions& options, SnapshotColumnInfo& column,
-                     const std::vector<Entry>& entries) {
+                     std::vector<GroupEntries>& groups) {
   column.section_offset = out.offset();
   std::string header;
   put_length_prefixed(header, column.name);
   header.push_back(static_cast<char>(column.values_carry_expiry ? kSectionValuesCarryExpiry : 0));
   STREAMSTATE_RETURN_IF_ERROR(out.write(header));
-  std::string block;
   std::string compressed;
-  for (size_t i = 0; i < entries.size();) {
-    uint32_t group = key_group_of(entries[i].first);
-    column.key_groups.push_back({group, out.offset(), 0});
-    for (; i < entries.size() && key_group_of(entries[i].first) == group; ++i) {
-      put_length_prefixed(block, entries[i].first);
-      put_length_prefixed(block, entries[i].second);
-      ++column.key_groups.back().entries;
-      ++column.entries;
-      bool group_ends = i + 1 == entries.size() || key_group_of(entries[i + 1].first) != group;
-      if (block.size() >= options.block_bytes || group_ends) {
-        STREAMSTATE_RETURN_IF_ERROR(write_block(out, options, block, compressed));
-        block.clear();
-      }
+  for (GroupEntries& group : groups) {
+    column.key_groups.push_back({group.key_group, out.offset(), group.entries});
+    column.entries += group.entries;
+    size_t start = 0;
+    for (size_t end : group.block_ends) {
+      STREAMSTATE_RETURN_IF_ERROR(write_block(out, options, BytesView(group.bytes).substr(start, end - start), compressed));
+      start = end;
     }
+    std::string().swap(group.bytes);  // release each group's bytes once written
   }
   column.section_end = out.offset();
   return Status::ok();
@@ -170,9 +184,9 @@ Result<SnapshotFileInfo> write_snapshot_file(BackendSnapshot& snapshot, const Sn
     SnapshotColumnInfo column;
     column.name = name;
     column.values_carry_expiry = options.expiring_columns.contains(name);
-    std::vector<Entry> entries;
-    STREAMSTATE_RETURN_IF_ERROR(collect_entries(snapshot, options, column, entries));
-    STREAMSTATE_RETURN_IF_ERROR(write_section(out, options, column, entries));
+    std::vector<GroupEntries> groups;
+    STREAMSTATE_RETURN_IF_ERROR(collect_entries(snapshot, options, column, groups));
+    STREAMSTATE_RETURN_IF_ERROR(write_section(out, options, column, groups));
     info.columns.push_back(std::move(column));
   }
 

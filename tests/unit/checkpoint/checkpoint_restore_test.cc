@@ -286,6 +286,22 @@ TEST(CheckpointTest, NonEmptyTargetIsRefusedAndLeftAsItWas) {
   ASSERT_OK(restore_checkpoint(*storage, 1, *other, {}));
 }
 
+TEST(CheckpointTest, EmptyColumnsAreRestoredAsColumns) {
+  auto backend = open_memory();
+  ASSERT_OK(backend->column_with_options("empty", {.values_carry_expiry = true}));
+  put(*backend, "counts", make_state_key(100, "k"), "v");
+  auto storage = open_memory_storage();
+  CheckpointOptions options = at(kNow);
+  options.expiring_columns = std::set<std::string>{"empty"};
+  checkpoint(*backend, *storage, options);
+  auto target = open_memory();
+  ASSERT_OK(restore_checkpoint(*storage, 1, *target, {.key_groups = KeyGroupRange(0, 10)}));
+  EXPECT_EQ(read_all(*target), (Contents{{"counts", {}}, {"empty", {}}}));
+  // Recreated with its expiry setting.
+  EXPECT_EQ(target->column_with_options("empty", {.values_carry_expiry = false}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST(CheckpointTest, UnknownCheckpointIsNotFound) {
   auto storage = open_memory_storage();
   auto target = open_memory();
