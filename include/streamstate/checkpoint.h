@@ -236,8 +236,8 @@ struct RestoreSource {
 
 struct RestoreInfo {
   std::vector<CheckpointId> ids;          // the checkpoints restored, in source order
-  uint64_t entries = 0;
-  uint64_t bytes_read = 0;
+  uint64_t entries = 0;                   // entries written
+  uint64_t bytes_read = 0;                // bytes read from the storage (data files)
   std::vector<std::string> columns;       // the columns written, sorted
   std::vector<SkippedCheckpoint> skipped;  // restore_latest_*: newer checkpoints passed over
 };

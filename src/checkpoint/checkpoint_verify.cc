@@ -1,5 +1,7 @@
 #include "checkpoint/checkpoint_verify.h"
 
+#include <algorithm>
+
 #include "checkpoint/manifest.h"
 #include "streamstate/checksum.h"
 #include "util/status_macros.h"
@@ -53,14 +55,97 @@ Result<LoadedFile> load_file(CheckpointStorage& storage, CheckpointId id, const 
   }
   LoadedFile loaded;
   loaded.entry = &file;
-  loaded.bytes = std::make_unique<std::string>(std::move(bytes).value());
+  loaded.bytes_fetched = bytes->size();
+  loaded.bytes.push_back(std::make_unique<std::string>(std::move(bytes).value()));
   // The whole-object checksum above covers the file checksum too.
-  STREAMSTATE_ASSIGN_OR_RETURN(SnapshotFileReader reader,
-                               SnapshotFileReader::open(file.name, *loaded.bytes, {.check_file_checksum = false}));
+  STREAMSTATE_ASSIGN_OR_RETURN(SnapshotFileReader reader, SnapshotFileReader::open(file.name, *loaded.bytes.front(),
+                                                                                   {.check_file_checksum = false}));
   if (!index_matches(reader.columns(), file.columns)) {
     return Status::corruption(where + ": its index does not match the manifest's record of it");
   }
   loaded.reader.emplace(std::move(reader));
+  return loaded;
+}
+
+namespace {
+
+constexpr uint64_t kRangeGapBytes = 4 * 1024;
+
+std::vector<SnapshotColumnInfo> index_of(const CheckpointFile& file) {
+  std::vector<SnapshotColumnInfo> columns;
+  for (const CheckpointFileColumn& recorded : file.columns) {
+    SnapshotColumnInfo column;
+    column.name = recorded.name;
+    column.values_carry_expiry = recorded.values_carry_expiry;
+    column.section_offset = recorded.section_offset;
+    column.section_end = recorded.section_end;
+    column.entries = recorded.entries;
+    for (const CheckpointKeyGroupOffset& group : recorded.key_groups) {
+      column.key_groups.push_back({group.key_group, group.offset, group.entries});
+    }
+    columns.push_back(std::move(column));
+  }
+  return columns;
+}
+
+// [begin, end) byte ranges a restore of the columns and key groups reads, merged.
+std::vector<std::pair<uint64_t, uint64_t>> needed_ranges(const CheckpointFile& file,
+                                                         const std::set<std::string, std::less<>>& columns,
+                                                         KeyGroupRange key_groups) {
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const CheckpointFileColumn& column : file.columns) {
+    if (!columns.contains(column.name)) continue;
+    const auto& groups = column.key_groups;
+    ranges.emplace_back(column.section_offset, groups.empty() ? column.section_end : groups.front().offset);
+    size_t first = 0;
+    while (first < groups.size() && groups[first].key_group < key_groups.begin()) ++first;
+    size_t last = first;
+    while (last < groups.size() && groups[last].key_group < key_groups.end()) ++last;
+    if (first < last) {
+      ranges.emplace_back(groups[first].offset, last < groups.size() ? groups[last].offset : column.section_end);
+    }
+  }
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<std::pair<uint64_t, uint64_t>> merged;
+  for (const auto& range : ranges) {
+    if (!merged.empty() && range.first <= merged.back().second + kRangeGapBytes) {
+      merged.back().second = std::max(merged.back().second, range.second);
+    } else {
+      merged.push_back(range);
+    }
+  }
+  return merged;
+}
+
+}  // namespace
+
+Result<LoadedFile> load_file_for_restore(CheckpointStorage& storage, CheckpointId id, const CheckpointFile& file,
+                                         const std::set<std::string, std::less<>>& columns,
+                                         KeyGroupRange key_groups) {
+  std::vector<std::pair<uint64_t, uint64_t>> ranges = needed_ranges(file, columns, key_groups);
+  uint64_t needed = 0;
+  for (const auto& [begin, end] : ranges) needed += end - begin;
+  if (needed / 3 >= file.size / 4) return load_file(storage, id, file);
+  LoadedFile loaded;
+  loaded.entry = &file;
+  std::vector<SnapshotFileReader::Window> windows;
+  for (const auto& [begin, end] : ranges) {
+    Result<std::string> bytes = storage.read_range(file.name, begin, end - begin);
+    if (!bytes.is_ok()) {
+      std::string where = "checkpoint " + std::to_string(id) + ": file '" + file.name + "'";
+      if (bytes.status().code() == StatusCode::kNotFound) {
+        return Status::not_found(where + " is missing from " + storage.describe());
+      }
+      if (bytes.status().code() == StatusCode::kOutOfRange) {
+        return Status::corruption(where + " is shorter than its manifest says (" + bytes.status().message() + ")");
+      }
+      return bytes.status().with_context(where);
+    }
+    loaded.bytes_fetched += bytes->size();
+    loaded.bytes.push_back(std::make_unique<std::string>(std::move(bytes).value()));
+    windows.push_back({begin, *loaded.bytes.back()});
+  }
+  loaded.reader.emplace(SnapshotFileReader::over_windows(file.name, index_of(file), std::move(windows)));
   return loaded;
 }
 

@@ -7,6 +7,8 @@
 
 #include <memory>
 #include <optional>
+#include <set>
+#include <vector>
 #include <string>
 
 #include "checkpoint/snapshot_file_reader.h"
@@ -17,13 +19,24 @@ namespace streamstate::internal {
 
 struct LoadedFile {
   const CheckpointFile* entry = nullptr;      // in the manifest it was loaded for
-  std::unique_ptr<std::string> bytes;        // the whole object (stable address for the reader)
+  // The whole object, or the ranges read (stable addresses for the reader).
+  std::vector<std::unique_ptr<std::string>> bytes;
   std::optional<SnapshotFileReader> reader;
+  uint64_t bytes_fetched = 0;
 };
 
 // kNotFound naming the object when it is missing; kCorruption naming it when its size,
 // checksum, header, footer or index disagree with the manifest.
 Result<LoadedFile> load_file(CheckpointStorage& storage, CheckpointId id, const CheckpointFile& file);
+
+// For a restore of `columns` and `key_groups`: reads only the section headers and the key
+// groups needed (CheckpointStorage::read_range, ranges less than 4 KiB apart read as one)
+// when they come to less than three quarters of the file, else the whole file (load_file).
+// A ranged read is checked by the block checksums and the manifest's copy of the index; the
+// rest of the file is not read, so not checked.
+Result<LoadedFile> load_file_for_restore(CheckpointStorage& storage, CheckpointId id, const CheckpointFile& file,
+                                         const std::set<std::string, std::less<>>& columns,
+                                         KeyGroupRange key_groups);
 
 // Valid checkpoints, best first (see checkpoint_listing.cc).
 Result<std::vector<CheckpointManifest>> restore_candidates(CheckpointStorage& storage,

@@ -189,7 +189,8 @@ Result<RestorePlan> prepare_restore(const std::vector<RestoreSource>& sources, S
     SnapshotReadFilter filter{.key_groups = source.key_groups, .columns = &plan.columns};
     for (const CheckpointFile& file : source.manifest.files) {
       if (source.key_groups.empty() || !file_needed(file, plan)) continue;
-      STREAMSTATE_ASSIGN_OR_RETURN(LoadedFile loaded, load_file(*sources[i].storage, source.manifest.id, file));
+      STREAMSTATE_ASSIGN_OR_RETURN(LoadedFile loaded, load_file_for_restore(*sources[i].storage, source.manifest.id,
+                                                                            file, plan.columns, source.key_groups));
       STREAMSTATE_RETURN_IF_ERROR(loaded.reader->verify(filter));
       source.files.push_back(std::move(loaded));
     }
@@ -199,7 +200,10 @@ Result<RestorePlan> prepare_restore(const std::vector<RestoreSource>& sources, S
 
 Result<RestoreInfo> apply_restore(RestorePlan& plan, StateBackend& target) {
   RestoreInfo info;
-  for (const auto& source : plan.sources) info.ids.push_back(source->manifest.id);
+  for (const auto& source : plan.sources) {
+    info.ids.push_back(source->manifest.id);
+    for (const LoadedFile& file : source->files) info.bytes_read += file.bytes_fetched;
+  }
   struct Unit {
     const LoadedFile* file;
     KeyGroupRange key_groups;
@@ -231,7 +235,6 @@ Result<RestoreInfo> apply_restore(RestorePlan& plan, StateBackend& target) {
         return;
       }
       info.entries += stats->entries;
-      info.bytes_read += stats->bytes_read;
     }
   };
   std::vector<std::thread> threads;

@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "checkpoint/checkpoint_names.h"
+#include "storage/fault_injecting_storage.h"
+#include "storage/memory_storage.h"
 #include "streamstate/checksum.h"
 #include "streamstate/checkpoint.h"
 #include "streamstate/keyed_state_store.h"
@@ -300,6 +302,76 @@ TEST(CheckpointTest, EmptyColumnsAreRestoredAsColumns) {
   // Recreated with its expiry setting.
   EXPECT_EQ(target->column_with_options("empty", {.values_carry_expiry = false}).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+// Counts the bytes read from data files, whole and by range.
+class CountingStorage final : public CheckpointStorage {
+ public:
+  explicit CountingStorage(CheckpointStorage& inner) : inner_(inner) {}
+  Result<std::unique_ptr<StorageWriter>> create(std::string_view name) override { return inner_.create(name); }
+  Result<std::string> read(std::string_view name) override {
+    auto bytes = inner_.read(name);
+    if (bytes.is_ok() && !name.ends_with("manifest.json")) whole_bytes += bytes->size();
+    return bytes;
+  }
+  Result<std::string> read_range(std::string_view name, uint64_t offset, uint64_t length) override {
+    ++range_reads;
+    range_bytes += length;
+    return inner_.read_range(name, offset, length);
+  }
+  Result<std::vector<StoredObject>> list(std::string_view prefix) override { return inner_.list(prefix); }
+  Result<bool> exists(std::string_view name) override { return inner_.exists(name); }
+  Status remove(std::string_view name) override { return inner_.remove(name); }
+  Status remove_incomplete() override { return inner_.remove_incomplete(); }
+  std::string describe() const override { return inner_.describe(); }
+
+  uint64_t whole_bytes = 0;
+  uint64_t range_bytes = 0;
+  uint64_t range_reads = 0;
+
+ private:
+  CheckpointStorage& inner_;
+};
+
+TEST(CheckpointTest, SubRangeRestoreReadsOnlyItsKeyGroups) {
+  auto backend = open_memory();
+  Contents expected = fill(*backend, 6000);
+  auto inner = std::make_shared<storage::MemoryStorage>();
+  storage::FaultInjectingStorage damaged(inner);
+  CountingStorage storage(damaged);
+  CheckpointOptions options = at(kNow);
+  options.block_bytes = 4096;
+  const CheckpointManifest m = checkpoint(*backend, storage, options).manifest;
+  const uint64_t size = m.files[0].size;
+  const KeyGroupRange quarter(0, 32);
+
+  auto target = open_memory();
+  auto restored = restore_checkpoint(storage, 1, *target, {.key_groups = quarter});
+  ASSERT_TRUE(restored.is_ok()) << restored.status().to_string();
+  EXPECT_EQ(read_all(*target), within(expected, quarter));
+  EXPECT_EQ(storage.whole_bytes, 0u);
+  EXPECT_EQ(storage.range_reads, 3u);  // one per column: its header and its first 32 groups are adjacent
+  EXPECT_LT(storage.range_bytes, size * 3 / 10);
+  EXPECT_EQ(restored->bytes_read, storage.range_bytes);
+
+  auto everything = open_memory();
+  ASSERT_OK(restore_checkpoint(storage, 1, *everything, {}));
+  EXPECT_EQ(storage.whole_bytes, size);
+
+  // Damage in a block the range reads is found; damage elsewhere is not read.
+  const CheckpointFileColumn& counts = m.files[0].columns[1];
+  ASSERT_EQ(counts.name, "counts");
+  ASSERT_OK(damaged.flip_byte(m.files[0].name, counts.key_groups[100].offset + 20));
+  auto unaffected = open_memory();
+  ASSERT_OK(restore_checkpoint(storage, 1, *unaffected, {.key_groups = quarter}));
+  EXPECT_EQ(read_all(*unaffected), within(expected, quarter));
+  ASSERT_OK(damaged.flip_byte(m.files[0].name, counts.key_groups[3].offset + 20));
+  auto refused = open_memory();
+  EXPECT_STATUS(restore_checkpoint(storage, 1, *refused, {.key_groups = quarter}), StatusCode::kCorruption,
+                "snapshot file '" + m.files[0].name + "': column 'counts' key group " +
+                    std::to_string(counts.key_groups[3].key_group) + " block at offset " +
+                    std::to_string(counts.key_groups[3].offset) + ": checksum mismatch");
+  EXPECT_TRUE(read_all(*refused).empty());
 }
 
 TEST(CheckpointTest, UnknownCheckpointIsNotFound) {
