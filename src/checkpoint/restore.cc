@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -142,6 +143,47 @@ std::vector<KeyGroupRange> split(KeyGroupRange range, uint32_t parts) {
   return pieces;
 }
 
+// One file's key-group sub-range: what one thread verifies or restores at a time.
+struct WorkUnit {
+  const LoadedFile* file;
+  KeyGroupRange key_groups;
+};
+
+std::vector<WorkUnit> work_units(const RestorePlan& plan) {
+  std::vector<WorkUnit> units;
+  for (const auto& source : plan.sources) {
+    for (const LoadedFile& file : source->files) {
+      for (KeyGroupRange piece : split(source->key_groups, plan.threads)) units.push_back({&file, piece});
+    }
+  }
+  return units;
+}
+
+// Runs fn(0..count-1) on up to `threads` threads (the caller's among them). After an error no
+// further work is started; the first error recorded is returned.
+Status run_parallel(size_t count, uint32_t threads, const std::function<Status(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mutex;
+  Status failure;  // guarded by mutex
+  auto work = [&] {
+    for (size_t i = next++; i < count && !failed.load(); i = next++) {
+      Status status = fn(i);
+      if (!status.is_ok()) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (failure.is_ok()) failure = std::move(status);
+        failed = true;
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (uint32_t t = 1; t < threads && t < count; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& thread : pool) thread.join();
+  return failure;
+}
+
 void undo(const RestorePlan& plan, StateBackend& target) {
   std::set<std::string, std::less<>> touched = plan.columns;
   if (!plan.store_records.empty()) touched.emplace(kStoreRecordsColumn);
@@ -186,15 +228,18 @@ Result<RestorePlan> prepare_restore(const std::vector<RestoreSource>& sources, S
   for (size_t i = 0; i < plan.sources.size(); ++i) {
     RestorePlan::Source& source = *plan.sources[i];
     source.key_groups = source.manifest.key_groups.intersect(range);
-    SnapshotReadFilter filter{.key_groups = source.key_groups, .columns = &plan.columns};
     for (const CheckpointFile& file : source.manifest.files) {
       if (source.key_groups.empty() || !file_needed(file, plan)) continue;
       STREAMSTATE_ASSIGN_OR_RETURN(LoadedFile loaded, load_file_for_restore(*sources[i].storage, source.manifest.id,
                                                                             file, plan.columns, source.key_groups));
-      STREAMSTATE_RETURN_IF_ERROR(loaded.reader->verify(filter));
       source.files.push_back(std::move(loaded));
     }
   }
+  // Every block to be restored is checked before the first write, on the restore's threads.
+  std::vector<WorkUnit> units = work_units(plan);
+  STREAMSTATE_RETURN_IF_ERROR(run_parallel(units.size(), plan.threads, [&](size_t i) {
+    return units[i].file->reader->verify(SnapshotReadFilter{.key_groups = units[i].key_groups, .columns = &plan.columns});
+  }));
   return plan;
 }
 
@@ -204,16 +249,6 @@ Result<RestoreInfo> apply_restore(RestorePlan& plan, StateBackend& target) {
     info.ids.push_back(source->manifest.id);
     for (const LoadedFile& file : source->files) info.bytes_read += file.bytes_fetched;
   }
-  struct Unit {
-    const LoadedFile* file;
-    KeyGroupRange key_groups;
-  };
-  std::vector<Unit> units;
-  for (const auto& source : plan.sources) {
-    for (const LoadedFile& file : source->files) {
-      for (KeyGroupRange piece : split(source->key_groups, plan.threads)) units.push_back({&file, piece});
-    }
-  }
   Status failure;
   if (!plan.store_records.empty()) {
     WriteBatch batch;
@@ -221,31 +256,22 @@ Result<RestoreInfo> apply_restore(RestorePlan& plan, StateBackend& target) {
     failure = target.column(kStoreRecordsColumn).status();
     if (failure.is_ok()) failure = target.write(batch);
   }
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{!failure.is_ok()};
-  std::mutex mutex;  // guards failure and info's counters
-  auto work = [&] {
-    for (size_t i = next++; i < units.size() && !failed.load(); i = next++) {
+  std::vector<WorkUnit> units = work_units(plan);
+  std::atomic<uint64_t> entries{0};
+  if (failure.is_ok()) {
+    failure = run_parallel(units.size(), plan.threads, [&](size_t i) -> Status {
       SnapshotReadFilter filter{.key_groups = units[i].key_groups, .columns = &plan.columns};
-      Result<SnapshotRestoreStats> stats = units[i].file->reader->restore_into(target, filter);
-      std::lock_guard<std::mutex> lock(mutex);
-      if (!stats.is_ok()) {
-        if (failure.is_ok()) failure = stats.status();
-        failed = true;
-        return;
-      }
-      info.entries += stats->entries;
-    }
-  };
-  std::vector<std::thread> threads;
-  for (uint32_t t = 1; t < plan.threads && t < units.size(); ++t) threads.emplace_back(work);
-  work();
-  for (std::thread& thread : threads) thread.join();
+      STREAMSTATE_ASSIGN_OR_RETURN(SnapshotRestoreStats stats, units[i].file->reader->restore_into(target, filter));
+      entries += stats.entries;
+      return Status::ok();
+    });
+  }
   if (!failure.is_ok()) {
     undo(plan, target);
     return failure.with_context("restore of checkpoint " + std::to_string(info.ids.front()) +
                                 " failed while writing (the restored columns were cleared again)");
   }
+  info.entries = entries.load();
   info.columns.assign(plan.columns.begin(), plan.columns.end());
   return info;
 }
