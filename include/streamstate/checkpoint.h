@@ -125,6 +125,8 @@ struct CheckpointOptions {
   CompressionType compression = CompressionType::kLz4;
   // Uncompressed bytes per block (a block never spans key groups). Default: 64 KiB.
   uint64_t block_bytes = 64 * 1024;
+  // Threads compressing blocks, the background thread among them; 1..64. Default: 2.
+  uint32_t compression_threads = 2;
   // Bytes gathered before each append to the storage (one request to remote storage).
   // Default: 1 MiB.
   size_t write_buffer_bytes = size_t{1} << 20;

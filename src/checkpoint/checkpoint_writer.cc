@@ -113,6 +113,7 @@ Result<CheckpointFile> write_data_file(Job& job, const std::string& name, uint32
   write.display_name = name;
   write.compression = job.options.compression;
   write.block_bytes = job.options.block_bytes;
+  write.compression_threads = job.options.compression_threads;
   write.expiring_columns = expiring;
   write.now_millis = job.created_millis;
   write.key_groups = job.options.key_groups;

@@ -3,6 +3,8 @@
 #include "checkpoint/snapshot_file_writer.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <utility>
 
 #include "checkpoint/snapshot_file_format.h"
@@ -95,9 +97,8 @@ Status collect_entries(BackendSnapshot& snapshot, const SnapshotFileWriteOptions
   return Status::ok();
 }
 
-Status write_block(FileOutput& out, const SnapshotFileWriteOptions& options, BytesView block,
-                   std::string& compressed) {
-  STREAMSTATE_RETURN_IF_ERROR(compress_block(options.compression, block, compressed, options.compression_options));
+// Frames one compressed block: length, bytes, XXH3.
+Status write_frame(FileOutput& out, const SnapshotFileWriteOptions& options, const std::string& compressed) {
   if (compressed.size() > kMaxCompressedBlock) {
     return Status::invalid_argument(options.display_name + ": a block compresses to " +
                                     std::to_string(compressed.size()) + " bytes, above the 1 GiB limit; "
@@ -112,6 +113,31 @@ Status write_block(FileOutput& out, const SnapshotFileWriteOptions& options, Byt
   return out.write(frame);
 }
 
+// One block of a section: its group's index and its bytes.
+struct BlockRef {
+  size_t group;
+  BytesView bytes;
+};
+
+// Compresses blocks[0..n) into compressed[0..n) on up to options.compression_threads threads.
+Status compress_blocks(const SnapshotFileWriteOptions& options, const std::vector<BlockRef>& blocks,
+                       std::vector<std::string>& compressed) {
+  compressed.resize(blocks.size());
+  std::vector<Status> statuses(blocks.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < blocks.size(); i = next++) {
+      statuses[i] = compress_block(options.compression, blocks[i].bytes, compressed[i], options.compression_options);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (uint32_t t = 1; t < options.compression_threads && t < blocks.size(); ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& thread : pool) thread.join();
+  for (Status& status : statuses) STREAMSTATE_RETURN_IF_ERROR(status);
+  return Status::ok();
+}
+
 Status write_section(FileOutput& out, const SnapshotFileWriteOptions& options, SnapshotColumnInfo& column,
                      std::vector<GroupEntries>& groups) {
   column.section_offset = out.offset();
@@ -119,17 +145,37 @@ Status write_section(FileOutput& out, const SnapshotFileWriteOptions& options, S
   put_length_prefixed(header, column.name);
   header.push_back(static_cast<char>(column.values_carry_expiry ? kSectionValuesCarryExpiry : 0));
   STREAMSTATE_RETURN_IF_ERROR(out.write(header));
-  std::string compressed;
-  for (GroupEntries& group : groups) {
-    column.key_groups.push_back({group.key_group, out.offset(), group.entries});
-    column.entries += group.entries;
-    size_t start = 0;
-    for (size_t end : group.block_ends) {
-      STREAMSTATE_RETURN_IF_ERROR(write_block(out, options, BytesView(group.bytes).substr(start, end - start), compressed));
-      start = end;
+  // Blocks are compressed a window at a time (in parallel), then framed in order.
+  const size_t window = std::max<size_t>(1, size_t{16} * options.compression_threads);
+  std::vector<BlockRef> blocks;
+  std::vector<std::string> compressed;
+  size_t released = 0;  // groups before this one have all their blocks written
+  auto flush = [&]() -> Status {
+    STREAMSTATE_RETURN_IF_ERROR(compress_blocks(options, blocks, compressed));
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      GroupEntries& group = groups[blocks[i].group];
+      if (column.key_groups.empty() || column.key_groups.back().key_group != group.key_group) {
+        column.key_groups.push_back({group.key_group, out.offset(), group.entries});
+        column.entries += group.entries;
+      }
+      STREAMSTATE_RETURN_IF_ERROR(write_frame(out, options, compressed[i]));
     }
-    std::string().swap(group.bytes);  // release each group's bytes once written
+    // Release the bytes of the groups whose blocks are all written.
+    size_t last = blocks.empty() ? released : blocks.back().group;
+    for (; released < last; ++released) std::string().swap(groups[released].bytes);
+    blocks.clear();
+    return Status::ok();
+  };
+  for (size_t g = 0; g < groups.size(); ++g) {
+    size_t start = 0;
+    for (size_t end : groups[g].block_ends) {
+      blocks.push_back({g, BytesView(groups[g].bytes).substr(start, end - start)});
+      start = end;
+      if (blocks.size() == window) STREAMSTATE_RETURN_IF_ERROR(flush());
+    }
   }
+  STREAMSTATE_RETURN_IF_ERROR(flush());
+  groups.clear();
   column.section_end = out.offset();
   return Status::ok();
 }
@@ -169,6 +215,10 @@ SnapshotFileSink storage_sink(StorageWriter& writer) {
 
 Result<SnapshotFileInfo> write_snapshot_file(BackendSnapshot& snapshot, const SnapshotFileWriteOptions& options,
                                              const SnapshotFileSink& sink) {
+  if (options.compression_threads == 0 || options.compression_threads > 64) {
+    return Status::invalid_argument(options.display_name + ": compression_threads " +
+                                    std::to_string(options.compression_threads) + " is out of range; use 1 to 64");
+  }
   if (options.block_bytes == 0 || options.block_bytes > kDefaultMaxUncompressedBlock / 2) {
     return Status::invalid_argument(options.display_name + ": block_bytes " + std::to_string(options.block_bytes) +
                                     " is out of range; use 1 byte to 512 MiB (default 64 KiB)");
