@@ -40,13 +40,12 @@ class FileOutput {
 };
 
 // The entries of one key group, framed as they go into blocks (length-prefixed key and value),
-// and where its blocks end. Appending to one buffer per group costs no allocation per entry
-// and no sort: the file's groups come out in order, entries within a group in iteration order.
+// block by block. Appending to a block reserved at about its final size costs no allocation
+// per entry and no sort: the file's groups come out in order, entries within a group in
+// iteration order.
 struct GroupEntries {
   uint32_t key_group = 0;
-  std::string bytes;
-  std::vector<size_t> block_ends;  // exclusive ends, ascending; the last is bytes.size()
-  size_t block_start = 0;
+  std::vector<std::string> blocks;
   uint64_t entries = 0;
 };
 
@@ -55,6 +54,11 @@ struct GroupEntries {
 Status collect_entries(BackendSnapshot& snapshot, const SnapshotFileWriteOptions& options,
                        SnapshotColumnInfo& column, std::vector<GroupEntries>& groups) {
   std::vector<int32_t> slot_of_group(size_t{1} << 16, -1);
+  // A block closes once it reaches block_bytes, so it ends a little above: reserve that much
+  // (at most 1 MiB; larger blocks grow as they fill).
+  const size_t reserve_bytes =
+      static_cast<size_t>(std::min<uint64_t>(options.block_bytes + std::min<uint64_t>(options.block_bytes, 4096),
+                                             uint64_t{1} << 20));
   STREAMSTATE_ASSIGN_OR_RETURN(auto it, snapshot.iterate(column.name));
   for (; it->valid(); it->next()) {
     BytesView key = it->key();
@@ -77,21 +81,18 @@ Status collect_entries(BackendSnapshot& snapshot, const SnapshotFileWriteOptions
     }
     if (slot_of_group[group] < 0) {
       slot_of_group[group] = static_cast<int32_t>(groups.size());
-      groups.push_back(GroupEntries{group, {}, {}, 0, 0});
+      groups.push_back(GroupEntries{group, {}, 0});
     }
     GroupEntries& entries = groups[static_cast<size_t>(slot_of_group[group])];
-    put_length_prefixed(entries.bytes, key);
-    put_length_prefixed(entries.bytes, value);
-    ++entries.entries;
-    if (entries.bytes.size() - entries.block_start >= options.block_bytes) {
-      entries.block_ends.push_back(entries.bytes.size());
-      entries.block_start = entries.bytes.size();
+    if (entries.blocks.empty() || entries.blocks.back().size() >= options.block_bytes) {
+      entries.blocks.emplace_back().reserve(reserve_bytes);
     }
+    std::string& block = entries.blocks.back();
+    put_length_prefixed(block, key);
+    put_length_prefixed(block, value);
+    ++entries.entries;
   }
   STREAMSTATE_RETURN_IF_ERROR(it->status());
-  for (GroupEntries& entries : groups) {
-    if (entries.block_start < entries.bytes.size()) entries.block_ends.push_back(entries.bytes.size());
-  }
   std::sort(groups.begin(), groups.end(),
             [](const GroupEntries& a, const GroupEntries& b) { return a.key_group < b.key_group; });
   return Status::ok();
@@ -113,10 +114,10 @@ Status write_frame(FileOutput& out, const SnapshotFileWriteOptions& options, con
   return out.write(frame);
 }
 
-// One block of a section: its group's index and its bytes.
+// One block of a section: its group's index and its bytes (freed once written).
 struct BlockRef {
   size_t group;
-  BytesView bytes;
+  std::string* bytes;
 };
 
 // Compresses blocks[0..n) into compressed[0..n) on up to options.compression_threads threads.
@@ -127,7 +128,7 @@ Status compress_blocks(const SnapshotFileWriteOptions& options, const std::vecto
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next++; i < blocks.size(); i = next++) {
-      statuses[i] = compress_block(options.compression, blocks[i].bytes, compressed[i], options.compression_options);
+      statuses[i] = compress_block(options.compression, *blocks[i].bytes, compressed[i], options.compression_options);
     }
   };
   std::vector<std::thread> pool;
@@ -149,7 +150,6 @@ Status write_section(FileOutput& out, const SnapshotFileWriteOptions& options, S
   const size_t window = std::max<size_t>(1, size_t{16} * options.compression_threads);
   std::vector<BlockRef> blocks;
   std::vector<std::string> compressed;
-  size_t released = 0;  // groups before this one have all their blocks written
   auto flush = [&]() -> Status {
     STREAMSTATE_RETURN_IF_ERROR(compress_blocks(options, blocks, compressed));
     for (size_t i = 0; i < blocks.size(); ++i) {
@@ -159,18 +159,14 @@ Status write_section(FileOutput& out, const SnapshotFileWriteOptions& options, S
         column.entries += group.entries;
       }
       STREAMSTATE_RETURN_IF_ERROR(write_frame(out, options, compressed[i]));
+      std::string().swap(*blocks[i].bytes);
     }
-    // Release the bytes of the groups whose blocks are all written.
-    size_t last = blocks.empty() ? released : blocks.back().group;
-    for (; released < last; ++released) std::string().swap(groups[released].bytes);
     blocks.clear();
     return Status::ok();
   };
   for (size_t g = 0; g < groups.size(); ++g) {
-    size_t start = 0;
-    for (size_t end : groups[g].block_ends) {
-      blocks.push_back({g, BytesView(groups[g].bytes).substr(start, end - start)});
-      start = end;
+    for (std::string& block : groups[g].blocks) {
+      blocks.push_back({g, &block});
       if (blocks.size() == window) STREAMSTATE_RETURN_IF_ERROR(flush());
     }
   }
