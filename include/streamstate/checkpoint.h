@@ -141,7 +141,9 @@ struct CheckpointOptions {
   // and restore opens them with ColumnOptions::values_carry_expiry. Default (nullopt): the
   // states whose "_ss.states" record has a TTL. Give the set when columns are opened with
   // values_carry_expiry outside a KeyedStateStore (scratch state, StateAccess without a
-  // record) or when a TTL state switches off both backend cleanups.
+  // record), or leave out a TTL state that switched off its backend's cleanup
+  // (cleanup_in_background on memory, cleanup_in_compaction on RocksDB): the store then opens
+  // its column without values_carry_expiry, and the restored column must match.
   std::optional<std::set<std::string>> expiring_columns{};
   // Stored in the manifest as given.
   std::map<std::string, std::string> source_positions{};

@@ -210,6 +210,10 @@ Result<PendingCheckpoint> start_checkpoint(StateBackend& backend, CheckpointStor
     return Status::invalid_argument("CheckpointOptions::block_bytes " + std::to_string(options.block_bytes) +
                                     " is out of range; use 1 byte to 512 MiB (default 64 KiB)");
   }
+  if (options.compression_threads == 0 || options.compression_threads > 64) {
+    return Status::invalid_argument("CheckpointOptions::compression_threads " +
+                                    std::to_string(options.compression_threads) + " is out of range; use 1 to 64");
+  }
   if (options.write_buffer_bytes == 0) {
     return Status::invalid_argument("CheckpointOptions::write_buffer_bytes is 0; use at least 1 byte (default 1 MiB)");
   }

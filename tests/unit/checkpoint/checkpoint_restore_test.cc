@@ -374,6 +374,25 @@ TEST(CheckpointTest, SubRangeRestoreReadsOnlyItsKeyGroups) {
   EXPECT_TRUE(read_all(*refused).empty());
 }
 
+TEST(CheckpointTest, BadOptionsAreRefusedBeforeTheSnapshotIsTaken) {
+  auto backend = open_memory();
+  auto storage = open_memory_storage();
+  CheckpointOptions options = at(kNow);
+  options.block_bytes = 0;
+  EXPECT_STATUS(start_checkpoint(*backend, *storage, options), StatusCode::kInvalidArgument, "block_bytes 0");
+  options = at(kNow);
+  options.compression_threads = 0;
+  EXPECT_STATUS(start_checkpoint(*backend, *storage, options), StatusCode::kInvalidArgument, "compression_threads 0");
+  options = at(kNow);
+  options.write_buffer_bytes = 0;
+  EXPECT_STATUS(start_checkpoint(*backend, *storage, options), StatusCode::kInvalidArgument, "write_buffer_bytes");
+  options = at(kNow);
+  options.key_groups = KeyGroupRange(100, 200);
+  EXPECT_STATUS(write_checkpoint(*backend, *storage, options), StatusCode::kInvalidArgument,
+                "key_groups [100, 200) is empty or reaches past max_parallelism 128");
+  EXPECT_TRUE(storage->list("")->empty());
+}
+
 TEST(CheckpointTest, UnknownCheckpointIsNotFound) {
   auto storage = open_memory_storage();
   auto target = open_memory();
