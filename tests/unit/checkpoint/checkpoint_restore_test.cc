@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "checkpoint/checkpoint_names.h"
+#include "state/state_migration.h"
 #include "storage/fault_injecting_storage.h"
 #include "storage/memory_storage.h"
 #include "streamstate/checksum.h"
@@ -151,6 +152,21 @@ TEST(CheckpointTest, PartialRestoreWritesOnlyTheNamedStatesAndTheirRecords) {
   EXPECT_EQ(got["_ss.states"].size(), 2u);  // "ttl" and "!layout"
   EXPECT_EQ(got["_ss.states"]["ttl"], expected["_ss.states"]["ttl"]);
   EXPECT_TRUE(got["_ss.states"].contains("!layout"));
+
+  // A state in the middle of a schema migration keeps its staging column and marker.
+  const std::string staging = internal::staging_column_name("counts");
+  put(*backend, staging, make_state_key(7, "k"), "migrated");
+  put(*backend, std::string(internal::kStatesColumn), internal::migration_marker_key("counts"), "next record");
+  checkpoint(*backend, *storage);
+  auto migrating = open_memory();
+  ASSERT_OK(restore_checkpoint(*storage, 2, *migrating, {.states = {"counts"}}));
+  Contents restored_counts = read_all(*migrating);
+  EXPECT_EQ(restored_counts[staging].size(), 1u);
+  EXPECT_EQ(restored_counts["_ss.states"].count(internal::migration_marker_key("counts")), 1u);
+  EXPECT_EQ(restored_counts["counts"], expected["counts"]);
+  auto without = open_memory();
+  ASSERT_OK(restore_checkpoint(*storage, 2, *without, {.states = {"ttl"}}));
+  EXPECT_FALSE(read_all(*without).contains(staging));
 
   auto other = open_memory();
   EXPECT_STATUS(restore_checkpoint(*storage, 1, *other, {.states = {"nope"}}), StatusCode::kInvalidArgument,
