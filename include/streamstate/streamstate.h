@@ -4,6 +4,7 @@
 #include "streamstate/backend.h"
 #include "streamstate/bytes.h"
 #include "streamstate/change_tracking.h"
+#include "streamstate/checkpoint.h"
 #include "streamstate/checkpoint_storage.h"
 #include "streamstate/checksum.h"
 #include "streamstate/clock.h"

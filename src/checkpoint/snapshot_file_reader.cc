@@ -22,6 +22,7 @@ Status SnapshotFileReader::corrupt(const std::string& what) const {
 Result<SnapshotFileReader> SnapshotFileReader::open(std::string display_name, BytesView file,
                                                     const SnapshotFileReadOptions& options) {
   SnapshotFileReader reader(std::move(display_name), file);
+  reader.windows_.push_back({0, file});
   if (file.size() < kSnapshotHeaderBytes + kSnapshotFooterBytes) {
     return reader.corrupt("only " + std::to_string(file.size()) +
                           " bytes, shorter than a header and footer (truncated?)");
@@ -100,8 +101,21 @@ Status SnapshotFileReader::parse_index(uint64_t index_offset, uint64_t index_siz
   return Status::ok();
 }
 
+Result<BytesView> SnapshotFileReader::view(uint64_t offset, uint64_t length) const {
+  for (const Window& window : windows_) {
+    if (offset >= window.offset && offset - window.offset <= window.bytes.size() &&
+        length <= window.bytes.size() - (offset - window.offset)) {
+      return window.bytes.substr(offset - window.offset, length);
+    }
+  }
+  return Status::internal("snapshot file '" + name_ + "': bytes " + std::to_string(offset) + "+" +
+                          std::to_string(length) + " were not read (a bug: please report)");
+}
+
 Status SnapshotFileReader::check_section_header(const SnapshotColumnInfo& column) const {
-  ByteReader in(file_.substr(column.section_offset, column.section_end - column.section_offset));
+  uint64_t first_block = column.key_groups.empty() ? column.section_end : column.key_groups.front().offset;
+  STREAMSTATE_ASSIGN_OR_RETURN(BytesView header, view(column.section_offset, first_block - column.section_offset));
+  ByteReader in(header);
   BytesView name;
   uint8_t flags = 0;
   if (!in.read_length_prefixed(name) || !in.read_byte(flags) || name != column.name ||
@@ -109,10 +123,9 @@ Status SnapshotFileReader::check_section_header(const SnapshotColumnInfo& column
     return corrupt("section header at offset " + std::to_string(column.section_offset) +
                    " does not match the index entry of column '" + column.name + "'");
   }
-  uint64_t header_end = column.section_end - in.remaining();
-  uint64_t first_block = column.key_groups.empty() ? column.section_end : column.key_groups.front().offset;
-  if (first_block != header_end) {
-    return corrupt("column '" + column.name + "': first block is not at offset " + std::to_string(header_end));
+  if (!in.empty()) {
+    return corrupt("column '" + column.name + "': first block is not at offset " +
+                   std::to_string(first_block - in.remaining()));
   }
   return Status::ok();
 }
@@ -125,18 +138,19 @@ Status SnapshotFileReader::read_groups(const SnapshotColumnInfo& column, size_t 
   for (size_t g = first; g < last; ++g) {
     const KeyGroupOffset& group = column.key_groups[g];
     uint64_t end = g + 1 < column.key_groups.size() ? column.key_groups[g + 1].offset : column.section_end;
-    uint64_t pos = group.offset;
+    STREAMSTATE_ASSIGN_OR_RETURN(BytesView span, view(group.offset, end - group.offset));
+    uint64_t pos = 0;  // within span
     uint64_t seen = 0;
     std::string where = "column '" + column.name + "' key group " + std::to_string(group.key_group);
-    while (pos < end) {
-      std::string at = where + " block at offset " + std::to_string(pos);
-      if (end - pos < kBlockFrameOverhead) return corrupt(at + ": frame truncated");
-      uint64_t length = decode_fixed32(file_.data() + pos);
-      if (length > kMaxCompressedBlock || length > end - pos - kBlockFrameOverhead) {
+    while (pos < span.size()) {
+      std::string at = where + " block at offset " + std::to_string(group.offset + pos);
+      if (span.size() - pos < kBlockFrameOverhead) return corrupt(at + ": frame truncated");
+      uint64_t length = decode_fixed32(span.data() + pos);
+      if (length > kMaxCompressedBlock || length > span.size() - pos - kBlockFrameOverhead) {
         return corrupt(at + ": length " + std::to_string(length) + " runs past the key group's bytes");
       }
-      BytesView frame = file_.substr(pos + 4, length);
-      if (checksum64(frame) != decode_fixed64(file_.data() + pos + 4 + length)) {
+      BytesView frame = span.substr(pos + 4, length);
+      if (checksum64(frame) != decode_fixed64(span.data() + pos + 4 + length)) {
         return corrupt(at + ": checksum mismatch");
       }
       Status decompressed = decompress_block(frame, block);
@@ -168,32 +182,58 @@ Status SnapshotFileReader::read_groups(const SnapshotColumnInfo& column, size_t 
   return Status::ok();
 }
 
+SnapshotFileReader SnapshotFileReader::over_windows(std::string display_name, std::vector<SnapshotColumnInfo> columns,
+                                                    std::vector<Window> windows) {
+  SnapshotFileReader reader(std::move(display_name), BytesView());
+  reader.columns_ = std::move(columns);
+  reader.windows_ = std::move(windows);
+  return reader;
+}
+
 Status SnapshotFileReader::verify() const {
+  if (file_.empty()) return Status::internal("snapshot file '" + name_ + "': verify() needs the whole file");
   if (checksum64(file_.substr(0, file_.size() - 16)) != file_checksum_) return corrupt("file checksum mismatch");
+  return verify(SnapshotReadFilter{});
+}
+
+Status SnapshotFileReader::verify(const SnapshotReadFilter& filter) const {
   SnapshotRestoreStats stats;
   for (const SnapshotColumnInfo& column : columns_) {
+    if (filter.columns != nullptr && !filter.columns->contains(column.name)) continue;
     STREAMSTATE_RETURN_IF_ERROR(check_section_header(column));
-    STREAMSTATE_RETURN_IF_ERROR(read_groups(column, 0, column.key_groups.size(), stats,
-                                            [](EntryViews&) { return Status::ok(); }));
+    auto [first, last] = group_span(column, filter.key_groups);
+    STREAMSTATE_RETURN_IF_ERROR(read_groups(column, first, last, stats, [](EntryViews&) { return Status::ok(); }));
   }
   return Status::ok();
 }
 
+std::pair<size_t, size_t> SnapshotFileReader::group_span(const SnapshotColumnInfo& column,
+                                                         const std::optional<KeyGroupRange>& key_groups) {
+  size_t first = 0;
+  size_t last = column.key_groups.size();
+  if (key_groups) {
+    while (first < last && column.key_groups[first].key_group < key_groups->begin()) ++first;
+    size_t stop = first;
+    while (stop < last && column.key_groups[stop].key_group < key_groups->end()) ++stop;
+    last = stop;
+  }
+  return {first, last};
+}
+
 Result<SnapshotRestoreStats> SnapshotFileReader::restore_into(StateBackend& backend,
                                                               std::optional<KeyGroupRange> key_groups) const {
+  return restore_into(backend, SnapshotReadFilter{.key_groups = key_groups});
+}
+
+Result<SnapshotRestoreStats> SnapshotFileReader::restore_into(StateBackend& backend,
+                                                              const SnapshotReadFilter& filter) const {
   SnapshotRestoreStats stats;
   for (const SnapshotColumnInfo& column : columns_) {
+    if (filter.columns != nullptr && !filter.columns->contains(column.name)) continue;
     STREAMSTATE_RETURN_IF_ERROR(check_section_header(column));
     STREAMSTATE_RETURN_IF_ERROR(
         backend.column_with_options(column.name, {.values_carry_expiry = column.values_carry_expiry}).status());
-    size_t first = 0;
-    size_t last = column.key_groups.size();
-    if (key_groups) {
-      while (first < last && column.key_groups[first].key_group < key_groups->begin()) ++first;
-      size_t stop = first;
-      while (stop < last && column.key_groups[stop].key_group < key_groups->end()) ++stop;
-      last = stop;
-    }
+    auto [first, last] = group_span(column, filter.key_groups);
     WriteBatch batch;
     STREAMSTATE_RETURN_IF_ERROR(read_groups(column, first, last, stats, [&](EntryViews& entries) {
       batch.clear();

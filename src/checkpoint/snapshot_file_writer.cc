@@ -3,6 +3,8 @@
 #include "checkpoint/snapshot_file_writer.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <utility>
 
 #include "checkpoint/snapshot_file_format.h"
@@ -12,8 +14,6 @@
 
 namespace streamstate::internal {
 namespace {
-
-using Entry = std::pair<std::string, std::string>;
 
 // Counts bytes and the running file checksum as they go to the sink.
 class FileOutput {
@@ -39,13 +39,26 @@ class FileOutput {
   uint64_t offset_ = 0;
 };
 
-uint32_t key_group_of(const std::string& key) {
-  return decode_fixed16_big_endian(key.data());
-}
+// The entries of one key group, framed as they go into blocks (length-prefixed key and value),
+// block by block. Appending to a block reserved at about its final size costs no allocation
+// per entry and no sort: the file's groups come out in order, entries within a group in
+// iteration order.
+struct GroupEntries {
+  uint32_t key_group = 0;
+  std::vector<std::string> blocks;
+  uint64_t entries = 0;
+};
 
-// Reads one column, dropping entries outside the key-group filter and expired ones.
+// Reads one column into per-group buffers, dropping entries outside the key-group filter and
+// expired ones. Returns the groups with entries, ascending.
 Status collect_entries(BackendSnapshot& snapshot, const SnapshotFileWriteOptions& options,
-                       SnapshotColumnInfo& column, std::vector<Entry>& entries) {
+                       SnapshotColumnInfo& column, std::vector<GroupEntries>& groups) {
+  std::vector<int32_t> slot_of_group(size_t{1} << 16, -1);
+  // A block closes once it reaches block_bytes, so it ends a little above: reserve that much
+  // (at most 1 MiB; larger blocks grow as they fill).
+  const size_t reserve_bytes =
+      static_cast<size_t>(std::min<uint64_t>(options.block_bytes + std::min<uint64_t>(options.block_bytes, 4096),
+                                             uint64_t{1} << 20));
   STREAMSTATE_ASSIGN_OR_RETURN(auto it, snapshot.iterate(column.name));
   for (; it->valid(); it->next()) {
     BytesView key = it->key();
@@ -66,18 +79,27 @@ Status collect_entries(BackendSnapshot& snapshot, const SnapshotFileWriteOptions
         continue;
       }
     }
-    entries.emplace_back(std::string(key), std::string(value));
+    if (slot_of_group[group] < 0) {
+      slot_of_group[group] = static_cast<int32_t>(groups.size());
+      groups.push_back(GroupEntries{group, {}, 0});
+    }
+    GroupEntries& entries = groups[static_cast<size_t>(slot_of_group[group])];
+    if (entries.blocks.empty() || entries.blocks.back().size() >= options.block_bytes) {
+      entries.blocks.emplace_back().reserve(reserve_bytes);
+    }
+    std::string& block = entries.blocks.back();
+    put_length_prefixed(block, key);
+    put_length_prefixed(block, value);
+    ++entries.entries;
   }
   STREAMSTATE_RETURN_IF_ERROR(it->status());
-  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return key_group_of(a.first) < key_group_of(b.first);
-  });
+  std::sort(groups.begin(), groups.end(),
+            [](const GroupEntries& a, const GroupEntries& b) { return a.key_group < b.key_group; });
   return Status::ok();
 }
 
-Status write_block(FileOutput& out, const SnapshotFileWriteOptions& options, const std::string& block,
-                   std::string& compressed) {
-  STREAMSTATE_RETURN_IF_ERROR(compress_block(options.compression, block, compressed, options.compression_options));
+// Frames one compressed block: length, bytes, XXH3.
+Status write_frame(FileOutput& out, const SnapshotFileWriteOptions& options, const std::string& compressed) {
   if (compressed.size() > kMaxCompressedBlock) {
     return Status::invalid_argument(options.display_name + ": a block compresses to " +
                                     std::to_string(compressed.size()) + " bytes, above the 1 GiB limit; "
@@ -92,30 +114,64 @@ Status write_block(FileOutput& out, const SnapshotFileWriteOptions& options, con
   return out.write(frame);
 }
 
+// One block of a section: its group's index and its bytes (freed once written).
+struct BlockRef {
+  size_t group;
+  std::string* bytes;
+};
+
+// Compresses blocks[0..n) into compressed[0..n) on up to options.compression_threads threads.
+Status compress_blocks(const SnapshotFileWriteOptions& options, const std::vector<BlockRef>& blocks,
+                       std::vector<std::string>& compressed) {
+  compressed.resize(blocks.size());
+  std::vector<Status> statuses(blocks.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < blocks.size(); i = next++) {
+      statuses[i] = compress_block(options.compression, *blocks[i].bytes, compressed[i], options.compression_options);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (uint32_t t = 1; t < options.compression_threads && t < blocks.size(); ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& thread : pool) thread.join();
+  for (Status& status : statuses) STREAMSTATE_RETURN_IF_ERROR(status);
+  return Status::ok();
+}
+
 Status write_section(FileOutput& out, const SnapshotFileWriteOptions& options, SnapshotColumnInfo& column,
-                     const std::vector<Entry>& entries) {
+                     std::vector<GroupEntries>& groups) {
   column.section_offset = out.offset();
   std::string header;
   put_length_prefixed(header, column.name);
   header.push_back(static_cast<char>(column.values_carry_expiry ? kSectionValuesCarryExpiry : 0));
   STREAMSTATE_RETURN_IF_ERROR(out.write(header));
-  std::string block;
-  std::string compressed;
-  for (size_t i = 0; i < entries.size();) {
-    uint32_t group = key_group_of(entries[i].first);
-    column.key_groups.push_back({group, out.offset(), 0});
-    for (; i < entries.size() && key_group_of(entries[i].first) == group; ++i) {
-      put_length_prefixed(block, entries[i].first);
-      put_length_prefixed(block, entries[i].second);
-      ++column.key_groups.back().entries;
-      ++column.entries;
-      bool group_ends = i + 1 == entries.size() || key_group_of(entries[i + 1].first) != group;
-      if (block.size() >= options.block_bytes || group_ends) {
-        STREAMSTATE_RETURN_IF_ERROR(write_block(out, options, block, compressed));
-        block.clear();
+  // Blocks are compressed a window at a time (in parallel), then framed in order.
+  const size_t window = std::max<size_t>(1, size_t{16} * options.compression_threads);
+  std::vector<BlockRef> blocks;
+  std::vector<std::string> compressed;
+  auto flush = [&]() -> Status {
+    STREAMSTATE_RETURN_IF_ERROR(compress_blocks(options, blocks, compressed));
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      GroupEntries& group = groups[blocks[i].group];
+      if (column.key_groups.empty() || column.key_groups.back().key_group != group.key_group) {
+        column.key_groups.push_back({group.key_group, out.offset(), group.entries});
+        column.entries += group.entries;
       }
+      STREAMSTATE_RETURN_IF_ERROR(write_frame(out, options, compressed[i]));
+      std::string().swap(*blocks[i].bytes);
+    }
+    blocks.clear();
+    return Status::ok();
+  };
+  for (size_t g = 0; g < groups.size(); ++g) {
+    for (std::string& block : groups[g].blocks) {
+      blocks.push_back({g, &block});
+      if (blocks.size() == window) STREAMSTATE_RETURN_IF_ERROR(flush());
     }
   }
+  STREAMSTATE_RETURN_IF_ERROR(flush());
+  groups.clear();
   column.section_end = out.offset();
   return Status::ok();
 }
@@ -155,6 +211,10 @@ SnapshotFileSink storage_sink(StorageWriter& writer) {
 
 Result<SnapshotFileInfo> write_snapshot_file(BackendSnapshot& snapshot, const SnapshotFileWriteOptions& options,
                                              const SnapshotFileSink& sink) {
+  if (options.compression_threads == 0 || options.compression_threads > 64) {
+    return Status::invalid_argument(options.display_name + ": compression_threads " +
+                                    std::to_string(options.compression_threads) + " is out of range; use 1 to 64");
+  }
   if (options.block_bytes == 0 || options.block_bytes > kDefaultMaxUncompressedBlock / 2) {
     return Status::invalid_argument(options.display_name + ": block_bytes " + std::to_string(options.block_bytes) +
                                     " is out of range; use 1 byte to 512 MiB (default 64 KiB)");
@@ -166,12 +226,13 @@ Result<SnapshotFileInfo> write_snapshot_file(BackendSnapshot& snapshot, const Sn
 
   SnapshotFileInfo info;
   for (const std::string& name : snapshot.columns()) {
+    if (options.excluded_columns.contains(name)) continue;
     SnapshotColumnInfo column;
     column.name = name;
     column.values_carry_expiry = options.expiring_columns.contains(name);
-    std::vector<Entry> entries;
-    STREAMSTATE_RETURN_IF_ERROR(collect_entries(snapshot, options, column, entries));
-    STREAMSTATE_RETURN_IF_ERROR(write_section(out, options, column, entries));
+    std::vector<GroupEntries> groups;
+    STREAMSTATE_RETURN_IF_ERROR(collect_entries(snapshot, options, column, groups));
+    STREAMSTATE_RETURN_IF_ERROR(write_section(out, options, column, groups));
     info.columns.push_back(std::move(column));
   }
 

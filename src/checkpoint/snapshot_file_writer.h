@@ -12,7 +12,8 @@
 // at a time into memory and grouped there, so any backend's iteration order works.
 //
 // Thread-safety: write_snapshot_file may run on any thread (snapshots are readable from
-// background threads); concurrent calls on different snapshots are independent.
+// background threads); it starts compression_threads - 1 threads of its own and joins them
+// before it returns. Concurrent calls on different snapshots are independent.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +57,12 @@ struct SnapshotFileWriteOptions {
   int64_t now_millis = 0;
   // When set, only entries of these key groups are written. Default: all.
   std::optional<KeyGroupRange> key_groups;
+  // Threads compressing blocks (the calling thread among them); the file is the same for any
+  // number. Default: 1.
+  uint32_t compression_threads = 1;
+  // Columns of the snapshot left out of the file (e.g. a column whose keys are not state
+  // keys). Default: none.
+  std::set<std::string, std::less<>> excluded_columns;
 };
 
 // Where the entries of one key group start within a file.

@@ -338,5 +338,26 @@ TEST(SnapshotFileTest, TruncatedFileIsCorruption) {
   }
 }
 
+TEST(SnapshotFileTest, CompressionThreadsWriteTheSameBytes) {
+  auto source = open_memory();
+  fill(*source);
+  SnapshotFileInfo one_info;
+  std::string one = write_file(*source, options_with(1024), &one_info);
+  for (uint32_t threads : {2u, 3u, 8u}) {
+    SnapshotFileWriteOptions options = options_with(1024);
+    options.compression_threads = threads;
+    SnapshotFileInfo info;
+    EXPECT_EQ(write_file(*source, options, &info), one) << threads;
+    EXPECT_EQ(info.columns[1].key_groups, one_info.columns[1].key_groups);
+  }
+  SnapshotFileWriteOptions none = options_with(1024);
+  none.compression_threads = 0;
+  std::string bytes;
+  auto snapshot = source->snapshot();
+  ASSERT_TRUE(snapshot.is_ok());
+  EXPECT_STATUS(write_snapshot_file(**snapshot, none, string_sink(bytes)), StatusCode::kInvalidArgument,
+                "compression_threads 0");
+}
+
 }  // namespace
 }  // namespace streamstate::internal

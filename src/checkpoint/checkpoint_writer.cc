@@ -1,0 +1,243 @@
+// Full checkpoints: the snapshot is taken on the caller's thread; a background thread writes
+// the snapshot file, then the manifest, whose commit makes the checkpoint exist.
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "checkpoint/checkpoint_names.h"
+#include "checkpoint/manifest.h"
+#include "checkpoint/snapshot_file_writer.h"
+#include "checkpoint/store_catalog.h"
+#include "streamstate/checkpoint.h"
+#include "streamstate/checksum.h"
+#include "util/status_macros.h"
+
+namespace streamstate {
+
+class PendingCheckpoint::Impl {
+ public:
+  ~Impl() { join(); }
+
+  void start(std::function<Result<CheckpointInfo>()> work) {
+    thread_ = std::thread([this, work = std::move(work)] {
+      Result<CheckpointInfo> result = work();
+      std::lock_guard<std::mutex> lock(mutex_);
+      result_.emplace(std::move(result));
+      done_changed_.notify_all();
+    });
+  }
+  Result<CheckpointInfo> wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_changed_.wait(lock, [this] { return result_.has_value(); });
+    return *result_;
+  }
+  bool done() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return result_.has_value();
+  }
+  void join() {
+    std::lock_guard<std::mutex> lock(join_mutex_);
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable done_changed_;
+  std::optional<Result<CheckpointInfo>> result_;  // guarded by mutex_
+  std::mutex join_mutex_;
+  std::thread thread_;
+};
+
+PendingCheckpoint::PendingCheckpoint(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PendingCheckpoint::~PendingCheckpoint() {
+  if (impl_ != nullptr) impl_->join();
+}
+PendingCheckpoint::PendingCheckpoint(PendingCheckpoint&&) noexcept = default;
+PendingCheckpoint& PendingCheckpoint::operator=(PendingCheckpoint&& other) noexcept {
+  if (this != &other) {
+    if (impl_ != nullptr) impl_->join();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+Result<CheckpointInfo> PendingCheckpoint::wait() {
+  if (impl_ == nullptr) return Status::failed_precondition("wait() on a moved-from PendingCheckpoint");
+  return impl_->wait();
+}
+
+bool PendingCheckpoint::done() const { return impl_ == nullptr || impl_->done(); }
+
+namespace {
+
+using Micros = std::chrono::microseconds;
+
+int64_t micros_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<Micros>(std::chrono::steady_clock::now() - start).count();
+}
+
+struct Job {
+  std::unique_ptr<BackendSnapshot> snapshot;
+  CheckpointStorage* storage = nullptr;
+  CheckpointOptions options;
+  std::string backend_kind;
+  int64_t created_millis = 0;
+  int64_t sync_micros = 0;
+  std::chrono::steady_clock::time_point started;
+};
+
+Result<CheckpointId> choose_id(CheckpointStorage& storage, CheckpointId wanted) {
+  if (wanted != 0) {
+    STREAMSTATE_ASSIGN_OR_RETURN(bool exists, storage.exists(checkpoint_manifest_name(wanted)));
+    if (exists) {
+      return Status::already_exists("checkpoint " + std::to_string(wanted) + " already exists in " +
+                                    storage.describe() + "; choose another id, or 0 for the next one");
+    }
+    return wanted;
+  }
+  STREAMSTATE_ASSIGN_OR_RETURN(std::vector<StoredObject> objects, storage.list(internal::kCheckpointPrefix));
+  CheckpointId largest = 0;
+  for (const StoredObject& object : objects) {
+    std::optional<CheckpointId> id = internal::checkpoint_id_of(object.name);
+    if (id && *id > largest) largest = *id;
+  }
+  return largest + 1;
+}
+
+// Writes the snapshot file and commits it; the file's entry for the manifest.
+Result<CheckpointFile> write_data_file(Job& job, const std::string& name, uint32_t max_parallelism,
+                                       const std::set<std::string, std::less<>>& expiring, CheckpointInfo& info) {
+  internal::SnapshotFileWriteOptions write;
+  write.display_name = name;
+  write.compression = job.options.compression;
+  write.block_bytes = job.options.block_bytes;
+  write.compression_threads = job.options.compression_threads;
+  write.expiring_columns = expiring;
+  write.now_millis = job.created_millis;
+  write.key_groups = job.options.key_groups;
+  write.excluded_columns.emplace(internal::kStoreRecordsColumn);
+  STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<StorageWriter> writer, job.storage->create(name));
+  Checksum64Builder checksum;
+  std::string buffer;
+  auto sink = [&](BytesView bytes) {
+    checksum.update(bytes);
+    buffer.append(bytes.data(), bytes.size());
+    if (buffer.size() < job.options.write_buffer_bytes) return Status::ok();
+    Status appended = writer->append(buffer);
+    buffer.clear();
+    return appended;
+  };
+  STREAMSTATE_ASSIGN_OR_RETURN(internal::SnapshotFileInfo written, internal::write_snapshot_file(*job.snapshot, write, sink));
+  if (!buffer.empty()) STREAMSTATE_RETURN_IF_ERROR(writer->append(buffer));
+  CheckpointFile file{name, written.bytes, checksum.digest(), false, {}};
+  for (const internal::SnapshotColumnInfo& column : written.columns) {
+    CheckpointFileColumn entry{column.name, column.values_carry_expiry, column.entries, column.section_offset,
+                               column.section_end, {}};
+    for (const internal::KeyGroupOffset& group : column.key_groups) {
+      if (group.key_group >= max_parallelism) {
+        return Status::invalid_argument(
+            "checkpoint " + name + ": column '" + column.name + "' holds keys of key group " +
+            std::to_string(group.key_group) + ", outside max_parallelism " + std::to_string(max_parallelism) +
+            "; set CheckpointOptions::max_parallelism to the one the keys were hashed with");
+      }
+      entry.key_groups.push_back({group.key_group, group.offset, group.entries});
+    }
+    info.entries += column.entries;
+    info.expired_dropped += column.expired_dropped;
+    file.columns.push_back(std::move(entry));
+  }
+  STREAMSTATE_RETURN_IF_ERROR(writer->commit());
+  return file;
+}
+
+Status write_object(CheckpointStorage& storage, const std::string& name, BytesView bytes) {
+  STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<StorageWriter> writer, storage.create(name));
+  STREAMSTATE_RETURN_IF_ERROR(writer->append(bytes));
+  return writer->commit();
+}
+
+Result<CheckpointInfo> run(Job& job) {
+  STREAMSTATE_ASSIGN_OR_RETURN(internal::StoreCatalog catalog, internal::read_store_catalog(*job.snapshot));
+  CheckpointInfo info;
+  CheckpointManifest& m = info.manifest;
+  m.max_parallelism = catalog.max_parallelism.value_or(job.options.max_parallelism);
+  STREAMSTATE_RETURN_IF_ERROR(validate_max_parallelism(m.max_parallelism).with_context("checkpoint"));
+  m.key_groups = KeyGroupRange::all(m.max_parallelism);
+  if (job.options.key_groups) {
+    if (job.options.key_groups->empty() || job.options.key_groups->end() > m.max_parallelism) {
+      return Status::invalid_argument("checkpoint: CheckpointOptions::key_groups " + job.options.key_groups->to_string() +
+                                      " is empty or reaches past max_parallelism " +
+                                      std::to_string(m.max_parallelism));
+    }
+    m.key_groups = *job.options.key_groups;
+  }
+  STREAMSTATE_ASSIGN_OR_RETURN(m.id, choose_id(*job.storage, job.options.id));
+  m.created_millis = job.created_millis;
+  m.backend_kind = job.backend_kind;
+  m.states = std::move(catalog.states);
+  m.columns = job.snapshot->columns();
+  m.store_records = std::move(catalog.records);
+  m.source_positions = job.options.source_positions;
+  m.user_metadata = job.options.user_metadata;
+  std::set<std::string, std::less<>> expiring;
+  for (const std::string& name : job.options.expiring_columns.value_or(catalog.ttl_states)) expiring.insert(name);
+
+  const std::string file_name = checkpoint_folder(m.id) + "/" + std::string(internal::kSnapshotObject);
+  Result<CheckpointFile> file = write_data_file(job, file_name, m.max_parallelism, expiring, info);
+  if (!file.is_ok()) return file.status();
+  m.files.push_back(std::move(file).value());
+  Result<std::string> encoded = internal::encode_manifest(m);
+  Status committed = encoded.is_ok() ? write_object(*job.storage, checkpoint_manifest_name(m.id), *encoded)
+                                     : encoded.status();
+  if (!committed.is_ok()) {
+    // Best effort: when the storage is gone the file stays as an orphan for find_orphans.
+    (void)job.storage->remove(file_name);
+    return committed;
+  }
+  info.bytes_written = m.files.front().size + encoded->size();
+  info.sync_micros = job.sync_micros;
+  info.total_micros = micros_since(job.started);
+  return info;
+}
+
+}  // namespace
+
+Result<PendingCheckpoint> start_checkpoint(StateBackend& backend, CheckpointStorage& storage,
+                                           CheckpointOptions options) {
+  if (options.block_bytes == 0 || options.block_bytes > kDefaultMaxUncompressedBlock / 2) {
+    return Status::invalid_argument("CheckpointOptions::block_bytes " + std::to_string(options.block_bytes) +
+                                    " is out of range; use 1 byte to 512 MiB (default 64 KiB)");
+  }
+  if (options.compression_threads == 0 || options.compression_threads > 64) {
+    return Status::invalid_argument("CheckpointOptions::compression_threads " +
+                                    std::to_string(options.compression_threads) + " is out of range; use 1 to 64");
+  }
+  if (options.write_buffer_bytes == 0) {
+    return Status::invalid_argument("CheckpointOptions::write_buffer_bytes is 0; use at least 1 byte (default 1 MiB)");
+  }
+  if (options.clock == nullptr) options.clock = system_clock();
+  auto job = std::make_shared<Job>();
+  job->started = std::chrono::steady_clock::now();
+  STREAMSTATE_ASSIGN_OR_RETURN(job->snapshot, backend.snapshot());
+  job->created_millis = options.clock->now_millis();
+  job->sync_micros = micros_since(job->started);
+  job->storage = &storage;
+  job->backend_kind = std::string(backend.kind());
+  job->options = std::move(options);
+  auto impl = std::make_shared<PendingCheckpoint::Impl>();
+  impl->start([job]() -> Result<CheckpointInfo> {
+    Result<CheckpointInfo> result = run(*job);
+    job->snapshot.reset();  // released on the background thread, before the result is published
+    return result;
+  });
+  return PendingCheckpoint(std::move(impl));
+}
+
+Result<CheckpointInfo> write_checkpoint(StateBackend& backend, CheckpointStorage& storage, CheckpointOptions options) {
+  STREAMSTATE_ASSIGN_OR_RETURN(PendingCheckpoint pending, start_checkpoint(backend, storage, std::move(options)));
+  return pending.wait();
+}
+
+}  // namespace streamstate
