@@ -106,6 +106,9 @@ struct CheckpointManifest {
   std::vector<CheckpointFile> files;
   std::map<std::string, std::string> source_positions;  // opaque to streamstate
   std::map<std::string, std::string> user_metadata;     // opaque to streamstate
+  // For a LoggedBackend's checkpoint: the write-ahead log position its snapshot includes
+  // (BackendSnapshot::log_position); recovery replays the log from the next record.
+  std::optional<uint64_t> log_position;
 
   friend bool operator==(const CheckpointManifest&, const CheckpointManifest&) = default;
 };
@@ -265,6 +268,28 @@ Result<RestoreInfo> restore_latest_checkpoint(CheckpointStorage& storage, StateB
                                               const RestoreOptions& options);
 Result<RestoreInfo> restore_checkpoint_at_or_before(CheckpointStorage& storage, int64_t at_or_before_millis,
                                                     StateBackend& target, const RestoreOptions& options);
+
+// ---- Logged backends (memory state with a write-ahead log) -------------------------------
+class LoggedBackend;
+
+struct LoggedRecoveryInfo {
+  // The checkpoint restored, when there was one.
+  std::optional<CheckpointId> checkpoint;
+  std::optional<RestoreInfo> restored;
+  // The first log record replayed (the one after the checkpoint's log_position, or the oldest).
+  uint64_t replayed_from = 0;
+  uint64_t records_replayed = 0;
+};
+
+// Brings a LoggedBackend whose inner backend is empty back to its last acknowledged state:
+// restores the newest valid checkpoint of `storage` (skipping damaged ones, as
+// restore_latest_checkpoint) into the inner backend, then replays the log from the record after
+// the checkpoint's log_position (the whole log when there is no checkpoint). Call it at start,
+// before writing. kFailedPrecondition when the checkpoint has no log_position (it was not taken
+// of a LoggedBackend), or when the log no longer holds the records that must be replayed (it was
+// truncated past them): recovery would silently lose them.
+Result<LoggedRecoveryInfo> recover_logged_backend(LoggedBackend& backend, CheckpointStorage& storage,
+                                                  const RestoreOptions& options = {});
 
 // ---- Retention and garbage collection -----------------------------------------------------
 

@@ -22,6 +22,10 @@
 // manifest and files removed again, so that it never becomes a checkpoint a restore could pick.
 // After each completed checkpoint, collect_garbage keeps the newest `retain_last`.
 //
+// A LoggedBackend (streamstate/logged_backend.h) has its write-ahead log truncated after each
+// completed checkpoint, to the log position of the oldest checkpoint retained: what a restore of
+// any retained checkpoint replays stays, older segments go.
+//
 // Ids: one more than the largest "chk-<id>" found in the storage at start, then increasing by
 // one per attempt (an aborted attempt's id is never reused).
 //
@@ -88,6 +92,8 @@ struct CheckpointCoordinatorStatistics {
   uint64_t total_bytes = 0;               // bytes written by all completed checkpoints
   uint64_t garbage_collections_failed = 0;
   uint64_t listener_failures = 0;  // listeners that threw (the coordinator goes on)
+  uint64_t log_segments_removed = 0;    // LoggedBackend: write-ahead log segments truncated
+  uint64_t log_truncations_failed = 0;
 };
 
 class CheckpointCoordinator {

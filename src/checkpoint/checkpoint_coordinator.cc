@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "streamstate/keyed_state_store.h"
+#include "streamstate/logged_backend.h"
 
 namespace streamstate {
 namespace {
@@ -258,6 +259,8 @@ class CheckpointCoordinator::Impl {
     if (!report.is_ok()) {
       std::lock_guard<std::mutex> lock(mutex_);
       ++statistics_.garbage_collections_failed;
+    } else {
+      truncate_log(*report);
     }
     finish(served, info);
   }
@@ -269,6 +272,22 @@ class CheckpointCoordinator::Impl {
       if (timed_out) ++statistics_.timed_out;
     }
     notify_aborted(id, reason);
+  }
+
+  // A LoggedBackend's log keeps what the oldest retained checkpoint needs: records after its
+  // log position (so a restore that falls back to it still finds them); older segments go.
+  void truncate_log(const GarbageCollectionReport& report) {
+    auto* logged = dynamic_cast<LoggedBackend*>(&backend_);
+    if (logged == nullptr || report.retained.empty()) return;
+    Result<CheckpointManifest> oldest = read_checkpoint(storage_, report.retained.front());
+    if (!oldest.is_ok() || !oldest->log_position.has_value()) return;
+    Result<uint64_t> removed = logged->wal().truncate_before(*oldest->log_position + 1);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (removed.is_ok()) {
+      statistics_.log_segments_removed += *removed;
+    } else {
+      ++statistics_.log_truncations_failed;
+    }
   }
 
   // A checkpoint that completed after it was declared aborted: its manifest goes first (then it

@@ -181,6 +181,7 @@ Result<CheckpointInfo> run(Job& job) {
   m.store_records = std::move(catalog.records);
   m.source_positions = job.options.source_positions;
   m.user_metadata = job.options.user_metadata;
+  m.log_position = job.snapshot->log_position();
   std::set<std::string, std::less<>> expiring;
   for (const std::string& name : job.options.expiring_columns.value_or(catalog.ttl_states)) expiring.insert(name);
 

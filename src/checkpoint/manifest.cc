@@ -99,6 +99,7 @@ OrderedJson encode_body(const CheckpointManifest& manifest) {
   body["files"] = std::move(files);
   body["source_positions"] = manifest.source_positions;
   body["user_metadata"] = manifest.user_metadata;
+  if (manifest.log_position.has_value()) body["log_position"] = *manifest.log_position;
   return body;
 }
 
@@ -139,6 +140,7 @@ class FieldReader {
   }
   const std::string& error() const { return error_; }
   const std::string& path() const { return path_; }
+  bool has(const char* key) const { return object_.is_object() && object_.contains(key); }
 
  private:
   static const Json& empty_array() {
@@ -320,6 +322,8 @@ void parse_body(FieldReader& in, CheckpointManifest& m) {
   if (in.error().empty()) parse_files(in, in.array("files"), m.max_parallelism, m);
   parse_string_map(in, "source_positions", m.source_positions);
   parse_string_map(in, "user_metadata", m.user_metadata);
+  // Optional: only checkpoints of a LoggedBackend have it.
+  if (in.error().empty() && in.has("log_position")) m.log_position = in.unsigned_number("log_position");
 }
 
 }  // namespace
