@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -20,13 +21,18 @@ class PendingCheckpoint::Impl {
  public:
   ~Impl() { join(); }
 
-  void start(std::function<Result<CheckpointInfo>()> work) {
-    thread_ = std::thread([this, work = std::move(work)] {
-      Result<CheckpointInfo> result = work();
-      std::lock_guard<std::mutex> lock(mutex_);
-      result_.emplace(std::move(result));
-      done_changed_.notify_all();
-    });
+  Status start(std::function<Result<CheckpointInfo>()> work) {
+    try {
+      thread_ = std::thread([this, work = std::move(work)] {
+        Result<CheckpointInfo> result = work();
+        std::lock_guard<std::mutex> lock(mutex_);
+        result_.emplace(std::move(result));
+        done_changed_.notify_all();
+      });
+    } catch (const std::system_error& error) {
+      return Status::unavailable(std::string("cannot start the checkpoint's background thread: ") + error.what());
+    }
+    return Status::ok();
   }
   Result<CheckpointInfo> wait() {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -228,11 +234,11 @@ Result<PendingCheckpoint> start_checkpoint(StateBackend& backend, CheckpointStor
   job->backend_kind = std::string(backend.kind());
   job->options = std::move(options);
   auto impl = std::make_shared<PendingCheckpoint::Impl>();
-  impl->start([job]() -> Result<CheckpointInfo> {
+  STREAMSTATE_RETURN_IF_ERROR(impl->start([job]() -> Result<CheckpointInfo> {
     Result<CheckpointInfo> result = run(*job);
     job->snapshot.reset();  // released on the background thread, before the result is published
     return result;
-  });
+  }));
   return PendingCheckpoint(std::move(impl));
 }
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "checkpoint/checkpoint_scan.h"
@@ -178,7 +179,13 @@ Status run_parallel(size_t count, uint32_t threads, const std::function<Status(s
     }
   };
   std::vector<std::thread> pool;
-  for (uint32_t t = 1; t < threads && t < count; ++t) pool.emplace_back(work);
+  for (uint32_t t = 1; t < threads && t < count; ++t) {
+    try {
+      pool.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // the threads started (at least the caller's) do all the work
+    }
+  }
   work();
   for (std::thread& thread : pool) thread.join();
   return failure;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -132,7 +133,13 @@ Status compress_blocks(const SnapshotFileWriteOptions& options, const std::vecto
     }
   };
   std::vector<std::thread> pool;
-  for (uint32_t t = 1; t < options.compression_threads && t < blocks.size(); ++t) pool.emplace_back(work);
+  for (uint32_t t = 1; t < options.compression_threads && t < blocks.size(); ++t) {
+    try {
+      pool.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // the threads started (at least the caller's) do all the work
+    }
+  }
   work();
   for (std::thread& thread : pool) thread.join();
   for (Status& status : statuses) STREAMSTATE_RETURN_IF_ERROR(status);
