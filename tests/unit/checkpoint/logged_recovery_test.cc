@@ -22,21 +22,21 @@ namespace {
 
 using Entries = std::map<std::string, std::string>;
 
-struct Setup {
+struct LoggedState {
   std::shared_ptr<StateBackend> memory;
   std::shared_ptr<LoggedBackend> logged;
 };
 
-Setup open_logged(const std::string& wal_directory) {
+LoggedState open_logged(const std::string& wal_directory) {
   WalOptions options;
   options.directory = wal_directory;
   options.segment_bytes = 4096;  // small segments: truncation removes some
   auto wal = Wal::open(options);
   EXPECT_OK(wal);
-  Setup setup;
-  setup.memory = std::shared_ptr<StateBackend>(MemoryBackend::open({}).value());
-  setup.logged = LoggedBackend::open(setup.memory, std::shared_ptr<Wal>(std::move(wal).value())).value();
-  return setup;
+  LoggedState state;
+  state.memory = std::shared_ptr<StateBackend>(MemoryBackend::open({}).value());
+  state.logged = LoggedBackend::open(state.memory, std::shared_ptr<Wal>(std::move(wal).value())).value();
+  return state;
 }
 
 void write_range(StateBackend& backend, int from, int to, Entries& expected) {
@@ -63,15 +63,15 @@ TEST(LoggedRecoveryTest, WithoutACheckpointTheWholeLogIsReplayed) {
   auto storage = open_memory_storage();
   Entries expected;
   {
-    Setup setup = open_logged(dir.file("wal"));
-    write_range(*setup.logged, 0, 500, expected);
+    LoggedState state = open_logged(dir.file("wal"));
+    write_range(*state.logged, 0, 500, expected);
   }
-  Setup setup = open_logged(dir.file("wal"));
-  auto info = recover_logged_backend(*setup.logged, *storage);
+  LoggedState state = open_logged(dir.file("wal"));
+  auto info = recover_logged_backend(*state.logged, *storage);
   ASSERT_OK(info);
   EXPECT_FALSE(info->checkpoint.has_value());
   EXPECT_EQ(info->records_replayed, 501u);  // the column's creation and 500 puts
-  EXPECT_EQ(read_column(*setup.memory), expected);
+  EXPECT_EQ(read_column(*state.memory), expected);
 }
 
 TEST(LoggedRecoveryTest, TheCheckpointIsRestoredAndOnlyTheLogAfterItReplayed) {
@@ -80,24 +80,24 @@ TEST(LoggedRecoveryTest, TheCheckpointIsRestoredAndOnlyTheLogAfterItReplayed) {
   Entries expected;
   uint64_t position = 0;
   {
-    Setup setup = open_logged(dir.file("wal"));
-    write_range(*setup.logged, 0, 400, expected);
-    auto checkpoint = write_checkpoint(*setup.logged, *storage, {});
+    LoggedState state = open_logged(dir.file("wal"));
+    write_range(*state.logged, 0, 400, expected);
+    auto checkpoint = write_checkpoint(*state.logged, *storage, {});
     ASSERT_OK(checkpoint);
     ASSERT_TRUE(checkpoint->manifest.log_position.has_value());
     position = *checkpoint->manifest.log_position;
     auto manifest = read_checkpoint(*storage, checkpoint->manifest.id);  // it survives the JSON
     ASSERT_OK(manifest);
     EXPECT_EQ(manifest->log_position, checkpoint->manifest.log_position);
-    write_range(*setup.logged, 400, 700, expected);
+    write_range(*state.logged, 400, 700, expected);
   }
-  Setup setup = open_logged(dir.file("wal"));
-  auto info = recover_logged_backend(*setup.logged, *storage);
+  LoggedState state = open_logged(dir.file("wal"));
+  auto info = recover_logged_backend(*state.logged, *storage);
   ASSERT_OK(info);
   ASSERT_TRUE(info->checkpoint.has_value());
   EXPECT_EQ(info->replayed_from, position + 1);
   EXPECT_EQ(info->records_replayed, 300u);
-  EXPECT_EQ(read_column(*setup.memory), expected);
+  EXPECT_EQ(read_column(*state.memory), expected);
 }
 
 TEST(LoggedRecoveryTest, ACheckpointWithoutALogPositionIsRefused) {
@@ -106,8 +106,8 @@ TEST(LoggedRecoveryTest, ACheckpointWithoutALogPositionIsRefused) {
   auto plain = MemoryBackend::open({}).value();
   ASSERT_OK(plain->column("c").value()->put(make_state_key(1, "k"), "v"));
   ASSERT_OK(write_checkpoint(*plain, *storage, {}));
-  Setup setup = open_logged(dir.file("wal"));
-  auto info = recover_logged_backend(*setup.logged, *storage);
+  LoggedState state = open_logged(dir.file("wal"));
+  auto info = recover_logged_backend(*state.logged, *storage);
   EXPECT_EQ(info.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(info.status().message().find("no log position"), std::string::npos) << info.status().message();
 }
@@ -117,12 +117,12 @@ TEST(LoggedRecoveryTest, ALogTruncatedPastWhatMustBeReplayedIsRefused) {
   auto storage = open_memory_storage();
   Entries expected;
   {
-    Setup setup = open_logged(dir.file("wal"));
-    write_range(*setup.logged, 0, 600, expected);
-    ASSERT_OK(setup.logged->wal().truncate_before(300));  // and no checkpoint covers 1..299
+    LoggedState state = open_logged(dir.file("wal"));
+    write_range(*state.logged, 0, 600, expected);
+    ASSERT_OK(state.logged->wal().truncate_before(300));  // and no checkpoint covers 1..299
   }
-  Setup setup = open_logged(dir.file("wal"));
-  auto info = recover_logged_backend(*setup.logged, *storage);
+  LoggedState state = open_logged(dir.file("wal"));
+  auto info = recover_logged_backend(*state.logged, *storage);
   EXPECT_EQ(info.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(info.status().message().find("truncated"), std::string::npos) << info.status().message();
 }
@@ -132,28 +132,28 @@ TEST(LoggedRecoveryTest, TheCoordinatorTruncatesTheLogBehindTheOldestRetainedChe
   auto storage = open_memory_storage();
   Entries expected;
   {
-    Setup setup = open_logged(dir.file("wal"));
+    LoggedState state = open_logged(dir.file("wal"));
     CheckpointCoordinatorOptions options;
     options.retain_last = 2;
     options.checkpoint_on_shutdown = false;
-    auto coordinator = CheckpointCoordinator::start(*setup.logged, *storage, options).value();
+    auto coordinator = CheckpointCoordinator::start(*state.logged, *storage, options).value();
     for (int round = 0; round < 4; ++round) {
-      write_range(*setup.logged, round * 300, round * 300 + 300, expected);
+      write_range(*state.logged, round * 300, round * 300 + 300, expected);
       ASSERT_OK(coordinator->trigger_and_wait());
     }
-    write_range(*setup.logged, 1200, 1300, expected);
+    write_range(*state.logged, 1200, 1300, expected);
     EXPECT_GT(coordinator->statistics().log_segments_removed, 0u);
-    EXPECT_GT(setup.logged->wal().statistics().first_sequence, 1u);
+    EXPECT_GT(state.logged->wal().statistics().first_sequence, 1u);
     // What the oldest retained checkpoint (3) needs is still there.
     auto oldest = read_checkpoint(*storage, 3);
     ASSERT_OK(oldest);
-    EXPECT_LE(setup.logged->wal().statistics().first_sequence, *oldest->log_position + 1);
+    EXPECT_LE(state.logged->wal().statistics().first_sequence, *oldest->log_position + 1);
   }
-  Setup setup = open_logged(dir.file("wal"));
-  auto info = recover_logged_backend(*setup.logged, *storage);
+  LoggedState state = open_logged(dir.file("wal"));
+  auto info = recover_logged_backend(*state.logged, *storage);
   ASSERT_OK(info);
   EXPECT_EQ(info->checkpoint, CheckpointId{4});
-  EXPECT_EQ(read_column(*setup.memory), expected);
+  EXPECT_EQ(read_column(*state.memory), expected);
 }
 
 }  // namespace
