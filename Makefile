@@ -22,6 +22,8 @@ test:
 bench: build
 	@$(RELEASE_DIR)/bench/streamstate-bench backends
 	@$(RELEASE_DIR)/bench/streamstate-bench state
+	@$(RELEASE_DIR)/bench/streamstate-bench checkpoint
+	@$(RELEASE_DIR)/bench/streamstate-bench wal
 
 install: build
 	@cmake --install $(RELEASE_DIR) --prefix $(or $(PREFIX),/usr/local)
