@@ -9,8 +9,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "dataset.h"
@@ -170,6 +174,51 @@ Status run_checkpoint_suite(const BenchOptions& options, std::vector<CaseResult>
   STREAMSTATE_ASSIGN_OR_RETURN(CaseResult parallel,
                                measure_case(options, parallel_spec, restore_with(2), restore_with(1)));
 
+  // memory/writes-during-checkpoint: a writer's random puts into the full backend while
+  // checkpoints run back to back on another thread, over the same puts with none running.
+  const uint64_t puts = std::min<uint64_t>(count, 300'000);
+  STREAMSTATE_ASSIGN_OR_RETURN(std::shared_ptr<StateColumn> column, backend->column("state"));
+  uint64_t overlapping_checkpoints = 0;
+  auto writes = [&](bool beside_checkpoints) {
+    return [&, beside_checkpoints](int run) -> Result<Sample> {
+      std::atomic<bool> done{false};
+      Status checkpoint_status;
+      uint64_t checkpoints = 0;
+      std::thread checkpointer;
+      if (beside_checkpoints) {
+        checkpointer = std::thread([&] {
+          while (!done.load()) {
+            Status cleared = clear_storage(*storage);
+            Result<CheckpointInfo> info = cleared.is_ok() ? write_checkpoint(*backend, *storage, {})
+                                                          : Result<CheckpointInfo>(cleared);
+            if (!info.is_ok()) {
+              checkpoint_status = info.status();
+              return;
+            }
+            ++checkpoints;
+          }
+        });
+      }
+      Stopwatch watch;
+      Status status;
+      for (uint64_t i = 0; i < puts && status.is_ok(); ++i) {
+        const uint64_t index = (i * 2654435761ULL + static_cast<uint64_t>(run) * 7919) % count;
+        status = column->put(entries.keys[index], entries.values[(index + static_cast<uint64_t>(run) + 1) % count]);
+      }
+      const double seconds = watch.seconds();
+      done = true;
+      if (checkpointer.joinable()) checkpointer.join();
+      STREAMSTATE_RETURN_IF_ERROR(status);
+      STREAMSTATE_RETURN_IF_ERROR(checkpoint_status);
+      if (beside_checkpoints) overlapping_checkpoints += checkpoints;
+      return Sample{seconds, puts, puts};
+    };
+  };
+  CaseSpec during_spec{"memory/writes-during-checkpoint", "the same puts with no checkpoint running", true};
+  STREAMSTATE_ASSIGN_OR_RETURN(CaseResult during, measure_case(options, during_spec, writes(true), writes(false)));
+  std::cerr << "  memory/writes-during-checkpoint: " << puts << " puts per run, " << overlapping_checkpoints
+            << " checkpoints completed beside them over all runs\n";
+
   for (CaseResult result :
        {written,
         against_seed(written, "memory/checkpoint-vs-seed", kSeedCheckpointSecondsPerMillion,
@@ -177,7 +226,7 @@ Status run_checkpoint_suite(const BenchOptions& options, std::vector<CaseResult>
         restored,
         against_seed(restored, "memory/restore-vs-seed", kSeedRestoreSecondsPerMillion,
                      "published target: 1 M entries in 3 s"),
-        parallel}) {
+        parallel, during}) {
     if (options.selects(result.name)) results.push_back(std::move(result));
   }
   return Status::ok();
