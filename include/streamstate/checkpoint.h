@@ -30,6 +30,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "streamstate/backend.h"
@@ -268,6 +269,55 @@ Result<RestoreInfo> restore_latest_checkpoint(CheckpointStorage& storage, StateB
                                               const RestoreOptions& options);
 Result<RestoreInfo> restore_checkpoint_at_or_before(CheckpointStorage& storage, int64_t at_or_before_millis,
                                                     StateBackend& target, const RestoreOptions& options);
+
+// ---- Compatibility check before a restore (a dry run: nothing is read but the manifest) ----
+// How a state of the checkpoint meets the states a program will register.
+enum class StateVerdict : uint8_t {
+  kSame = 0,          // same kind, codec, TTL setting and schema major version
+  kMigratable = 1,    // restorable with what the program registers: a schema migration path, or
+                      // consent to switch TTL on or off
+  kIncompatible = 2,  // cannot be opened by the program as it is (the reason says why)
+  kMissing = 3,       // the program registers it, the checkpoint does not have it (starts empty)
+  kExtra = 4,         // the checkpoint has it, the program does not register it (restored unused)
+  kDropped = 5,       // the checkpoint has it and CompatibilityOptions::drops leaves it out
+};
+std::string_view state_verdict_name(StateVerdict verdict);
+
+struct StateCompatibility {
+  std::string name;             // as the program registers it (after renames)
+  std::string checkpoint_name;  // as the checkpoint has it; empty for kMissing
+  StateVerdict verdict = StateVerdict::kSame;
+  std::string reason;           // one line; empty for kSame
+};
+
+struct CompatibilityOptions {
+  // States restored under another name: checkpoint name -> the program's name.
+  std::map<std::string, std::string> renames{};
+  // Checkpoint states left out of the restore.
+  std::set<std::string> drops{};
+  // The schema migrations the program registers (KeyedStateStore::register_migration): state
+  // (program name) -> steps as (from major, to major). Chains of steps count.
+  std::map<std::string, std::vector<std::pair<uint32_t, uint32_t>>> migrations{};
+  // States whose TTL the program consents to switch on or off
+  // (KeyedStateStore::register_ttl_change), by program name.
+  std::set<std::string> ttl_switches{};
+};
+
+struct CompatibilityReport {
+  std::vector<StateCompatibility> states;  // sorted by program name
+  // No state is kIncompatible.
+  bool restorable() const;
+  // Every state not kSame, one line each: "map state 'carts': incompatible - ...".
+  std::string summary() const;
+};
+
+// Compares the states of `manifest` with `expected` (what the program will register; the
+// CheckpointState of each, as its descriptor gives them) under `options`. Kind or codec
+// differences are incompatible; a TTL switch needs consent; a new schema major version needs a
+// migration path; minor and patch versions may differ. A rename onto a name another state
+// also takes is incompatible.
+CompatibilityReport check_compatibility(const CheckpointManifest& manifest, const std::vector<CheckpointState>& expected,
+                                        const CompatibilityOptions& options = {});
 
 // ---- Logged backends (memory state with a write-ahead log) -------------------------------
 class LoggedBackend;
