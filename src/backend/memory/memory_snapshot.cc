@@ -16,8 +16,8 @@ class MemorySnapshotIterator final : public SnapshotIterator {
   }
 
   bool valid() const override { return status_.is_ok() && position_ < entries_.size() && !state_->store().is_closed(); }
-  BytesView key() const override { return entries_[position_].first; }
-  BytesView value() const override { return entries_[position_].second; }
+  BytesView key() const override { return entries_.key(position_); }
+  BytesView value() const override { return entries_.value(position_); }
   void next() override {
     if (!valid()) return;
     if (++position_ == entries_.size()) load_from(shard_ + 1);
@@ -43,7 +43,7 @@ class MemorySnapshotIterator final : public SnapshotIterator {
   const std::string prefix_;
   const uint32_t shard_count_;
   uint32_t shard_ = 0;
-  std::vector<std::pair<std::string, std::string>> entries_;  // the current shard's matches
+  SnapshotShardCopy entries_;  // the current shard's matches
   size_t position_ = 0;
   Status status_;
 };

@@ -455,8 +455,7 @@ void MemoryStore::release(SnapshotLog& log) {
 }
 
 Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& column, const SnapshotLog& log,
-                                        BytesView prefix, int64_t taken_at,
-                                        std::vector<std::pair<std::string, std::string>>& out) {
+                                        BytesView prefix, int64_t taken_at, SnapshotShardCopy& out) {
   Shard& shard = shards_[index];
   std::lock_guard<Shard> lock(shard);
   // After close the tables are gone (the logs did not record their release).
@@ -466,12 +465,12 @@ Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& colum
     const BytesView key = node.key.view();
     if (!key.starts_with(prefix)) continue;
     if (images != nullptr && images->contains(SnapshotLog::lookup_key(key))) continue;  // changed since: its pre-image counts
-    if (!is_expired(node.entry, taken_at)) out.emplace_back(key, node.entry.value.view());
+    if (!is_expired(node.entry, taken_at)) out.add(key, node.entry.value.view());
   }
   if (images == nullptr) return Status::ok();
   for (const auto& [key, image] : *images) {
     if (image.present && BytesView(key).starts_with(prefix) && image.expires_at > taken_at) {
-      out.emplace_back(key, image.value);
+      out.add(key, image.value);
     }
   }
   return Status::ok();

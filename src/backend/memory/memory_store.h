@@ -52,6 +52,7 @@
 #include "backend/memory/recency_list.h"
 #include "backend/memory/shard_mutex.h"
 #include "backend/memory/snapshot_log.h"
+#include "backend/memory/snapshot_shard_copy.h"
 #include "backend/memory/thread_slot.h"
 #include "streamstate/backend.h"
 #include "streamstate/write_batch.h"
@@ -136,7 +137,7 @@ class MemoryStore {
   // Under shard `shard`'s lock: appends to `out` the column's entries of the shard that start
   // with `prefix` and had not expired at `taken_at`, as they were when `log` was captured.
   Status read_snapshot_shard(uint32_t shard, const ColumnState& column, const SnapshotLog& log, BytesView prefix,
-                             int64_t taken_at, std::vector<std::pair<std::string, std::string>>& out);
+                             int64_t taken_at, SnapshotShardCopy& out);
   // Entries copied into snapshot logs so far (each the first change of a key while a snapshot
   // lived): what snapshots have cost writers, for tests and docs.
   uint64_t entries_copied_for_snapshots() const { return copied_for_snapshots_.load(std::memory_order_relaxed); }
