@@ -95,6 +95,10 @@ class StateColumn {
   // Removes every entry of this column.
   virtual Status clear() = 0;
 
+  // A hint that about `entries` more entries are about to be written (a restore): a backend may
+  // size its structures for them at once instead of growing step by step. The default ignores it.
+  virtual void reserve(uint64_t entries) { (void)entries; }
+
   // Convenience over get_into.
   Result<std::optional<std::string>> get(BytesView key) {
     std::string value;

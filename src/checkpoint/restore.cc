@@ -250,6 +250,34 @@ Result<RestorePlan> prepare_restore(const std::vector<RestoreSource>& sources, S
   return plan;
 }
 
+// Opens each restored column as the restore will (same options) and tells the backend how many
+// entries are coming, so a memory backend sizes its tables once instead of growing them.
+Status reserve_columns(const RestorePlan& plan, StateBackend& target) {
+  std::map<std::string, std::pair<uint64_t, bool>, std::less<>> coming;  // column -> (entries, expiring)
+  for (const auto& source : plan.sources) {
+    for (const LoadedFile& file : source->files) {
+      for (const CheckpointFileColumn& column : file.entry->columns) {
+        if (!plan.columns.contains(column.name)) continue;
+        uint64_t entries = 0;
+        for (const CheckpointKeyGroupOffset& group : column.key_groups) {
+          if (source->key_groups.contains(group.key_group)) entries += group.entries;
+        }
+        auto& [total, expiring] = coming[column.name];
+        total += entries;
+        expiring = column.values_carry_expiry;
+      }
+    }
+  }
+  for (const auto& [name, entry] : coming) {
+    if (entry.first == 0) continue;
+    Result<std::shared_ptr<StateColumn>> column =
+        target.column_with_options(name, ColumnOptions{.values_carry_expiry = entry.second});
+    if (!column.is_ok()) return column.status();
+    (*column)->reserve(entry.first);
+  }
+  return Status::ok();
+}
+
 Result<RestoreInfo> apply_restore(RestorePlan& plan, StateBackend& target) {
   RestoreInfo info;
   for (const auto& source : plan.sources) {
@@ -264,6 +292,7 @@ Result<RestoreInfo> apply_restore(RestorePlan& plan, StateBackend& target) {
     if (failure.is_ok()) failure = target.write(batch);
   }
   std::vector<WorkUnit> units = work_units(plan);
+  if (failure.is_ok()) failure = reserve_columns(plan, target);
   std::atomic<uint64_t> entries{0};
   if (failure.is_ok()) {
     failure = run_parallel(units.size(), plan.threads, [&](size_t i) -> Status {

@@ -27,6 +27,7 @@ class MemoryColumn final : public StateColumn {
   Status update(BytesView key, const UpdateFunction& fn) override { return store_->update(*state_, key, fn); }
   Status scan(BytesView prefix, const ScanVisitor& visitor) override { return store_->scan(*state_, prefix, visitor); }
   Status clear() override { return store_->clear(*state_); }
+  void reserve(uint64_t entries) override { store_->reserve(*state_, entries); }
 
  private:
   std::shared_ptr<MemoryStore> store_;

@@ -285,6 +285,18 @@ Status MemoryStore::clear(ColumnState& column) {
   return Status::ok();
 }
 
+void MemoryStore::reserve(ColumnState& column, uint64_t entries) {
+  // Keys spread evenly over the shards by their hash; a little headroom for the unevenness.
+  const uint64_t share = entries / options_.shard_count + entries / options_.shard_count / 16 + 16;
+  for (uint32_t i = 0; i < options_.shard_count; ++i) {
+    Shard& shard = shards_[i];
+    std::lock_guard<Shard> lock(shard);
+    if (!usable(column)) return;
+    MemoryTable& table = make_writable(shard, column);
+    table.reserve(table.size() + share);
+  }
+}
+
 void MemoryStore::erase_column(ColumnState& column) {
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
     Shard& shard = shards_[i];

@@ -114,6 +114,8 @@ class MemoryStore {
   Status update(ColumnState& column, BytesView key, const UpdateFunction& fn);
   Status scan(ColumnState& column, BytesView prefix, const ScanVisitor& visitor);
   Status clear(ColumnState& column);
+  // Sizes the column's table in every shard for its share of `entries` more (StateColumn::reserve).
+  void reserve(ColumnState& column, uint64_t entries);
   // Removes every entry of a column without any check (drop_column).
   void erase_column(ColumnState& column);
   // Applies all operations atomically. The caller checked that the columns exist and holds

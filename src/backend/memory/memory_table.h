@@ -154,6 +154,8 @@ class MemoryTable {
   void erase(TableNode& node);
 
   size_t size() const { return map_.size(); }
+  // Room for `entries` in all without growing.
+  void reserve(size_t entries) { map_.reserve(entries); }
   bool empty() const { return map_.empty(); }
   uint64_t bytes() const { return bytes_; }
   const Map& entries() const { return map_; }
