@@ -1,5 +1,7 @@
 #include "testutil/s3_server.h"
 
+#include "testutil/child_process.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -122,28 +124,10 @@ Status S3Server::launch(const std::string& node, const std::string& script) {
                                    // <bucket>.s3.localhost addresses a bucket virtual-host style
                                    // (curl resolves *.localhost to the loopback itself).
                                    "--service-endpoint", "localhost"};
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  const std::string log_path = log.string();
-  const pid_t parent = getpid();
-  owner_pid_ = parent;
-  pid_ = fork();
-  if (pid_ == 0) {
-    // Only async-signal-safe calls between fork and exec.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-    }
-    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  if (pid_ < 0) return Status::io_error(std::string("fork(): ") + std::strerror(errno));
+  owner_pid_ = getpid();
+  std::string error;
+  pid_ = spawn_logged(args, log.string(), error);
+  if (pid_ < 0) return Status::io_error(error);
 
   const std::string marker = "S3rver listening on 127.0.0.1:";
   const auto deadline = Clock::now() + kStartupTimeout;
@@ -151,7 +135,7 @@ Status S3Server::launch(const std::string& node, const std::string& script) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      return Status::unavailable("s3rver exited while starting; end of " + log_path + ":\n" + tail(read_file(log)));
+      return Status::unavailable("s3rver exited while starting; end of " + log.string() + ":\n" + tail(read_file(log)));
     }
     const std::string text = read_file(log);
     const size_t at = text.find(marker);
@@ -162,7 +146,7 @@ Status S3Server::launch(const std::string& node, const std::string& script) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   stop();
-  return Status::unavailable("s3rver did not start within 20 s; end of " + log_path + ":\n" + tail(read_file(log)));
+  return Status::unavailable("s3rver did not start within 20 s; end of " + log.string() + ":\n" + tail(read_file(log)));
 }
 
 void S3Server::stop() {
