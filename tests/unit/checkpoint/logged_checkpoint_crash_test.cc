@@ -24,23 +24,14 @@
 #include "streamstate/logged_backend.h"
 #include "streamstate/memory.h"
 #include "streamstate/state_key.h"
+#include "testutil/kill_rounds.h"
 #include "testutil/status_matchers.h"
 #include "testutil/temp_dir.h"
 
 namespace streamstate {
 namespace {
 
-struct Ack {
-  uint32_t round;
-  uint32_t thread;
-  uint64_t n;
-};
-
-int kill_rounds() {
-  const char* text = std::getenv("STREAMSTATE_WAL_KILL_ROUNDS");
-  const int rounds = text != nullptr ? std::atoi(text) : 0;
-  return rounds > 0 ? rounds : 5;
-}
+using Ack = testing::WriteAck;
 
 // State keys (the checkpoint needs a key group in front), spread over all 128 groups.
 std::string key_of(const Ack& ack) {
@@ -98,7 +89,7 @@ Result<Durable> open_and_recover(const testing::TempDir& dir) {
       for (uint64_t n = 0;; ++n) {
         const Ack ack{round, t, n};
         if (!(*column)->put(key_of(ack), value_of(ack)).is_ok()) ::_exit(6);
-        if (::write(ack_fd, &ack, sizeof(ack)) != static_cast<ssize_t>(sizeof(ack))) ::_exit(7);
+        if (!testing::send_ack(ack_fd, ack)) ::_exit(7);
       }
     });
   }
@@ -113,30 +104,10 @@ TEST(LoggedCheckpointCrashTest, EveryAcknowledgedWriteSurvivesSigkillWithPeriodi
   std::mt19937 random(seed);
   std::vector<Ack> acknowledged;
   int recovered_from_checkpoint = 0;
-  for (int round = 0; round < kill_rounds(); ++round) {
-    int pipe_fds[2];
-    ASSERT_EQ(::pipe(pipe_fds), 0);
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      ::close(pipe_fds[0]);
-      write_until_killed(dir, static_cast<uint32_t>(round), pipe_fds[1]);
-    }
-    ::close(pipe_fds[1]);
+  for (int round = 0; round < testing::kill_rounds(); ++round) {
     const size_t wanted = 2000 + random() % 6000;  // long enough for several checkpoints
-    size_t seen = 0;
-    Ack ack{};
-    while (seen < wanted && ::read(pipe_fds[0], &ack, sizeof(ack)) == static_cast<ssize_t>(sizeof(ack))) {
-      acknowledged.push_back(ack);
-      ++seen;
-    }
-    ASSERT_EQ(::kill(child, SIGKILL), 0);
-    while (::read(pipe_fds[0], &ack, sizeof(ack)) == static_cast<ssize_t>(sizeof(ack))) acknowledged.push_back(ack);
-    ::close(pipe_fds[0]);
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer exited by itself with " << WEXITSTATUS(status);
-    ASSERT_GE(seen, wanted) << "the writer stopped acknowledging early";
+    ASSERT_OK(testing::run_until_killed(
+        wanted, [&](int ack_fd) { write_until_killed(dir, static_cast<uint32_t>(round), ack_fd); }, acknowledged));
 
     auto durable = open_and_recover(dir);
     ASSERT_OK(durable);

@@ -19,23 +19,14 @@
 
 #include "streamstate/logged_backend.h"
 #include "streamstate/memory.h"
+#include "testutil/kill_rounds.h"
 #include "testutil/status_matchers.h"
 #include "testutil/temp_dir.h"
 
 namespace streamstate {
 namespace {
 
-struct Ack {
-  uint32_t round;
-  uint32_t thread;
-  uint64_t n;
-};
-
-int kill_rounds() {
-  const char* text = std::getenv("STREAMSTATE_WAL_KILL_ROUNDS");
-  const int rounds = text != nullptr ? std::atoi(text) : 0;
-  return rounds > 0 ? rounds : 5;
-}
+using Ack = testing::WriteAck;
 
 std::string key_of(const Ack& ack) {
   return "r" + std::to_string(ack.round) + "-t" + std::to_string(ack.thread) + "-" + std::to_string(ack.n);
@@ -70,7 +61,7 @@ Result<std::shared_ptr<LoggedBackend>> recover(const std::string& directory, std
       for (uint64_t n = 0;; ++n) {
         const Ack ack{round, t, n};
         if (!(*column)->put(key_of(ack), value_of(ack)).is_ok()) ::_exit(5);
-        if (::write(ack_fd, &ack, sizeof(ack)) != static_cast<ssize_t>(sizeof(ack))) ::_exit(6);
+        if (!testing::send_ack(ack_fd, ack)) ::_exit(6);
       }
     });
   }
@@ -85,32 +76,12 @@ TEST(LoggedBackendCrashTest, EveryAcknowledgedWriteSurvivesSigkill) {
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 random(seed);
   std::vector<Ack> acknowledged;
-  for (int round = 0; round < kill_rounds(); ++round) {
-    int pipe_fds[2];
-    ASSERT_EQ(::pipe(pipe_fds), 0);
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      ::close(pipe_fds[0]);
-      write_until_killed(directory, static_cast<uint32_t>(round), pipe_fds[1]);
-    }
-    ::close(pipe_fds[1]);
+  for (int round = 0; round < testing::kill_rounds(); ++round) {
     // Let it write for a while (past its recovery), then kill it mid-write.
     const size_t wanted = 200 + random() % 3000;
-    size_t seen = 0;
-    Ack ack{};
-    while (seen < wanted && ::read(pipe_fds[0], &ack, sizeof(ack)) == static_cast<ssize_t>(sizeof(ack))) {
-      acknowledged.push_back(ack);
-      ++seen;
-    }
-    ASSERT_EQ(::kill(child, SIGKILL), 0);
-    // Acknowledgements already in the pipe count too: they were sent after put returned.
-    while (::read(pipe_fds[0], &ack, sizeof(ack)) == static_cast<ssize_t>(sizeof(ack))) acknowledged.push_back(ack);
-    ::close(pipe_fds[0]);
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer exited by itself with " << WEXITSTATUS(status);
-    ASSERT_GE(seen, wanted) << "the writer stopped acknowledging early";
+    ASSERT_OK(testing::run_until_killed(
+        wanted, [&](int ack_fd) { write_until_killed(directory, static_cast<uint32_t>(round), ack_fd); },
+        acknowledged));
 
     std::shared_ptr<StateBackend> state;
     auto logged = recover(directory, state);
