@@ -24,9 +24,10 @@ Result<LoggedRecoveryInfo> recover_logged_backend(LoggedBackend& backend, Checkp
     return latest.status();
   }
   // Every record from `from` on must still be in the log: a gap would be silent loss.
+  // Missing: records the log has handed out (up to last_sequence) but no longer keeps (before
+  // first_sequence).
   const uint64_t needed = from == 0 ? 1 : from;
-  const bool log_holds_records = log_state.last_sequence >= log_state.first_sequence;
-  if (needed < log_state.first_sequence && (log_holds_records || needed <= log_state.last_sequence)) {
+  if (needed < log_state.first_sequence && needed <= log_state.last_sequence) {
     return Status::failed_precondition(
         "recover_logged_backend: records from " + std::to_string(needed) + " on are needed, but the log in " +
         log.directory() + " starts at " + std::to_string(log_state.first_sequence) +
@@ -42,7 +43,7 @@ Result<LoggedRecoveryInfo> recover_logged_backend(LoggedBackend& backend, Checkp
     info.restored = std::move(restored).value();
   }
   info.replayed_from = std::max<uint64_t>(from, log_state.first_sequence);
-  if (log_holds_records && info.replayed_from <= log_state.last_sequence) {
+  if (info.replayed_from <= log_state.last_sequence) {
     Result<uint64_t> replayed = backend.replay(info.replayed_from);
     if (!replayed.is_ok()) return replayed.status();
     info.records_replayed = *replayed;

@@ -51,12 +51,19 @@ class LoggedBackend::Impl {
   // Excludes every change at once (clear, create and drop columns, snapshots).
   std::unique_lock<std::shared_mutex> lock_all() { return std::unique_lock<std::shared_mutex>(every_); }
 
-  // With the change's stripes held: puts the record into the log's order.
-  Result<uint64_t> enqueue(const LoggedChangeWriter& changes) {
-    return wal_->enqueue(options_.record_type, changes.bytes());
-  }
-  // Without locks: returns once the record is durable (the WAL's policy).
-  Status acknowledge(const Result<uint64_t>& sequence) {
+  // Every logged change: with `locks` held, `change(changes)` applies the change to the inner
+  // backend and describes it in `changes`, which then takes its place in the log's order; with
+  // the locks released, returns once that record is durable (the WAL's policy). A change the
+  // inner backend refused (an error from `change`) is not logged.
+  template <typename Locks, typename Change>
+  Status log_change(Locks locks, Change&& change) {
+    Result<uint64_t> sequence = Status::internal("not logged");
+    {
+      const Locks held = std::move(locks);
+      LoggedChangeWriter changes;
+      if (Status status = change(changes); !status.is_ok()) return status;
+      sequence = wal_->enqueue(options_.record_type, changes.bytes());
+    }
     if (!sequence.is_ok()) return sequence.status();
     return wal_->wait_for(*sequence);
   }
@@ -67,16 +74,15 @@ class LoggedBackend::Impl {
       std::lock_guard<std::mutex> lock(columns_mutex_);
       if (logged_columns_.contains(name)) return Status::ok();
     }
-    Result<uint64_t> sequence = Status::internal("not logged");
-    {
-      auto locks = lock_all();
-      LoggedChangeWriter changes;
+    Status logged = log_change(lock_all(), [&](LoggedChangeWriter& changes) {
       changes.create_column(name, values_carry_expiry);
-      sequence = enqueue(changes);
+      return Status::ok();
+    });
+    if (logged.is_ok()) {
       std::lock_guard<std::mutex> lock(columns_mutex_);
-      if (sequence.is_ok()) logged_columns_.emplace(name);
+      logged_columns_.emplace(name);
     }
-    return acknowledge(sequence);
+    return logged;
   }
   void forget_column(std::string_view name) {
     std::lock_guard<std::mutex> lock(columns_mutex_);
@@ -141,60 +147,44 @@ class LoggedColumn final : public StateColumn {
   Status scan(BytesView prefix, const ScanVisitor& visitor) override { return inner_->scan(prefix, visitor); }
 
   Status put(BytesView key, BytesView value) override {
-    Result<uint64_t> sequence = Status::internal("not logged");
-    {
-      auto locks = impl_->lock_key(name(), key);
-      if (Status status = inner_->put(key, value); !status.is_ok()) return status;
-      LoggedChangeWriter changes;
-      changes.put(name(), key, value);
-      sequence = impl_->enqueue(changes);
-    }
-    return impl_->acknowledge(sequence);
+    return impl_->log_change(impl_->lock_key(name(), key), [&](LoggedChangeWriter& changes) {
+      Status status = inner_->put(key, value);
+      if (status.is_ok()) changes.put(name(), key, value);
+      return status;
+    });
   }
 
   Status remove(BytesView key) override {
-    Result<uint64_t> sequence = Status::internal("not logged");
-    {
-      auto locks = impl_->lock_key(name(), key);
-      if (Status status = inner_->remove(key); !status.is_ok()) return status;
-      LoggedChangeWriter changes;
-      changes.remove(name(), key);
-      sequence = impl_->enqueue(changes);
-    }
-    return impl_->acknowledge(sequence);
+    return impl_->log_change(impl_->lock_key(name(), key), [&](LoggedChangeWriter& changes) {
+      Status status = inner_->remove(key);
+      if (status.is_ok()) changes.remove(name(), key);
+      return status;
+    });
   }
 
   Status update(BytesView key, const UpdateFunction& fn) override {
-    Result<uint64_t> sequence = Status::internal("not logged");
-    {
-      auto locks = impl_->lock_key(name(), key);
+    return impl_->log_change(impl_->lock_key(name(), key), [&](LoggedChangeWriter& changes) {
       std::optional<std::string> result;
       Status status = inner_->update(key, [&](std::optional<BytesView> current) {
         result = fn(current);  // a backend may call it again after a conflict: the last one counts
         return result;
       });
       if (!status.is_ok()) return status;
-      LoggedChangeWriter changes;
       if (result.has_value()) {
         changes.put(name(), key, *result);
       } else {
         changes.remove(name(), key);
       }
-      sequence = impl_->enqueue(changes);
-    }
-    return impl_->acknowledge(sequence);
+      return status;
+    });
   }
 
   Status clear() override {
-    Result<uint64_t> sequence = Status::internal("not logged");
-    {
-      auto locks = impl_->lock_all();
-      if (Status status = inner_->clear(); !status.is_ok()) return status;
-      LoggedChangeWriter changes;
-      changes.clear(name());
-      sequence = impl_->enqueue(changes);
-    }
-    return impl_->acknowledge(sequence);
+    return impl_->log_change(impl_->lock_all(), [&](LoggedChangeWriter& changes) {
+      Status status = inner_->clear();
+      if (status.is_ok()) changes.clear(name());
+      return status;
+    });
   }
 
  private:
@@ -298,16 +288,13 @@ Result<std::shared_ptr<StateColumn>> LoggedBackend::column_with_options(std::str
 }
 
 Status LoggedBackend::drop_column(std::string_view name) {
-  Result<uint64_t> sequence = Status::internal("not logged");
-  {
-    auto locks = impl_->lock_all();
-    if (Status status = inner_->drop_column(name); !status.is_ok()) return status;
-    LoggedChangeWriter changes;
+  return impl_->log_change(impl_->lock_all(), [&](LoggedChangeWriter& changes) {
+    Status status = inner_->drop_column(name);
+    if (!status.is_ok()) return status;
     changes.drop_column(name);
-    sequence = impl_->enqueue(changes);
     impl_->forget_column(name);
-  }
-  return impl_->acknowledge(sequence);
+    return status;
+  });
 }
 
 Status LoggedBackend::write(const WriteBatch& batch) {
@@ -319,11 +306,9 @@ Status LoggedBackend::write(const WriteBatch& batch) {
   }
   std::sort(stripes.begin(), stripes.end());
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  Result<uint64_t> sequence = Status::internal("not logged");
-  {
-    auto locks = impl_->lock_keys(stripes);
-    if (Status status = inner_->write(batch); !status.is_ok()) return status;
-    LoggedChangeWriter changes;
+  return impl_->log_change(impl_->lock_keys(stripes), [&](LoggedChangeWriter& changes) {
+    Status status = inner_->write(batch);
+    if (!status.is_ok()) return status;
     for (const WriteBatch::Operation& operation : batch.operations()) {
       if (operation.type == WriteBatch::OperationType::kPut) {
         changes.put(operation.column, operation.key, operation.value);
@@ -331,9 +316,8 @@ Status LoggedBackend::write(const WriteBatch& batch) {
         changes.remove(operation.column, operation.key);
       }
     }
-    sequence = impl_->enqueue(changes);
-  }
-  return impl_->acknowledge(sequence);
+    return status;
+  });
 }
 
 Status LoggedBackend::flush() {
