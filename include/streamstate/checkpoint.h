@@ -79,13 +79,33 @@ struct CheckpointFileColumn {
   friend bool operator==(const CheckpointFileColumn&, const CheckpointFileColumn&) = default;
 };
 
-// One data object of a checkpoint.
+// What a data object of a checkpoint holds.
+enum class CheckpointFileContent : uint8_t {
+  // A snapshot file whose entries are restored as puts (full checkpoints, and the changed
+  // entries of an incremental one).
+  kEntries = 0,
+  // A snapshot file of keys deleted since the parent checkpoint (values empty): restored as
+  // deletes. Written by incremental checkpoints of backends that track changes.
+  kTombstones = 1,
+  // One file of a RocksDB database (a table, MANIFEST, OPTIONS or CURRENT), restored by
+  // placing it in the database directory under CheckpointFile::local_name.
+  kRocksDbFile = 2,
+};
+// "entries", "tombstones", "rocksdb".
+std::string_view checkpoint_file_content_name(CheckpointFileContent content);
+
+// One data object of a checkpoint. A manifest lists every file a restore needs, in the order
+// they are applied: an incremental checkpoint lists its chain's files (shared) before its own.
 struct CheckpointFile {
   std::string name;       // full object name, e.g. "chk-0000000007/state.snap"
   uint64_t size = 0;      // bytes
   uint64_t checksum = 0;  // XXH3-64 (seed 0) of the whole object
   // Written by an earlier checkpoint and referenced by this one (incremental checkpoints).
   bool shared = false;
+  CheckpointFileContent content = CheckpointFileContent::kEntries;
+  // kRocksDbFile: the file's name in the database directory ("000012.sst"); empty otherwise.
+  std::string local_name;
+  // Snapshot files (kEntries, kTombstones): a copy of the file's index. Empty for kRocksDbFile.
   std::vector<CheckpointFileColumn> columns;
 
   friend bool operator==(const CheckpointFile&, const CheckpointFile&) = default;

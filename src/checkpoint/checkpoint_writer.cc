@@ -9,6 +9,7 @@
 
 #include "checkpoint/checkpoint_names.h"
 #include "checkpoint/manifest.h"
+#include "checkpoint/pending_checkpoint.h"
 #include "checkpoint/snapshot_file_writer.h"
 #include "checkpoint/store_catalog.h"
 #include "streamstate/checkpoint.h"
@@ -16,45 +17,6 @@
 #include "util/status_macros.h"
 
 namespace streamstate {
-
-class PendingCheckpoint::Impl {
- public:
-  ~Impl() { join(); }
-
-  Status start(std::function<Result<CheckpointInfo>()> work) {
-    try {
-      thread_ = std::thread([this, work = std::move(work)] {
-        Result<CheckpointInfo> result = work();
-        std::lock_guard<std::mutex> lock(mutex_);
-        result_.emplace(std::move(result));
-        done_changed_.notify_all();
-      });
-    } catch (const std::system_error& error) {
-      return Status::unavailable(std::string("cannot start the checkpoint's background thread: ") + error.what());
-    }
-    return Status::ok();
-  }
-  Result<CheckpointInfo> wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_changed_.wait(lock, [this] { return result_.has_value(); });
-    return *result_;
-  }
-  bool done() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return result_.has_value();
-  }
-  void join() {
-    std::lock_guard<std::mutex> lock(join_mutex_);
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::condition_variable done_changed_;
-  std::optional<Result<CheckpointInfo>> result_;  // guarded by mutex_
-  std::mutex join_mutex_;
-  std::thread thread_;
-};
 
 PendingCheckpoint::PendingCheckpoint(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PendingCheckpoint::~PendingCheckpoint() {
@@ -137,7 +99,10 @@ Result<CheckpointFile> write_data_file(Job& job, const std::string& name, uint32
   };
   STREAMSTATE_ASSIGN_OR_RETURN(internal::SnapshotFileInfo written, internal::write_snapshot_file(*job.snapshot, write, sink));
   if (!buffer.empty()) STREAMSTATE_RETURN_IF_ERROR(writer->append(buffer));
-  CheckpointFile file{name, written.bytes, checksum.digest(), false, {}};
+  CheckpointFile file;
+  file.name = name;
+  file.size = written.bytes;
+  file.checksum = checksum.digest();
   for (const internal::SnapshotColumnInfo& column : written.columns) {
     CheckpointFileColumn entry{column.name, column.values_carry_expiry, column.entries, column.section_offset,
                                column.section_end, {}};

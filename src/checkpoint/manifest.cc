@@ -64,9 +64,14 @@ OrderedJson encode_file(const CheckpointFile& file) {
                                   {"section_end", column.section_end},
                                   {"key_groups", std::move(groups)}});
   }
-  return OrderedJson{{"name", file.name},       {"size", file.size},
-                     {"checksum", checksum_hex(file.checksum)}, {"shared", file.shared},
-                     {"columns", std::move(columns)}};
+  OrderedJson json{{"name", file.name},
+                   {"size", file.size},
+                   {"checksum", checksum_hex(file.checksum)},
+                   {"shared", file.shared},
+                   {"content", std::string(checkpoint_file_content_name(file.content))}};
+  if (file.content == CheckpointFileContent::kRocksDbFile) json["local_name"] = file.local_name;
+  json["columns"] = std::move(columns);
+  return json;
 }
 
 OrderedJson encode_body(const CheckpointManifest& manifest) {
@@ -101,6 +106,17 @@ OrderedJson encode_body(const CheckpointManifest& manifest) {
   body["user_metadata"] = manifest.user_metadata;
   if (manifest.log_position.has_value()) body["log_position"] = *manifest.log_position;
   return body;
+}
+
+// A RocksDB file name: 1..255 characters of [A-Za-z0-9._-], not "." or "..".
+bool is_plain_file_name(const std::string& name) {
+  if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-';
+    if (!ok) return false;
+  }
+  return true;
 }
 
 // Reads typed members of one JSON object, remembering the first error (named by path).
@@ -224,6 +240,23 @@ void parse_files(FieldReader& in, const Json& files, uint32_t max_parallelism, C
       f.fail(path + ".checksum is not 16 lowercase hex digits");
     }
     file.shared = f.boolean("shared");
+    // Absent in manifests written before incremental checkpoints: a snapshot file of entries.
+    if (f.has("content")) {
+      std::string content = f.string("content");
+      if (content == "entries") {
+        file.content = CheckpointFileContent::kEntries;
+      } else if (content == "tombstones") {
+        file.content = CheckpointFileContent::kTombstones;
+      } else if (content == "rocksdb") {
+        file.content = CheckpointFileContent::kRocksDbFile;
+        file.local_name = f.string("local_name");
+        if (f.error().empty() && !is_plain_file_name(file.local_name)) {
+          f.fail(path + ".local_name '" + file.local_name + "' is not a plain file name");
+        }
+      } else if (f.error().empty()) {
+        f.fail(path + ".content '" + content + "' is not \"entries\", \"tombstones\" or \"rocksdb\"");
+      }
+    }
     const Json& columns = f.array("columns");
     for (size_t c = 0; c < columns.size() && f.error().empty(); ++c) {
       CheckpointFileColumn column;
@@ -396,3 +429,19 @@ Result<CheckpointManifest> parse_manifest(std::string_view object_name, std::str
 }
 
 }  // namespace streamstate::internal
+
+namespace streamstate {
+
+std::string_view checkpoint_file_content_name(CheckpointFileContent content) {
+  switch (content) {
+    case CheckpointFileContent::kEntries:
+      return "entries";
+    case CheckpointFileContent::kTombstones:
+      return "tombstones";
+    case CheckpointFileContent::kRocksDbFile:
+      return "rocksdb";
+  }
+  return "unknown";
+}
+
+}  // namespace streamstate

@@ -27,11 +27,15 @@ CheckpointManifest sample() {
   m.states = {{"clicks", "value", "i64", true, SchemaVersion{2, 1, 3}}, {"lists", "list", "string", false, {}}};
   m.columns = {"_ss.states", "clicks", "lists"};
   m.store_records = {{"!layout", std::string("\x01\x80\x02\0", 4)}, {"clicks", std::string("\0\xff", 2)}};
-  CheckpointFile file{"chk-0000000042/state.snap", 5000, 0xfedcba9876543210ULL, false, {}};
+  CheckpointFile file{"chk-0000000042/state.snap", 5000, 0xfedcba9876543210ULL, false,
+                      CheckpointFileContent::kEntries, "", {}};
   file.columns.push_back({"clicks", true, 7, 12, 3000, {{64, 20, 3}, {100, 900, 4}}});
   file.columns.push_back({"lists", false, 0, 3000, 3010, {}});
   m.files.push_back(file);
-  m.files.push_back({"chk-0000000040/state.snap", 10, 1, true, {}});
+  m.files.push_back({"chk-0000000040/state.snap", 10, 1, true, CheckpointFileContent::kEntries, "", {}});
+  m.files.push_back({"chk-0000000041/tombstones.snap", 60, 2, true, CheckpointFileContent::kTombstones, "", {}});
+  m.files.push_back({"chk-0000000041/rocksdb/00ab.sst", 70, 3, true, CheckpointFileContent::kRocksDbFile,
+                     "000012.sst", {}});
   m.source_positions = {{"topic-0", "1234"}, {"quotes\"and\\slashes", "\n\t"}};
   m.user_metadata = {{"job", "clicks \xc3\xa9t\xc3\xa9"}, {"checksum", "\"checksum\": \"not this one\""}};
   return m;
@@ -50,6 +54,26 @@ std::string edited(std::string text, const std::string& from, const std::string&
   if (at != std::string::npos) text.replace(at, from.size(), to);
   size_t key = text.rfind("\"checksum\"");
   return text.substr(0, key) + "\"checksum\": \"" + checksum_hex(checksum64(text.substr(0, key))) + "\"\n}\n";
+}
+
+TEST(ManifestTest, FileContentDefaultsToEntriesAndIsChecked) {
+  const std::string text = encoded(sample());
+  // A manifest written before file contents existed: a snapshot file of entries.
+  auto old = parse_manifest(kName, edited(text, R"("shared": true,
+      "content": "entries",)", R"("shared": true,)"));
+  ASSERT_TRUE(old.is_ok()) << old.status().to_string();
+  EXPECT_EQ(old->files[1].content, CheckpointFileContent::kEntries);
+
+  auto unknown = parse_manifest(kName, edited(text, R"("content": "tombstones")", R"("content": "deltas")"));
+  ASSERT_EQ(unknown.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(unknown.status().message().find("files[2].content 'deltas'"), std::string::npos)
+      << unknown.status().message();
+
+  auto escaping = parse_manifest(kName, edited(text, R"("local_name": "000012.sst")", R"("local_name": "../x.sst")"));
+  ASSERT_EQ(escaping.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(escaping.status().message().find("files[3].local_name"), std::string::npos)
+      << escaping.status().message();
+  EXPECT_EQ(checkpoint_file_content_name(CheckpointFileContent::kRocksDbFile), "rocksdb");
 }
 
 TEST(ManifestTest, RoundTripsEveryField) {
