@@ -138,6 +138,11 @@ class BackendSnapshot {
   // Entries of `column` whose key starts with `prefix`. NotFound for an unknown column.
   // Ordered as the backend's capabilities().ordered_scan says.
   virtual Result<std::unique_ptr<SnapshotIterator>> iterate(std::string_view column, BytesView prefix = {}) = 0;
+  // The value of one key as the snapshot holds it: true and *value set, or false when absent.
+  // NotFound for an unknown column. The default looks the key up through iterate(column, key);
+  // backends override it with a point lookup (the memory backend does), since incremental
+  // checkpoints read each changed key this way.
+  virtual Result<bool> get(std::string_view column, BytesView key, std::string* value);
   // For a backend that logs its changes (LoggedBackend, streamstate/logged_backend.h): the log
   // position the snapshot includes - every change logged at or before it is in the snapshot,
   // none after it - so a checkpoint of the snapshot can record where replay resumes. nullopt

@@ -51,6 +51,9 @@ struct TrackedSnapshot {
   // none was confirmed since tracking began (the process started, or tracking was reset): then
   // the checkpoint must be full.
   std::optional<uint64_t> base_epoch;
+  // The label given to confirm_changes() with base_epoch (incremental checkpoints record which
+  // checkpoint holds the base there); empty when there is no base or none was given.
+  std::string base_label;
   // Columns with changed keys, sorted by name; columns without changes are left out.
   std::vector<ChangedColumn> changes;
   // Total keys over `changes`.
@@ -66,7 +69,10 @@ class ChangeTracker {
   // The checkpoint of `epoch`'s snapshot is durable: keys not changed after that snapshot stop
   // being tracked, and later deltas are relative to it. InvalidArgument for an epoch that was
   // never handed out; confirming an older epoch than the last confirmed one is a no-op.
-  virtual Status confirm_changes(uint64_t epoch) = 0;
+  // `base_label` is kept with the confirmed epoch and handed out as TrackedSnapshot::base_label
+  // (an older epoch's label is ignored along with it).
+  virtual Status confirm_changes(uint64_t epoch, std::string base_label) = 0;
+  Status confirm_changes(uint64_t epoch) { return confirm_changes(epoch, std::string()); }
   // Forgets every tracked key and the confirmed base: the next snapshot_with_changes() has no
   // base_epoch (a full checkpoint). For a restore into the backend, or a lost checkpoint chain.
   virtual Status reset_changes() = 0;

@@ -141,6 +141,27 @@ std::string checkpoint_manifest_name(CheckpointId id);
 
 // ---- Taking a checkpoint ------------------------------------------------------------------
 
+// Incremental checkpoints (docs/checkpoints.md, "Incremental checkpoints"): with a backend that
+// tracks its changes (StateBackend::change_tracker(): the memory backend with
+// MemoryBackendOptions::track_changes), a checkpoint writes only the keys changed since the
+// last checkpoint of that backend in the same storage - a delta of puts and tombstones - and
+// lists the files of the chain it builds on (full + earlier deltas) as shared. A checkpoint is
+// written in full instead when there is no such base (first checkpoint of the process, base
+// deleted or damaged, another storage or key-group range), when the chain reached
+// `full_every` checkpoints, or when the chain's deltas passed `max_delta_share` of the full
+// checkpoint's bytes. Backends without a tracker are always checkpointed in full (RocksDB has
+// its own incremental path, streamstate/rocksdb_checkpoint.h).
+struct IncrementalOptions {
+  // Default: false (every checkpoint full).
+  bool enabled = false;
+  // At most this many checkpoints per chain: a full one, then full_every - 1 deltas. 1 means
+  // always full. Bounds restore time: a restore reads one chain. Default: 10.
+  uint32_t full_every = 10;
+  // A full checkpoint once the chain's deltas hold more than this share of the full
+  // checkpoint's bytes (0 = always full, 1 = up to as many bytes again). Default: 0.5.
+  double max_delta_share = 0.5;
+};
+
 struct CheckpointOptions {
   // The checkpoint's id; 0 picks one more than the largest id found under "chk-" (committed
   // or not). An id that already has a manifest is kAlreadyExists. Default: 0.
@@ -174,6 +195,8 @@ struct CheckpointOptions {
   std::map<std::string, std::string> user_metadata{};
   // Creation time and the time expiry is checked against. Default: the system clock.
   std::shared_ptr<const Clock> clock{};
+  // Write deltas when the backend tracks changes. Default: off.
+  IncrementalOptions incremental{};
 };
 
 struct CheckpointInfo {
@@ -181,6 +204,9 @@ struct CheckpointInfo {
   uint64_t bytes_written = 0;      // data objects and manifest
   uint64_t entries = 0;            // entries written
   uint64_t expired_dropped = 0;    // expired entries left out
+  uint64_t tombstones = 0;         // keys deleted since the parent (incremental checkpoints)
+  // When incremental checkpoints were asked for and this one is full: why (one line).
+  std::string full_reason;
   int64_t sync_micros = 0;         // the synchronous part (taking the snapshot)
   int64_t total_micros = 0;        // from start to the manifest's commit
 };
@@ -264,7 +290,8 @@ struct RestoreSource {
 
 struct RestoreInfo {
   std::vector<CheckpointId> ids;          // the checkpoints restored, in source order
-  uint64_t entries = 0;                   // entries written
+  uint64_t entries = 0;                   // entries written (over an incremental chain, each put)
+  uint64_t deletes = 0;                   // tombstones of incremental checkpoints applied
   uint64_t bytes_read = 0;                // bytes read from the storage (data files)
   std::vector<std::string> columns;       // the columns written, sorted
   std::vector<SkippedCheckpoint> skipped;  // restore_latest_*: newer checkpoints passed over

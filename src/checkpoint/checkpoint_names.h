@@ -15,6 +15,8 @@ namespace streamstate::internal {
 
 inline constexpr std::string_view kCheckpointPrefix = "chk-";
 inline constexpr std::string_view kSnapshotObject = "state.snap";
+// The keys an incremental checkpoint deleted (CheckpointFileContent::kTombstones).
+inline constexpr std::string_view kTombstonesObject = "tombstones.snap";
 
 // The id of the checkpoint folder an object name is in ("chk-0000000007/x" -> 7); nullopt for
 // names that are not in the canonical form checkpoint_folder writes.

@@ -1,5 +1,6 @@
-// Full checkpoints: the snapshot is taken on the caller's thread; a background thread writes
-// the snapshot file, then the manifest, whose commit makes the checkpoint exist.
+// Checkpoints of any backend: the snapshot is taken on the caller's thread; a background thread
+// writes the snapshot file (a full checkpoint) or the changed entries and tombstones (an
+// incremental one), then the manifest, whose commit makes the checkpoint exist.
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -8,10 +9,13 @@
 #include <utility>
 
 #include "checkpoint/checkpoint_names.h"
+#include "checkpoint/delta_entries.h"
+#include "checkpoint/incremental_base.h"
 #include "checkpoint/manifest.h"
 #include "checkpoint/pending_checkpoint.h"
 #include "checkpoint/snapshot_file_writer.h"
 #include "checkpoint/store_catalog.h"
+#include "streamstate/change_tracking.h"
 #include "streamstate/checkpoint.h"
 #include "streamstate/checksum.h"
 #include "util/status_macros.h"
@@ -48,6 +52,11 @@ int64_t micros_since(std::chrono::steady_clock::time_point start) {
 
 struct Job {
   std::unique_ptr<BackendSnapshot> snapshot;
+  // Incremental checkpoints: the backend's tracker and what snapshot_with_changes() gave.
+  ChangeTracker* tracker = nullptr;
+  uint64_t epoch = 0;
+  std::string base_label;
+  std::vector<ChangedColumn> changes;
   CheckpointStorage* storage = nullptr;
   CheckpointOptions options;
   std::string backend_kind;
@@ -75,7 +84,8 @@ Result<CheckpointId> choose_id(CheckpointStorage& storage, CheckpointId wanted) 
 }
 
 // Writes the snapshot file and commits it; the file's entry for the manifest.
-Result<CheckpointFile> write_data_file(Job& job, const std::string& name, uint32_t max_parallelism,
+Result<CheckpointFile> write_data_file(Job& job, BackendSnapshot& snapshot, CheckpointFileContent content,
+                                       const std::string& name, uint32_t max_parallelism,
                                        const std::set<std::string, std::less<>>& expiring, CheckpointInfo& info) {
   internal::SnapshotFileWriteOptions write;
   write.display_name = name;
@@ -97,12 +107,13 @@ Result<CheckpointFile> write_data_file(Job& job, const std::string& name, uint32
     buffer.clear();
     return appended;
   };
-  STREAMSTATE_ASSIGN_OR_RETURN(internal::SnapshotFileInfo written, internal::write_snapshot_file(*job.snapshot, write, sink));
+  STREAMSTATE_ASSIGN_OR_RETURN(internal::SnapshotFileInfo written, internal::write_snapshot_file(snapshot, write, sink));
   if (!buffer.empty()) STREAMSTATE_RETURN_IF_ERROR(writer->append(buffer));
   CheckpointFile file;
   file.name = name;
   file.size = written.bytes;
   file.checksum = checksum.digest();
+  file.content = content;
   for (const internal::SnapshotColumnInfo& column : written.columns) {
     CheckpointFileColumn entry{column.name, column.values_carry_expiry, column.entries, column.section_offset,
                                column.section_end, {}};
@@ -115,7 +126,7 @@ Result<CheckpointFile> write_data_file(Job& job, const std::string& name, uint32
       }
       entry.key_groups.push_back({group.key_group, group.offset, group.entries});
     }
-    info.entries += column.entries;
+    (content == CheckpointFileContent::kTombstones ? info.tombstones : info.entries) += column.entries;
     info.expired_dropped += column.expired_dropped;
     file.columns.push_back(std::move(entry));
   }
@@ -127,6 +138,56 @@ Status write_object(CheckpointStorage& storage, const std::string& name, BytesVi
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<StorageWriter> writer, storage.create(name));
   STREAMSTATE_RETURN_IF_ERROR(writer->append(bytes));
   return writer->commit();
+}
+
+// A full checkpoint: the whole snapshot in one file.
+Status write_full_file(Job& job, const std::set<std::string, std::less<>>& expiring, CheckpointInfo& info,
+                       std::vector<std::string>& written) {
+  CheckpointManifest& m = info.manifest;
+  const std::string name = checkpoint_folder(m.id) + "/" + std::string(internal::kSnapshotObject);
+  STREAMSTATE_ASSIGN_OR_RETURN(CheckpointFile file, write_data_file(job, *job.snapshot, CheckpointFileContent::kEntries,
+                                                                    name, m.max_parallelism, expiring, info));
+  written.push_back(name);
+  m.files.push_back(std::move(file));
+  return Status::ok();
+}
+
+// An incremental checkpoint: the parent's files (shared), then the changed entries and the
+// tombstones of this one, each file only when it has entries.
+Status write_delta_files(Job& job, const CheckpointManifest& parent, const std::set<std::string, std::less<>>& expiring,
+                         CheckpointInfo& info, std::vector<std::string>& written) {
+  CheckpointManifest& m = info.manifest;
+  m.kind = CheckpointKind::kIncremental;
+  m.parents = parent.parents;
+  m.parents.push_back(parent.id);
+  for (CheckpointFile file : parent.files) {
+    file.shared = true;
+    m.files.push_back(std::move(file));
+  }
+  const std::set<std::string, std::less<>> excluded{std::string(internal::kStoreRecordsColumn)};
+  STREAMSTATE_ASSIGN_OR_RETURN(internal::DeltaEntries delta,
+                               internal::collect_delta_entries(*job.snapshot, job.changes, expiring,
+                                                               job.created_millis, excluded));
+  job.changes.clear();
+  const std::string folder = checkpoint_folder(m.id) + "/";
+  if (delta.puts > 0) {
+    std::unique_ptr<BackendSnapshot> puts = internal::delta_puts_view(delta);
+    const std::string name = folder + std::string(internal::kSnapshotObject);
+    STREAMSTATE_ASSIGN_OR_RETURN(CheckpointFile file, write_data_file(job, *puts, CheckpointFileContent::kEntries, name,
+                                                                      m.max_parallelism, expiring, info));
+    written.push_back(name);
+    m.files.push_back(std::move(file));
+  }
+  if (delta.tombstones > 0) {
+    std::unique_ptr<BackendSnapshot> tombstones = internal::delta_tombstones_view(delta);
+    const std::string name = folder + std::string(internal::kTombstonesObject);
+    STREAMSTATE_ASSIGN_OR_RETURN(CheckpointFile file,
+                                 write_data_file(job, *tombstones, CheckpointFileContent::kTombstones, name,
+                                                 m.max_parallelism, expiring, info));
+    written.push_back(name);
+    m.files.push_back(std::move(file));
+  }
+  return Status::ok();
 }
 
 Result<CheckpointInfo> run(Job& job) {
@@ -156,19 +217,32 @@ Result<CheckpointInfo> run(Job& job) {
   std::set<std::string, std::less<>> expiring;
   for (const std::string& name : job.options.expiring_columns.value_or(catalog.ttl_states)) expiring.insert(name);
 
-  const std::string file_name = checkpoint_folder(m.id) + "/" + std::string(internal::kSnapshotObject);
-  Result<CheckpointFile> file = write_data_file(job, file_name, m.max_parallelism, expiring, info);
-  if (!file.is_ok()) return file.status();
-  m.files.push_back(std::move(file).value());
-  Result<std::string> encoded = internal::encode_manifest(m);
+  internal::IncrementalBase base;
+  if (job.tracker != nullptr) {
+    base = internal::choose_incremental_base(*job.storage, job.base_label, job.options.incremental, m.max_parallelism,
+                                             m.key_groups);
+    info.full_reason = base.full_reason;
+  }
+  std::vector<std::string> written;  // this checkpoint's own files, removed again on failure
+  Status status = base.parent ? write_delta_files(job, *base.parent, expiring, info, written)
+                              : write_full_file(job, expiring, info, written);
+  Result<std::string> encoded = status.is_ok() ? internal::encode_manifest(m) : Result<std::string>(status);
   Status committed = encoded.is_ok() ? write_object(*job.storage, checkpoint_manifest_name(m.id), *encoded)
                                      : encoded.status();
   if (!committed.is_ok()) {
-    // Best effort: when the storage is gone the file stays as an orphan for find_orphans.
-    (void)job.storage->remove(file_name);
+    // Best effort: when the storage is gone the files stay as orphans for find_orphans.
+    for (const std::string& name : written) (void)job.storage->remove(name);
     return committed;
   }
-  info.bytes_written = m.files.front().size + encoded->size();
+  if (job.tracker != nullptr) {
+    // The keys this checkpoint holds stop being tracked; the next delta builds on it. A failure
+    // only means the next checkpoint holds more keys than needed (or is full).
+    (void)job.tracker->confirm_changes(job.epoch, internal::change_base_label(*job.storage, m.id));
+  }
+  for (const CheckpointFile& file : m.files) {
+    if (!file.shared) info.bytes_written += file.size;
+  }
+  info.bytes_written += encoded->size();
   info.sync_micros = job.sync_micros;
   info.total_micros = micros_since(job.started);
   return info;
@@ -192,7 +266,24 @@ Result<PendingCheckpoint> start_checkpoint(StateBackend& backend, CheckpointStor
   if (options.clock == nullptr) options.clock = system_clock();
   auto job = std::make_shared<Job>();
   job->started = std::chrono::steady_clock::now();
-  STREAMSTATE_ASSIGN_OR_RETURN(job->snapshot, backend.snapshot());
+  if (options.incremental.enabled) {
+    if (options.incremental.full_every == 0) {
+      return Status::invalid_argument("IncrementalOptions::full_every is 0; use 1 (always full) or more (default 10)");
+    }
+    if (!(options.incremental.max_delta_share >= 0)) {
+      return Status::invalid_argument("IncrementalOptions::max_delta_share is negative or NaN; use 0 or more (default 0.5)");
+    }
+    job->tracker = backend.change_tracker();
+  }
+  if (job->tracker != nullptr) {
+    STREAMSTATE_ASSIGN_OR_RETURN(TrackedSnapshot tracked, job->tracker->snapshot_with_changes());
+    job->snapshot = std::move(tracked.snapshot);
+    job->epoch = tracked.epoch;
+    if (tracked.base_epoch) job->base_label = std::move(tracked.base_label);
+    job->changes = std::move(tracked.changes);
+  } else {
+    STREAMSTATE_ASSIGN_OR_RETURN(job->snapshot, backend.snapshot());
+  }
   job->created_millis = options.clock->now_millis();
   job->sync_micros = micros_since(job->started);
   job->storage = &storage;

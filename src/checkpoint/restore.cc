@@ -35,9 +35,12 @@ Status check_sources_fit(const std::vector<std::unique_ptr<RestorePlan::Source>>
                                       " were written with max_parallelism " + std::to_string(first.max_parallelism) +
                                       " and " + std::to_string(m.max_parallelism) + "; restore them separately");
     }
-    if (m.kind != CheckpointKind::kFull) {
-      return Status::failed_precondition("checkpoint " + std::to_string(m.id) +
-                                         " is incremental; this build restores full checkpoints only");
+    for (const CheckpointFile& file : m.files) {
+      if (file.content == CheckpointFileContent::kRocksDbFile) {
+        return Status::failed_precondition("checkpoint " + std::to_string(m.id) +
+                                           " is a RocksDB native checkpoint (its files are RocksDB's own); restore it "
+                                           "with restore_rocksdb_checkpoint (streamstate/rocksdb_checkpoint.h)");
+      }
     }
     for (const auto& other : sources) {
       if (other != source && !m.key_groups.intersect(other->manifest.key_groups).empty()) {
@@ -67,10 +70,17 @@ Status check_sources_fit(const std::vector<std::unique_ptr<RestorePlan::Source>>
 
 // The columns to restore and the store records that go with them.
 Status select_columns(RestorePlan& plan, const RestoreOptions& options) {
+  // A column is restored when the checkpoint lists it: an incremental checkpoint's chain may
+  // hold columns dropped since its full checkpoint.
   std::set<std::string, std::less<>> available;
   for (const auto& source : plan.sources) {
+    const std::vector<std::string>& listed = source->manifest.columns;
     for (const CheckpointFile& file : source->manifest.files) {
-      for (const CheckpointFileColumn& column : file.columns) available.insert(column.name);
+      for (const CheckpointFileColumn& column : file.columns) {
+        if (listed.empty() || std::find(listed.begin(), listed.end(), column.name) != listed.end()) {
+          available.insert(column.name);
+        }
+      }
     }
   }
   std::set<std::string> named(options.states.begin(), options.states.end());
@@ -149,6 +159,23 @@ struct WorkUnit {
   const LoadedFile* file;
   KeyGroupRange key_groups;
 };
+
+// One key-group sub-range of one source: the files of its chain are applied to it in order
+// (a later file's puts and deletes override an earlier one's), and different sub-ranges hold
+// different keys, so they are applied in parallel.
+struct ApplyUnit {
+  const RestorePlan::Source* source;
+  KeyGroupRange key_groups;
+};
+
+std::vector<ApplyUnit> apply_units(const RestorePlan& plan) {
+  std::vector<ApplyUnit> units;
+  for (const auto& source : plan.sources) {
+    if (source->files.empty()) continue;
+    for (KeyGroupRange piece : split(source->key_groups, plan.threads)) units.push_back({source.get(), piece});
+  }
+  return units;
+}
 
 std::vector<WorkUnit> work_units(const RestorePlan& plan) {
   std::vector<WorkUnit> units;
@@ -256,6 +283,7 @@ Status reserve_columns(const RestorePlan& plan, StateBackend& target) {
   std::map<std::string, std::pair<uint64_t, bool>, std::less<>> coming;  // column -> (entries, expiring)
   for (const auto& source : plan.sources) {
     for (const LoadedFile& file : source->files) {
+      if (file.entry->content != CheckpointFileContent::kEntries) continue;
       for (const CheckpointFileColumn& column : file.entry->columns) {
         if (!plan.columns.contains(column.name)) continue;
         uint64_t entries = 0;
@@ -291,14 +319,18 @@ Result<RestoreInfo> apply_restore(RestorePlan& plan, StateBackend& target) {
     failure = target.column(kStoreRecordsColumn).status();
     if (failure.is_ok()) failure = target.write(batch);
   }
-  std::vector<WorkUnit> units = work_units(plan);
+  std::vector<ApplyUnit> units = apply_units(plan);
   if (failure.is_ok()) failure = reserve_columns(plan, target);
   std::atomic<uint64_t> entries{0};
+  std::atomic<uint64_t> deleted{0};
   if (failure.is_ok()) {
     failure = run_parallel(units.size(), plan.threads, [&](size_t i) -> Status {
-      SnapshotReadFilter filter{.key_groups = units[i].key_groups, .columns = &plan.columns};
-      STREAMSTATE_ASSIGN_OR_RETURN(SnapshotRestoreStats stats, units[i].file->reader->restore_into(target, filter));
-      entries += stats.entries;
+      for (const LoadedFile& file : units[i].source->files) {
+        const bool deletes = file.entry->content == CheckpointFileContent::kTombstones;
+        SnapshotReadFilter filter{.key_groups = units[i].key_groups, .columns = &plan.columns, .as_deletes = deletes};
+        STREAMSTATE_ASSIGN_OR_RETURN(SnapshotRestoreStats stats, file.reader->restore_into(target, filter));
+        (deletes ? deleted : entries) += stats.entries;
+      }
       return Status::ok();
     });
   }
@@ -308,6 +340,7 @@ Result<RestoreInfo> apply_restore(RestorePlan& plan, StateBackend& target) {
                                 " failed while writing (the restored columns were cleared again)");
   }
   info.entries = entries.load();
+  info.deletes = deleted.load();
   info.columns.assign(plan.columns.begin(), plan.columns.end());
   return info;
 }

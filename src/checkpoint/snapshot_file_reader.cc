@@ -237,7 +237,11 @@ Result<SnapshotRestoreStats> SnapshotFileReader::restore_into(StateBackend& back
     WriteBatch batch;
     STREAMSTATE_RETURN_IF_ERROR(read_groups(column, first, last, stats, [&](EntryViews& entries) {
       batch.clear();
-      for (const auto& [key, value] : entries) batch.put(column.name, key, value);
+      if (filter.as_deletes) {
+        for (const auto& entry : entries) batch.remove(column.name, entry.first);
+      } else {
+        for (const auto& [key, value] : entries) batch.put(column.name, key, value);
+      }
       return backend.write(batch);
     }));
   }

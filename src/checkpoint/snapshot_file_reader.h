@@ -42,6 +42,8 @@ struct SnapshotReadFilter {
   std::optional<KeyGroupRange> key_groups;
   // Names of the columns to read; nullptr = every column. Must outlive the call.
   const std::set<std::string, std::less<>>* columns = nullptr;
+  // restore_into deletes the keys read instead of putting them (a tombstone file).
+  bool as_deletes = false;
 };
 
 struct SnapshotRestoreStats {

@@ -1,6 +1,7 @@
 // The in-memory CheckpointStorage and its crash model.
 #include "storage/memory_storage.h"
 
+#include <atomic>
 #include <utility>
 
 #include "storage/object_name.h"
@@ -45,6 +46,11 @@ class MemoryWriter final : public StorageWriter {
   size_t synced_ = 0;
   bool crashed_ = false;
 };
+
+MemoryStorage::MemoryStorage() : instance_([] {
+  static std::atomic<uint64_t> instances{0};
+  return ++instances;
+}()) {}
 
 MemoryStorage::~MemoryStorage() = default;
 

@@ -29,7 +29,7 @@ class MemoryWriter;
 
 class MemoryStorage final : public CheckpointStorage {
  public:
-  MemoryStorage() = default;
+  MemoryStorage();
   ~MemoryStorage() override;
   MemoryStorage(const MemoryStorage&) = delete;
   MemoryStorage& operator=(const MemoryStorage&) = delete;
@@ -41,7 +41,9 @@ class MemoryStorage final : public CheckpointStorage {
   Result<bool> exists(std::string_view name) override;
   Status remove(std::string_view name) override;
   Status remove_incomplete() override;
-  std::string describe() const override { return "memory storage"; }
+  // "memory storage #<n>": n counts the instances of the process, so that two of them are told
+  // apart (incremental checkpoints find their base by the storage's description).
+  std::string describe() const override { return "memory storage #" + std::to_string(instance_); }
 
   // Simulates a power loss (see above). Writers created afterwards work normally.
   void crash();
@@ -51,6 +53,7 @@ class MemoryStorage final : public CheckpointStorage {
   uint64_t unsynced_bytes() const;
 
  private:
+  const uint64_t instance_;
   friend class MemoryWriter;
   Status writer_append(MemoryWriter& writer, BytesView data);
   Status writer_sync(MemoryWriter& writer);

@@ -250,6 +250,9 @@ class LoggedSnapshot final : public BackendSnapshot {
   Result<std::unique_ptr<SnapshotIterator>> iterate(std::string_view column, BytesView prefix) override {
     return inner_->iterate(column, prefix);
   }
+  Result<bool> get(std::string_view column, BytesView key, std::string* value) override {
+    return inner_->get(column, key, value);
+  }
   std::optional<uint64_t> log_position() const override { return position_; }
 
  private:

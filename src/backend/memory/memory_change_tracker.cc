@@ -25,11 +25,12 @@ Result<TrackedSnapshot> MemoryChangeTracker::snapshot_with_changes() {
     tracked.changes.push_back(ChangedColumn{name, std::move(keys)});
   }
   tracked.base_epoch = confirmed_epoch_;
+  if (confirmed_epoch_.has_value()) tracked.base_label = confirmed_label_;
   last_epoch_handed_out_ = tracked.epoch;
   return tracked;
 }
 
-Status MemoryChangeTracker::confirm_changes(uint64_t epoch) {
+Status MemoryChangeTracker::confirm_changes(uint64_t epoch, std::string base_label) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (epoch == 0 || epoch > last_epoch_handed_out_) {
     return Status::invalid_argument("confirm_changes(" + std::to_string(epoch) +
@@ -39,6 +40,7 @@ Status MemoryChangeTracker::confirm_changes(uint64_t epoch) {
   if (confirmed_epoch_.has_value() && epoch <= *confirmed_epoch_) return Status::ok();
   store_.forget_changes_through(epoch);
   confirmed_epoch_ = epoch;
+  confirmed_label_ = std::move(base_label);
   return Status::ok();
 }
 
@@ -46,6 +48,7 @@ Status MemoryChangeTracker::reset_changes() {
   std::lock_guard<std::mutex> lock(mutex_);
   store_.forget_all_changes();
   confirmed_epoch_.reset();
+  confirmed_label_.clear();
   return Status::ok();
 }
 

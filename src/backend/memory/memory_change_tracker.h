@@ -26,7 +26,8 @@ class MemoryChangeTracker final : public ChangeTracker {
       : store_(store), take_snapshot_(std::move(take_snapshot)) {}
 
   Result<TrackedSnapshot> snapshot_with_changes() override;
-  Status confirm_changes(uint64_t epoch) override;
+  using ChangeTracker::confirm_changes;
+  Status confirm_changes(uint64_t epoch, std::string base_label) override;
   Status reset_changes() override;
   uint64_t tracked_keys() const override { return store_.tracked_keys(); }
 
@@ -36,6 +37,7 @@ class MemoryChangeTracker final : public ChangeTracker {
   std::mutex mutex_;
   uint64_t last_epoch_handed_out_ = 0;      // guarded by mutex_
   std::optional<uint64_t> confirmed_epoch_;  // guarded by mutex_
+  std::string confirmed_label_;              // guarded by mutex_
 };
 
 }  // namespace streamstate::internal

@@ -55,6 +55,17 @@ MemorySnapshot::MemorySnapshot(std::shared_ptr<SnapshotState> state) : state_(st
   for (const std::shared_ptr<ColumnState>& column : state_->columns()) names_.push_back(column->name);
 }
 
+Result<bool> MemorySnapshot::get(std::string_view column, BytesView key, std::string* value) {
+  if (state_->store().is_closed()) return MemoryStore::closed_status();
+  const auto it = std::lower_bound(names_.begin(), names_.end(), column);
+  if (it == names_.end() || *it != column) {
+    return Status::not_found("snapshot has no column '" + std::string(column) +
+                             "'; it did not exist when the snapshot was taken");
+  }
+  const ColumnState& state = *state_->columns()[static_cast<size_t>(it - names_.begin())];
+  return state_->store().read_snapshot_key(state, state_->log(), key, state_->taken_at(), value);
+}
+
 Result<std::unique_ptr<SnapshotIterator>> MemorySnapshot::iterate(std::string_view column, BytesView prefix) {
   if (state_->store().is_closed()) return MemoryStore::closed_status();
   const auto it = std::lower_bound(names_.begin(), names_.end(), column);

@@ -52,6 +52,8 @@ class MemorySnapshot final : public BackendSnapshot {
 
   const std::vector<std::string>& columns() const override { return names_; }
   Result<std::unique_ptr<SnapshotIterator>> iterate(std::string_view column, BytesView prefix) override;
+  // A point lookup under the key's shard lock (no scan).
+  Result<bool> get(std::string_view column, BytesView key, std::string* value) override;
 
  private:
   std::shared_ptr<SnapshotState> state_;

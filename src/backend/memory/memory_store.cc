@@ -488,6 +488,27 @@ Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& colum
   return Status::ok();
 }
 
+Result<bool> MemoryStore::read_snapshot_key(const ColumnState& column, const SnapshotLog& log, BytesView key,
+                                            int64_t taken_at, std::string* value) {
+  const KeyRef ref{key, memory_key_hash(key)};
+  Shard& shard = shards_[shard_index(ref.hash)];
+  std::lock_guard<Shard> lock(shard);
+  if (closed_.load(std::memory_order_relaxed)) return closed_status();
+  if (const SnapshotLog::KeyImages* images = log.images(shard.index, &column)) {
+    const auto found = images->find(SnapshotLog::lookup_key(key));
+    if (found != images->end()) {  // changed since: its pre-image counts
+      const PreImage& image = found->second;
+      if (!image.present || image.expires_at <= taken_at) return false;
+      if (value != nullptr) *value = image.value;
+      return true;
+    }
+  }
+  const TableNode* node = std::as_const(*column.tables[shard.index]).find(ref);
+  if (node == nullptr || is_expired(node->entry, taken_at)) return false;
+  if (value != nullptr) value->assign(node->entry.value.view().data(), node->entry.value.view().size());
+  return true;
+}
+
 void MemoryStore::release_tables(const std::vector<std::shared_ptr<ColumnState>>& columns) {
   std::vector<std::shared_ptr<MemoryTable>> old;
   for (uint32_t i = 0; i < options_.shard_count; ++i) {

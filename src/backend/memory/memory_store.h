@@ -140,6 +140,10 @@ class MemoryStore {
   // with `prefix` and had not expired at `taken_at`, as they were when `log` was captured.
   Status read_snapshot_shard(uint32_t shard, const ColumnState& column, const SnapshotLog& log, BytesView prefix,
                              int64_t taken_at, SnapshotShardCopy& out);
+  // The column's entry `key` as it was when `log` was captured, unless expired at `taken_at`:
+  // true and *value set, or false. Locks the key's shard.
+  Result<bool> read_snapshot_key(const ColumnState& column, const SnapshotLog& log, BytesView key, int64_t taken_at,
+                                 std::string* value);
   // Entries copied into snapshot logs so far (each the first change of a key while a snapshot
   // lived): what snapshots have cost writers, for tests and docs.
   uint64_t entries_copied_for_snapshots() const { return copied_for_snapshots_.load(std::memory_order_relaxed); }

@@ -1,0 +1,98 @@
+// Incremental checkpoint entries: changed keys looked up in the snapshot, split into puts and
+// tombstones, and seen again as snapshots by the snapshot file writer.
+#include "checkpoint/delta_entries.h"
+
+#include <algorithm>
+
+#include "core/expiring_value.h"
+#include "util/status_macros.h"
+
+namespace streamstate::internal {
+namespace {
+
+// Iterates one delta column's puts or tombstones.
+class DeltaIterator final : public SnapshotIterator {
+ public:
+  DeltaIterator(const DeltaColumn& column, bool tombstones) : column_(column), tombstones_(tombstones) {}
+  bool valid() const override { return position_ < size(); }
+  BytesView key() const override {
+    return tombstones_ ? BytesView(column_.tombstones[position_]) : BytesView(column_.puts[position_].first);
+  }
+  BytesView value() const override { return tombstones_ ? BytesView() : BytesView(column_.puts[position_].second); }
+  void next() override { ++position_; }
+  Status status() const override { return Status::ok(); }
+
+ private:
+  size_t size() const { return tombstones_ ? column_.tombstones.size() : column_.puts.size(); }
+  const DeltaColumn& column_;
+  const bool tombstones_;
+  size_t position_ = 0;
+};
+
+class DeltaView final : public BackendSnapshot {
+ public:
+  DeltaView(const DeltaEntries& delta, bool tombstones) : delta_(delta), tombstones_(tombstones) {
+    for (const DeltaColumn& column : delta_.columns) {
+      if (!(tombstones_ ? column.tombstones.empty() : column.puts.empty())) names_.push_back(column.name);
+    }
+  }
+  const std::vector<std::string>& columns() const override { return names_; }
+  Result<std::unique_ptr<SnapshotIterator>> iterate(std::string_view column, BytesView prefix) override {
+    if (!prefix.empty()) return Status::invalid_argument("a delta view iterates whole columns only");
+    for (const DeltaColumn& candidate : delta_.columns) {
+      if (candidate.name == column) {
+        return std::unique_ptr<SnapshotIterator>(std::make_unique<DeltaIterator>(candidate, tombstones_));
+      }
+    }
+    return Status::not_found("delta has no column '" + std::string(column) + "'");
+  }
+
+ private:
+  const DeltaEntries& delta_;
+  const bool tombstones_;
+  std::vector<std::string> names_;
+};
+
+}  // namespace
+
+Result<DeltaEntries> collect_delta_entries(BackendSnapshot& snapshot, const std::vector<ChangedColumn>& changes,
+                                           const std::set<std::string, std::less<>>& expiring, int64_t now_millis,
+                                           const std::set<std::string, std::less<>>& excluded) {
+  DeltaEntries delta;
+  const std::vector<std::string>& present = snapshot.columns();
+  std::string value;
+  for (const ChangedColumn& changed : changes) {
+    if (excluded.contains(changed.name) || !std::binary_search(present.begin(), present.end(), changed.name)) continue;
+    DeltaColumn column;
+    column.name = changed.name;
+    const bool carries_expiry = expiring.contains(changed.name);
+    for (const std::string& key : changed.keys) {
+      STREAMSTATE_ASSIGN_OR_RETURN(bool found, snapshot.get(changed.name, key, &value));
+      if (found && carries_expiry) {
+        std::optional<int64_t> expiry = read_expiry(value);
+        if (expiry && is_expired_at(*expiry, now_millis)) found = false;
+      }
+      if (found) {
+        column.puts.emplace_back(key, value);
+      } else {
+        column.tombstones.push_back(key);
+      }
+    }
+    delta.puts += column.puts.size();
+    delta.tombstones += column.tombstones.size();
+    if (!column.puts.empty() || !column.tombstones.empty()) delta.columns.push_back(std::move(column));
+  }
+  std::sort(delta.columns.begin(), delta.columns.end(),
+            [](const DeltaColumn& a, const DeltaColumn& b) { return a.name < b.name; });
+  return delta;
+}
+
+std::unique_ptr<BackendSnapshot> delta_puts_view(const DeltaEntries& delta) {
+  return std::make_unique<DeltaView>(delta, false);
+}
+
+std::unique_ptr<BackendSnapshot> delta_tombstones_view(const DeltaEntries& delta) {
+  return std::make_unique<DeltaView>(delta, true);
+}
+
+}  // namespace streamstate::internal

@@ -1,0 +1,18 @@
+// BackendSnapshot's default point lookup, through iterate() with the key as prefix.
+#include "streamstate/backend.h"
+#include "util/status_macros.h"
+
+namespace streamstate {
+
+Result<bool> BackendSnapshot::get(std::string_view column, BytesView key, std::string* value) {
+  STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotIterator> it, iterate(column, key));
+  for (; it->valid(); it->next()) {
+    if (it->key() != key) continue;
+    if (value != nullptr) value->assign(it->value().data(), it->value().size());
+    return true;
+  }
+  STREAMSTATE_RETURN_IF_ERROR(it->status());
+  return false;
+}
+
+}  // namespace streamstate
