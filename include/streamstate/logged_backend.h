@@ -38,6 +38,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -92,6 +93,9 @@ class LoggedBackend final : public StateBackend {
   Status drop_column(std::string_view name) override;
   Status write(const WriteBatch& batch) override;
   Result<std::unique_ptr<BackendSnapshot>> snapshot() override;
+  // The inner backend's change tracker (null when it has none), whose snapshots carry their
+  // log position like snapshot()'s: incremental checkpoints of memory state with a log.
+  ChangeTracker* change_tracker() override;
   BackendStatistics statistics() const override { return inner_->statistics(); }
   // Syncs the log, then flushes the inner backend.
   Status flush() override;
@@ -103,6 +107,8 @@ class LoggedBackend final : public StateBackend {
  private:
   explicit LoggedBackend(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;  // shared with the column handles, which may outlive this
+  std::once_flag tracker_once_;
+  std::unique_ptr<ChangeTracker> tracker_;  // over the inner backend's, when it has one
   StateBackend* inner_ = nullptr;
   Wal* wal_ = nullptr;
 };

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "streamstate/change_tracking.h"
 #include "streamstate/write_batch.h"
 #include "wal/logged_change.h"
 
@@ -267,6 +268,49 @@ Result<std::unique_ptr<BackendSnapshot>> LoggedBackend::snapshot() {
   if (!positioned.is_ok()) return positioned.status();
   return std::unique_ptr<BackendSnapshot>(
       std::make_unique<LoggedSnapshot>(std::move(positioned->snapshot), positioned->log_position));
+}
+
+namespace {
+
+// The inner backend's tracker; its snapshots are taken under every stripe lock, like
+// snapshot_at(), so that they answer log_position().
+class LoggedChangeTracker final : public ChangeTracker {
+ public:
+  LoggedChangeTracker(ChangeTracker& inner, std::shared_ptr<LoggedBackend::Impl> impl)
+      : inner_(inner), impl_(std::move(impl)) {}
+
+  Result<TrackedSnapshot> snapshot_with_changes() override {
+    TrackedSnapshot tracked;
+    uint64_t position = 0;
+    {
+      auto locks = impl_->lock_all();
+      position = impl_->wal().statistics().last_sequence;
+      Result<TrackedSnapshot> inner = inner_.snapshot_with_changes();
+      if (!inner.is_ok()) return inner.status();
+      tracked = std::move(inner).value();
+    }
+    tracked.snapshot = std::make_unique<LoggedSnapshot>(std::move(tracked.snapshot), position);
+    return tracked;
+  }
+  using ChangeTracker::confirm_changes;
+  Status confirm_changes(uint64_t epoch, std::string base_label) override {
+    return inner_.confirm_changes(epoch, std::move(base_label));
+  }
+  Status reset_changes() override { return inner_.reset_changes(); }
+  uint64_t tracked_keys() const override { return inner_.tracked_keys(); }
+
+ private:
+  ChangeTracker& inner_;
+  std::shared_ptr<LoggedBackend::Impl> impl_;
+};
+
+}  // namespace
+
+ChangeTracker* LoggedBackend::change_tracker() {
+  std::call_once(tracker_once_, [this] {
+    if (ChangeTracker* inner = inner_->change_tracker()) tracker_ = std::make_unique<LoggedChangeTracker>(*inner, impl_);
+  });
+  return tracker_.get();
 }
 
 BackendCapabilities LoggedBackend::capabilities() const {

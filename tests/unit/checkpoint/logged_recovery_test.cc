@@ -27,14 +27,16 @@ struct LoggedState {
   std::shared_ptr<LoggedBackend> logged;
 };
 
-LoggedState open_logged(const std::string& wal_directory) {
+LoggedState open_logged(const std::string& wal_directory, bool track_changes = false) {
   WalOptions options;
   options.directory = wal_directory;
   options.segment_bytes = 4096;  // small segments: truncation removes some
   auto wal = Wal::open(options);
   EXPECT_OK(wal);
   LoggedState state;
-  state.memory = std::shared_ptr<StateBackend>(MemoryBackend::open({}).value());
+  MemoryBackendOptions memory;
+  memory.track_changes = track_changes;
+  state.memory = std::shared_ptr<StateBackend>(MemoryBackend::open(memory).value());
   state.logged = LoggedBackend::open(state.memory, std::shared_ptr<Wal>(std::move(wal).value())).value();
   return state;
 }
@@ -72,6 +74,42 @@ TEST(LoggedRecoveryTest, WithoutACheckpointTheWholeLogIsReplayed) {
   EXPECT_FALSE(info->checkpoint.has_value());
   EXPECT_EQ(info->records_replayed, 501u);  // the column's creation and 500 puts
   EXPECT_EQ(read_column(*state.memory), expected);
+}
+
+// Memory state with a log and incremental checkpoints: each delta records the log position its
+// snapshot includes, and recovery from the chain plus the log after it is exact.
+TEST(LoggedRecoveryTest, IncrementalCheckpointsCarryTheirLogPosition) {
+  testing::TempDir dir;
+  auto storage = open_memory_storage();
+  Entries expected;
+  CheckpointOptions options;
+  options.incremental.enabled = true;
+  {
+    LoggedState state = open_logged(dir.file("wal"), /*track_changes=*/true);
+    ASSERT_NE(state.logged->change_tracker(), nullptr);
+    write_range(*state.logged, 0, 400, expected);
+    auto full = write_checkpoint(*state.logged, *storage, options);
+    ASSERT_OK(full);
+    EXPECT_EQ(full->manifest.kind, CheckpointKind::kFull);
+    write_range(*state.logged, 400, 420, expected);
+    auto delta = write_checkpoint(*state.logged, *storage, options);
+    ASSERT_OK(delta);
+    EXPECT_EQ(delta->manifest.kind, CheckpointKind::kIncremental);
+    EXPECT_EQ(delta->entries, 20u);
+    ASSERT_TRUE(delta->manifest.log_position.has_value());
+    EXPECT_EQ(*delta->manifest.log_position, *full->manifest.log_position + 20);
+    write_range(*state.logged, 420, 450, expected);  // only in the log
+  }
+  LoggedState state = open_logged(dir.file("wal"), /*track_changes=*/true);
+  auto info = recover_logged_backend(*state.logged, *storage);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->checkpoint, std::optional<CheckpointId>(2));
+  EXPECT_EQ(info->records_replayed, 30u);
+  EXPECT_EQ(read_column(*state.memory), expected);
+  // The process restarted: tracking starts over, so the next checkpoint is full.
+  auto next = write_checkpoint(*state.logged, *storage, options);
+  ASSERT_OK(next);
+  EXPECT_EQ(next->manifest.kind, CheckpointKind::kFull);
 }
 
 TEST(LoggedRecoveryTest, TheCheckpointIsRestoredAndOnlyTheLogAfterItReplayed) {
