@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -365,6 +366,39 @@ struct CompatibilityReport {
 // also takes is incompatible.
 CompatibilityReport check_compatibility(const CheckpointManifest& manifest, const std::vector<CheckpointState>& expected,
                                         const CompatibilityOptions& options = {});
+
+// ---- Merging an incremental chain into one full checkpoint --------------------------------
+// Deletes (tombstones) always apply in chain order; the policy decides between puts of a key.
+enum class MergePolicy : uint8_t {
+  // A later put wins: the merged checkpoint holds exactly what restoring the chain gives.
+  kLastWriteWins = 0,
+  // A key keeps the first value the chain gave it until a delete; later puts are ignored.
+  kFirstWriteWins = 1,
+  // The put with the larger MergeOptions::timestamp_of wins (ties: the later one), so updates
+  // that reached the chain out of order resolve by their own time.
+  kTimestampPriority = 2,
+};
+
+struct MergeOptions {
+  MergePolicy policy = MergePolicy::kLastWriteWins;
+  // kTimestampPriority: a put's time, from its column, key and stored value (bytes as the
+  // backend stores them: with the expiry header in expiring columns). Required for that policy.
+  std::function<int64_t(std::string_view column, BytesView key, BytesView value)> timestamp_of{};
+  // The merged checkpoint's id; 0 = the next one. Default: 0.
+  CheckpointId id = 0;
+  // Compression and block size of the merged snapshot file, as CheckpointOptions.
+  CompressionType compression = CompressionType::kLz4;
+  uint64_t block_bytes = 64 * 1024;
+};
+
+// Reads checkpoint `id` and the chain it builds on (full + deltas), merges them under
+// options.policy, and writes the result as a new full checkpoint into the same storage, keeping
+// the chain's creation time, key-group range, backend kind, source positions, log position
+// and user metadata (plus "merged_from": the id). The chain is left as it is; retention removes
+// it once the merged checkpoint is among the retained ones. Every file read is verified first
+// (kCorruption naming it). A RocksDB native checkpoint is kFailedPrecondition.
+Result<CheckpointInfo> merge_checkpoint_chain(CheckpointStorage& storage, CheckpointId id,
+                                              const MergeOptions& options = {});
 
 // ---- Logged backends (memory state with a write-ahead log) -------------------------------
 class LoggedBackend;

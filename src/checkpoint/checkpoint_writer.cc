@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "checkpoint/checkpoint_names.h"
+#include "checkpoint/checkpoint_writer.h"
 #include "checkpoint/delta_entries.h"
 #include "checkpoint/incremental_base.h"
 #include "checkpoint/manifest.h"
@@ -60,6 +61,7 @@ struct Job {
   CheckpointStorage* storage = nullptr;
   CheckpointOptions options;
   std::string backend_kind;
+  std::optional<uint64_t> log_position;
   int64_t created_millis = 0;
   int64_t sync_micros = 0;
   std::chrono::steady_clock::time_point started;
@@ -213,7 +215,7 @@ Result<CheckpointInfo> run(Job& job) {
   m.store_records = std::move(catalog.records);
   m.source_positions = job.options.source_positions;
   m.user_metadata = job.options.user_metadata;
-  m.log_position = job.snapshot->log_position();
+  m.log_position = job.log_position;
   std::set<std::string, std::less<>> expiring;
   for (const std::string& name : job.options.expiring_columns.value_or(catalog.ttl_states)) expiring.insert(name);
 
@@ -250,8 +252,9 @@ Result<CheckpointInfo> run(Job& job) {
 
 }  // namespace
 
-Result<PendingCheckpoint> start_checkpoint(StateBackend& backend, CheckpointStorage& storage,
-                                           CheckpointOptions options) {
+Result<PendingCheckpoint> internal::start_checkpoint_with(StateBackend& backend, CheckpointStorage& storage,
+                                                          CheckpointOptions options,
+                                                          const internal::CheckpointOverrides& overrides) {
   if (options.block_bytes == 0 || options.block_bytes > kDefaultMaxUncompressedBlock / 2) {
     return Status::invalid_argument("CheckpointOptions::block_bytes " + std::to_string(options.block_bytes) +
                                     " is out of range; use 1 byte to 512 MiB (default 64 KiB)");
@@ -287,7 +290,8 @@ Result<PendingCheckpoint> start_checkpoint(StateBackend& backend, CheckpointStor
   job->created_millis = options.clock->now_millis();
   job->sync_micros = micros_since(job->started);
   job->storage = &storage;
-  job->backend_kind = std::string(backend.kind());
+  job->backend_kind = overrides.backend_kind.value_or(std::string(backend.kind()));
+  job->log_position = overrides.log_position ? overrides.log_position : job->snapshot->log_position();
   job->options = std::move(options);
   auto impl = std::make_shared<PendingCheckpoint::Impl>();
   STREAMSTATE_RETURN_IF_ERROR(impl->start([job]() -> Result<CheckpointInfo> {
@@ -296,6 +300,11 @@ Result<PendingCheckpoint> start_checkpoint(StateBackend& backend, CheckpointStor
     return result;
   }));
   return PendingCheckpoint(std::move(impl));
+}
+
+Result<PendingCheckpoint> start_checkpoint(StateBackend& backend, CheckpointStorage& storage,
+                                           CheckpointOptions options) {
+  return internal::start_checkpoint_with(backend, storage, std::move(options), {});
 }
 
 Result<CheckpointInfo> write_checkpoint(StateBackend& backend, CheckpointStorage& storage, CheckpointOptions options) {

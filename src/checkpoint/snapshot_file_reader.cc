@@ -220,6 +220,20 @@ std::pair<size_t, size_t> SnapshotFileReader::group_span(const SnapshotColumnInf
   return {first, last};
 }
 
+Status SnapshotFileReader::for_each_block(
+    const SnapshotReadFilter& filter,
+    const std::function<Status(const SnapshotColumnInfo& column, EntryViews& entries)>& on_block) const {
+  SnapshotRestoreStats stats;
+  for (const SnapshotColumnInfo& column : columns_) {
+    if (filter.columns != nullptr && !filter.columns->contains(column.name)) continue;
+    STREAMSTATE_RETURN_IF_ERROR(check_section_header(column));
+    auto [first, last] = group_span(column, filter.key_groups);
+    STREAMSTATE_RETURN_IF_ERROR(
+        read_groups(column, first, last, stats, [&](EntryViews& entries) { return on_block(column, entries); }));
+  }
+  return Status::ok();
+}
+
 Result<SnapshotRestoreStats> SnapshotFileReader::restore_into(StateBackend& backend,
                                                               std::optional<KeyGroupRange> key_groups) const {
   return restore_into(backend, SnapshotReadFilter{.key_groups = key_groups});

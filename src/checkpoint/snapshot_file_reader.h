@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -82,6 +83,12 @@ class SnapshotFileReader {
   Status verify() const;
   // Checks the section headers and blocks the filter selects (not the file checksum).
   Status verify(const SnapshotReadFilter& filter) const;
+
+  // Calls on_block(column, entries) for every block the filter selects, in file order (entries
+  // point into a buffer reused for the next block). Checks what it reads as verify() does.
+  Status for_each_block(const SnapshotReadFilter& filter,
+                        const std::function<Status(const SnapshotColumnInfo& column,
+                                                   std::vector<std::pair<BytesView, BytesView>>& entries)>& on_block) const;
 
   // Puts the entries of every column (opened with its values_carry_expiry) into `backend`,
   // only those of `key_groups` when given; reads only the blocks of those groups.
