@@ -1,7 +1,8 @@
 // The `checkpoint` suite: full checkpoints of the memory backend to a local directory (LZ4)
 // and restores from them, against writing and reading the same logical bytes as one plain
 // file, against the published targets (1 M entries checkpointed in 5 s, restored in 3 s), and a
-// restore on 2 threads against the same on 1.
+// restore on 2 threads against the same on 1; incremental checkpoints after a 1% change against
+// a full checkpoint of the same state (time and bytes).
 //
 // Data: options.keys entries in one column; keys are the dataset's 16-byte keys behind their
 // key group (2 bytes), values 100 bytes of which the first 50 are the dataset's random bytes and
@@ -57,8 +58,10 @@ Entries make_entries(const Dataset& data) {
   return entries;
 }
 
-Result<std::unique_ptr<MemoryBackend>> filled_backend(const Entries& entries) {
-  STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<MemoryBackend> backend, MemoryBackend::open({}));
+Result<std::unique_ptr<MemoryBackend>> filled_backend(const Entries& entries, bool track_changes = false) {
+  MemoryBackendOptions memory;
+  memory.track_changes = track_changes;
+  STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<MemoryBackend> backend, MemoryBackend::open(memory));
   STREAMSTATE_RETURN_IF_ERROR(backend->column("state").status());
   WriteBatch batch;
   for (size_t i = 0; i < entries.keys.size(); ++i) {
@@ -121,11 +124,74 @@ CaseResult against_seed(const CaseResult& measured, const std::string& name, dou
   return result;
 }
 
+// memory/incremental-1pct: with change tracking on, a checkpoint after 1% of the keys changed
+// (an incremental one on top of a full base, both written untimed first) against a full
+// checkpoint of the same state; memory/incremental-1pct-bytes: the bytes each wrote.
+Status run_incremental_cases(const BenchOptions& options, const Entries& entries, ScratchDir& dir,
+                             std::vector<CaseResult>& results) {
+  if (!options.selects("memory/incremental-1pct") && !options.selects("memory/incremental-1pct-bytes")) {
+    return Status::ok();
+  }
+  STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<MemoryBackend> backend, filled_backend(entries, true));
+  STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointStorage> storage,
+                               open_directory_storage({.path = dir.subdirectory("incremental")}));
+  STREAMSTATE_ASSIGN_OR_RETURN(std::shared_ptr<StateColumn> column, backend->column("state"));
+  const uint64_t count = entries.keys.size();
+  const uint64_t changes = std::max<uint64_t>(1, count / 100);
+  CheckpointOptions incremental;
+  incremental.incremental.enabled = true;
+  uint64_t delta_bytes = 0;
+  uint64_t full_bytes = 0;
+  auto delta = [&](int run) -> Result<Sample> {
+    STREAMSTATE_RETURN_IF_ERROR(clear_storage(*storage));
+    STREAMSTATE_ASSIGN_OR_RETURN(CheckpointInfo base, write_checkpoint(*backend, *storage, incremental));
+    for (uint64_t i = 0; i < changes; ++i) {
+      const uint64_t index = (i * 2654435761ULL + static_cast<uint64_t>(run) * 104729) % count;
+      STREAMSTATE_RETURN_IF_ERROR(column->put(entries.keys[index], entries.values[(index + 1) % count]));
+    }
+    Stopwatch watch;
+    STREAMSTATE_ASSIGN_OR_RETURN(CheckpointInfo info, write_checkpoint(*backend, *storage, incremental));
+    const double seconds = watch.seconds();
+    if (info.manifest.kind != CheckpointKind::kIncremental) {
+      return Status::internal("memory/incremental-1pct: the checkpoint was full: " + info.full_reason);
+    }
+    delta_bytes = info.bytes_written;
+    return Sample{seconds, 1, 0};
+  };
+  auto full = [&](int) -> Result<Sample> {
+    STREAMSTATE_RETURN_IF_ERROR(clear_storage(*storage));
+    Stopwatch watch;
+    STREAMSTATE_ASSIGN_OR_RETURN(CheckpointInfo info, write_checkpoint(*backend, *storage, {}));
+    const double seconds = watch.seconds();
+    full_bytes = info.bytes_written;
+    return Sample{seconds, 1, 0};
+  };
+  CaseSpec spec{"memory/incremental-1pct", "a full checkpoint of the same state (time)", false};
+  STREAMSTATE_ASSIGN_OR_RETURN(CaseResult timed, measure_case(options, spec, delta, full));
+  timed.unit = "checkpoints/s";
+  CaseResult bytes;
+  bytes.name = "memory/incremental-1pct-bytes";
+  bytes.unit = "bytes written";
+  bytes.baseline = "a full checkpoint of the same state (bytes; ratio = full / incremental)";
+  bytes.value = static_cast<double>(delta_bytes);
+  bytes.baseline_value = static_cast<double>(full_bytes);
+  bytes.ratio = delta_bytes == 0 ? 0 : static_cast<double>(full_bytes) / static_cast<double>(delta_bytes);
+  bytes.runs = timed.runs;
+  bytes.operations = bytes.baseline_operations = 1;
+  std::cerr << "  memory/incremental-1pct: " << changes << " changed keys, incremental " << delta_bytes
+            << " bytes in " << 1.0 / timed.value << " s, full " << full_bytes << " bytes in " << 1.0 / timed.baseline_value
+            << " s\n";
+  if (options.selects(timed.name)) results.push_back(std::move(timed));
+  if (options.selects(bytes.name)) results.push_back(std::move(bytes));
+  return Status::ok();
+}
+
 Status run_checkpoint_suite(const BenchOptions& options, std::vector<CaseResult>& results) {
   if (options.progress) std::cerr << "checkpoint: generating " << options.keys << " entries\n";
   const Dataset data(options.keys);
   const Entries entries = make_entries(data);
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<ScratchDir> dir, ScratchDir::create(options.dir));
+  if (options.only.starts_with("memory/incremental")) return run_incremental_cases(options, entries, *dir, results);
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<MemoryBackend> backend, filled_backend(entries));
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointStorage> storage,
                                open_directory_storage({.path = dir->subdirectory("chk")}));
@@ -229,7 +295,8 @@ Status run_checkpoint_suite(const BenchOptions& options, std::vector<CaseResult>
         parallel, during}) {
     if (options.selects(result.name)) results.push_back(std::move(result));
   }
-  return Status::ok();
+  backend.reset();  // memory for the next cases
+  return run_incremental_cases(options, entries, *dir, results);
 }
 
 const SuiteRegistration kCheckpointSuite(

@@ -54,7 +54,8 @@ struct TrackedSnapshot {
   // The label given to confirm_changes() with base_epoch (incremental checkpoints record which
   // checkpoint holds the base there); empty when there is no base or none was given.
   std::string base_label;
-  // Columns with changed keys, sorted by name; columns without changes are left out.
+  // Columns with changed keys, sorted by name; columns without changes are left out. Empty
+  // when there is no base_epoch (the checkpoint is full; the keys stay tracked until confirmed).
   std::vector<ChangedColumn> changes;
   // Total keys over `changes`.
   uint64_t changed_keys = 0;

@@ -55,11 +55,14 @@ struct GroupEntries {
 Status collect_entries(BackendSnapshot& snapshot, const SnapshotFileWriteOptions& options,
                        SnapshotColumnInfo& column, std::vector<GroupEntries>& groups) {
   std::vector<int32_t> slot_of_group(size_t{1} << 16, -1);
-  // A block closes once it reaches block_bytes, so it ends a little above: reserve that much
-  // (at most 1 MiB; larger blocks grow as they fill).
+  // A block closes once it reaches block_bytes, so it ends a little above: a group's second and
+  // later blocks reserve that much (at most 1 MiB; larger blocks grow as they fill). Its first
+  // block grows as it fills, so that a file of small groups (an incremental checkpoint's
+  // changes) does not reserve a whole block per group.
   const size_t reserve_bytes =
       static_cast<size_t>(std::min<uint64_t>(options.block_bytes + std::min<uint64_t>(options.block_bytes, 4096),
                                              uint64_t{1} << 20));
+  const size_t first_reserve_bytes = std::min<size_t>(reserve_bytes, 1024);
   STREAMSTATE_ASSIGN_OR_RETURN(auto it, snapshot.iterate(column.name));
   for (; it->valid(); it->next()) {
     BytesView key = it->key();
@@ -86,7 +89,7 @@ Status collect_entries(BackendSnapshot& snapshot, const SnapshotFileWriteOptions
     }
     GroupEntries& entries = groups[static_cast<size_t>(slot_of_group[group])];
     if (entries.blocks.empty() || entries.blocks.back().size() >= options.block_bytes) {
-      entries.blocks.emplace_back().reserve(reserve_bytes);
+      entries.blocks.emplace_back().reserve(entries.blocks.empty() ? first_reserve_bytes : reserve_bytes);
     }
     std::string& block = entries.blocks.back();
     put_length_prefixed(block, key);

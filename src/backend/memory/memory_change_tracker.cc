@@ -14,11 +14,15 @@ Result<TrackedSnapshot> MemoryChangeTracker::snapshot_with_changes() {
   Result<std::unique_ptr<BackendSnapshot>> snapshot = take_snapshot_(&tracked.epoch);
   if (!snapshot.is_ok()) return snapshot.status();
   tracked.snapshot = std::move(snapshot).value();
-  // Collected after the capture: keys changed since then are included too (their snapshot
-  // value may equal the base's, which the protocol allows); none changed before is missed.
+  // Without a confirmed base the checkpoint is full and needs no keys: collecting every key of
+  // the state (all of it is "changed" since tracking began) would only slow the snapshot.
   std::map<std::string, std::vector<std::string>, std::less<>> by_column;
-  Status status = store_.collect_changes(by_column);
-  if (!status.is_ok()) return status;
+  if (confirmed_epoch_.has_value()) {
+    // Collected after the capture: keys changed since then are included too (their snapshot
+    // value may equal the base's, which the protocol allows); none changed before is missed.
+    Status status = store_.collect_changes(by_column);
+    if (!status.is_ok()) return status;
+  }
   for (auto& [name, keys] : by_column) {
     std::sort(keys.begin(), keys.end());
     tracked.changed_keys += keys.size();
