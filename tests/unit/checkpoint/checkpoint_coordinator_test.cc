@@ -161,6 +161,39 @@ TEST(CheckpointCoordinatorTest, KeepsTheLastNCompletedCheckpoints) {
   EXPECT_TRUE(objects->empty()) << "the files of a retired checkpoint are deleted";
 }
 
+// Incremental checkpoints through the coordinator: chains of full_every, counted as full or
+// incremental, retention keeping the files the retained delta's chain needs.
+TEST(CheckpointCoordinatorTest, IncrementalCheckpointsFormChainsThatRetentionKeeps) {
+  MemoryBackendOptions memory;
+  memory.track_changes = true;
+  auto backend = MemoryBackend::open(memory).value();
+  fill(*backend, 300);
+  auto storage = open_memory_storage();
+  CheckpointCoordinatorOptions options;
+  options.retain_last = 1;
+  options.checkpoint_on_shutdown = false;
+  options.checkpoint.clock = std::make_shared<ManualClock>(testing::kNow);
+  options.checkpoint.incremental = {.enabled = true, .full_every = 3, .max_delta_share = 100.0};
+  auto coordinator = CheckpointCoordinator::start(*backend, *storage, options).value();
+  auto column = backend->column("counts").value();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_OK(column->put(make_state_key(static_cast<uint32_t>(i), "round"), std::to_string(i)));
+    auto info = coordinator->trigger_and_wait();
+    ASSERT_OK(info);
+    EXPECT_EQ(info->manifest.kind, i % 3 == 0 ? CheckpointKind::kFull : CheckpointKind::kIncremental) << i;
+  }
+  EXPECT_EQ(coordinator->statistics().full, 2u);
+  EXPECT_EQ(coordinator->statistics().incremental, 3u);
+  EXPECT_EQ(valid_ids(*storage), (std::vector<CheckpointId>{5}));
+  auto target = open_memory();
+  ASSERT_OK(restore_checkpoint(*storage, 5, *target, {}));
+  auto restored = read_all(*target);
+  auto expected = read_all(*backend);
+  EXPECT_EQ(restored["counts"], expected["counts"]);
+  EXPECT_TRUE(storage->list("chk-0000000001")->empty()) << "the retired chain's files are deleted";
+  EXPECT_FALSE(storage->list("chk-0000000004")->empty()) << "the retained delta's chain is kept";
+}
+
 TEST(CheckpointCoordinatorTest, PeriodicCheckpointsKeepTheMinimumPause) {
   auto backend = open_memory();
   fill(*backend, 50);
