@@ -163,6 +163,13 @@ struct IncrementalOptions {
   double max_delta_share = 0.5;
 };
 
+// Progress of a checkpoint being written, reported after each append to the storage.
+struct CheckpointProgress {
+  CheckpointId id = 0;
+  uint64_t bytes_written = 0;  // data bytes appended so far (this checkpoint's own files)
+  uint64_t files_committed = 0;
+};
+
 struct CheckpointOptions {
   // The checkpoint's id; 0 picks one more than the largest id found under "chk-" (committed
   // or not). An id that already has a manifest is kAlreadyExists. Default: 0.
@@ -198,6 +205,10 @@ struct CheckpointOptions {
   std::shared_ptr<const Clock> clock{};
   // Write deltas when the backend tracks changes. Default: off.
   IncrementalOptions incremental{};
+  // Called on the checkpoint's background thread after each append to the storage (about every
+  // write_buffer_bytes) and after each file's commit; must not block for long or throw.
+  // Default: none.
+  std::function<void(const CheckpointProgress&)> on_progress{};
 };
 
 struct CheckpointInfo {
@@ -271,6 +282,12 @@ Status verify_checkpoint(CheckpointStorage& storage, CheckpointId id);
 
 // ---- Restoring ----------------------------------------------------------------------------
 
+// Progress of a restore's write phase.
+struct RestoreProgress {
+  uint64_t entries_written = 0;  // puts and deletes applied so far
+  uint64_t entries_total = 0;    // what the restore will apply, from the manifests
+};
+
 struct RestoreOptions {
   // Restore only these key groups (rescaling: the range the new instance owns). Default: the
   // checkpoint's whole range.
@@ -281,6 +298,9 @@ struct RestoreOptions {
   // Threads writing into the backend, each restoring a key-group sub-range; 1..256. A backend
   // whose capabilities() are not thread_safe is written by one thread. Default: 1.
   uint32_t threads = 1;
+  // Called after each file of each key-group sub-range is written, from the restore's threads
+  // one at a time; must not block for long or throw. Default: none.
+  std::function<void(const RestoreProgress&)> on_progress{};
 };
 
 // One checkpoint to restore from: a storage and a checkpoint id in it.

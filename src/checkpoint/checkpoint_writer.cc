@@ -65,6 +65,7 @@ struct Job {
   int64_t created_millis = 0;
   int64_t sync_micros = 0;
   std::chrono::steady_clock::time_point started;
+  CheckpointProgress progress;
 };
 
 Result<CheckpointId> choose_id(CheckpointStorage& storage, CheckpointId wanted) {
@@ -101,16 +102,21 @@ Result<CheckpointFile> write_data_file(Job& job, BackendSnapshot& snapshot, Chec
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<StorageWriter> writer, job.storage->create(name));
   Checksum64Builder checksum;
   std::string buffer;
+  auto append = [&]() -> Status {
+    STREAMSTATE_RETURN_IF_ERROR(writer->append(buffer));
+    job.progress.bytes_written += buffer.size();
+    buffer.clear();
+    if (job.options.on_progress) job.options.on_progress(job.progress);
+    return Status::ok();
+  };
   auto sink = [&](BytesView bytes) {
     checksum.update(bytes);
     buffer.append(bytes.data(), bytes.size());
     if (buffer.size() < job.options.write_buffer_bytes) return Status::ok();
-    Status appended = writer->append(buffer);
-    buffer.clear();
-    return appended;
+    return append();
   };
   STREAMSTATE_ASSIGN_OR_RETURN(internal::SnapshotFileInfo written, internal::write_snapshot_file(snapshot, write, sink));
-  if (!buffer.empty()) STREAMSTATE_RETURN_IF_ERROR(writer->append(buffer));
+  if (!buffer.empty()) STREAMSTATE_RETURN_IF_ERROR(append());
   CheckpointFile file;
   file.name = name;
   file.size = written.bytes;
@@ -133,6 +139,8 @@ Result<CheckpointFile> write_data_file(Job& job, BackendSnapshot& snapshot, Chec
     file.columns.push_back(std::move(entry));
   }
   STREAMSTATE_RETURN_IF_ERROR(writer->commit());
+  ++job.progress.files_committed;
+  if (job.options.on_progress) job.options.on_progress(job.progress);
   return file;
 }
 
@@ -208,6 +216,7 @@ Result<CheckpointInfo> run(Job& job) {
     m.key_groups = *job.options.key_groups;
   }
   STREAMSTATE_ASSIGN_OR_RETURN(m.id, choose_id(*job.storage, job.options.id));
+  job.progress.id = m.id;
   m.created_millis = job.created_millis;
   m.backend_kind = job.backend_kind;
   m.states = std::move(catalog.states);

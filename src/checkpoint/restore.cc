@@ -243,6 +243,7 @@ Result<RestorePlan> prepare_restore(const std::vector<RestoreSource>& sources, S
   RestorePlan plan;
   // A backend that is not safe for concurrent use is written by one thread.
   plan.threads = target.capabilities().thread_safe ? options.threads : 1;
+  plan.on_progress = options.on_progress;
   for (const RestoreSource& given : sources) {
     if (given.storage == nullptr) return Status::invalid_argument("restore: a RestoreSource has no storage");
     auto source = std::make_unique<RestorePlan::Source>();
@@ -306,6 +307,22 @@ Status reserve_columns(const RestorePlan& plan, StateBackend& target) {
   return Status::ok();
 }
 
+// Puts and deletes the plan will apply, from the manifests' key-group entry counts.
+uint64_t entries_to_apply(const RestorePlan& plan) {
+  uint64_t total = 0;
+  for (const auto& source : plan.sources) {
+    for (const LoadedFile& file : source->files) {
+      for (const CheckpointFileColumn& column : file.entry->columns) {
+        if (!plan.columns.contains(column.name)) continue;
+        for (const CheckpointKeyGroupOffset& group : column.key_groups) {
+          if (source->key_groups.contains(group.key_group)) total += group.entries;
+        }
+      }
+    }
+  }
+  return total;
+}
+
 Result<RestoreInfo> apply_restore(RestorePlan& plan, StateBackend& target) {
   RestoreInfo info;
   for (const auto& source : plan.sources) {
@@ -323,6 +340,9 @@ Result<RestoreInfo> apply_restore(RestorePlan& plan, StateBackend& target) {
   if (failure.is_ok()) failure = reserve_columns(plan, target);
   std::atomic<uint64_t> entries{0};
   std::atomic<uint64_t> deleted{0};
+  std::mutex progress_mutex;
+  RestoreProgress progress;  // guarded by progress_mutex
+  if (plan.on_progress) progress.entries_total = entries_to_apply(plan);
   if (failure.is_ok()) {
     failure = run_parallel(units.size(), plan.threads, [&](size_t i) -> Status {
       for (const LoadedFile& file : units[i].source->files) {
@@ -330,6 +350,11 @@ Result<RestoreInfo> apply_restore(RestorePlan& plan, StateBackend& target) {
         SnapshotReadFilter filter{.key_groups = units[i].key_groups, .columns = &plan.columns, .as_deletes = deletes};
         STREAMSTATE_ASSIGN_OR_RETURN(SnapshotRestoreStats stats, file.reader->restore_into(target, filter));
         (deletes ? deleted : entries) += stats.entries;
+        if (plan.on_progress) {
+          std::lock_guard<std::mutex> lock(progress_mutex);
+          progress.entries_written += stats.entries;
+          plan.on_progress(progress);
+        }
       }
       return Status::ok();
     });

@@ -11,6 +11,7 @@
 // Thread-safety: a RestorePlan is used by one caller; apply() starts and joins its threads.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -33,6 +34,7 @@ struct RestorePlan {
   std::map<std::string, std::string> store_records;
   std::set<std::string> existing_columns;        // target columns that existed (empty) before
   uint32_t threads = 1;
+  std::function<void(const RestoreProgress&)> on_progress;
 };
 
 // Nothing is written. kCorruption/kNotFound come from the checkpoints (a caller may try an

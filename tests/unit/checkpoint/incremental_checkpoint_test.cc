@@ -282,6 +282,40 @@ TEST(IncrementalCheckpointTest, DamagedTombstoneFileIsNamed) {
   EXPECT_EQ(verified.code(), StatusCode::kCorruption);
 }
 
+TEST(IncrementalCheckpointTest, ProgressIsReportedWhileWritingAndRestoring) {
+  auto backend = open_tracking();
+  Contents expected = fill(*backend, 3000);
+  MemoryStorage storage;
+  ASSERT_OK(checkpointed(*backend, storage, incremental(kNow)));
+  change_some(*backend, expected, 1);
+  std::vector<CheckpointProgress> reports;
+  CheckpointOptions options = incremental(kNow);
+  options.write_buffer_bytes = 256;  // several appends per file
+  options.on_progress = [&](const CheckpointProgress& progress) { reports.push_back(progress); };
+  auto delta = write_checkpoint(*backend, storage, options);
+  ASSERT_TRUE(delta.is_ok());
+  ASSERT_GT(reports.size(), 3u);
+  for (size_t i = 1; i < reports.size(); ++i) {
+    EXPECT_GE(reports[i].bytes_written, reports[i - 1].bytes_written);
+    EXPECT_GE(reports[i].files_committed, reports[i - 1].files_committed);
+  }
+  EXPECT_EQ(reports.back().id, delta->manifest.id);
+  EXPECT_EQ(reports.back().files_committed, 2u);  // its entries and tombstones
+  EXPECT_EQ(reports.back().bytes_written, delta->manifest.files[1].size + delta->manifest.files[2].size);
+
+  std::vector<RestoreProgress> restores;
+  auto target = open_memory();
+  auto info = restore_checkpoint(storage, delta->manifest.id, *target,
+                                 {.threads = 2, .on_progress = [&](const RestoreProgress& progress) {
+                                    restores.push_back(progress);
+                                  }});
+  ASSERT_TRUE(info.is_ok()) << info.status().to_string();
+  ASSERT_FALSE(restores.empty());
+  EXPECT_EQ(restores.back().entries_written, info->entries + info->deletes);
+  EXPECT_EQ(restores.back().entries_total, restores.back().entries_written);
+  EXPECT_EQ(info->deletes, 10u);
+}
+
 // Writers keep writing while incremental checkpoints run; every checkpoint restores to a state
 // that the final restore, taken once writers stopped, converges on.
 TEST(IncrementalCheckpointTest, DeltasTakenWhileWritersRunAddUp) {
