@@ -250,12 +250,9 @@ Result<SnapshotRestoreStats> SnapshotFileReader::restore_into(StateBackend& back
     auto [first, last] = group_span(column, filter.key_groups);
     WriteBatch batch;
     STREAMSTATE_RETURN_IF_ERROR(read_groups(column, first, last, stats, [&](EntryViews& entries) {
+      if (!filter.as_deletes) return backend.put_entries(column.name, entries);
       batch.clear();
-      if (filter.as_deletes) {
-        for (const auto& entry : entries) batch.remove(column.name, entry.first);
-      } else {
-        for (const auto& [key, value] : entries) batch.put(column.name, key, value);
-      }
+      for (const auto& entry : entries) batch.remove(column.name, entry.first);
       return backend.write(batch);
     }));
   }

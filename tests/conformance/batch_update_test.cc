@@ -1,4 +1,5 @@
-// Conformance: write batches (last write wins, all or nothing, across columns) and update().
+// Conformance: write batches (last write wins, all or nothing, across columns), put_entries
+// (bulk puts: every entry lands, later duplicates win) and update().
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,30 @@ TEST_P(BackendConformanceTest, BatchLastWriteWinsPerKey) {
   batch.remove("batch", "absent");  // removing an absent key in a batch is fine too
   ASSERT_OK(backend().write(batch));
   EXPECT_EQ(sorted(scan_entries(*column)), (Entries{{"k", "v3"}, {"removed-then-put", "new"}}));
+}
+
+TEST_P(BackendConformanceTest, PutEntriesWritesEveryEntry) {
+  auto column = open_column("bulk");
+  ASSERT_NE(column, nullptr);
+  ASSERT_OK(column->put("k7", "old"));
+  std::vector<std::string> keys;
+  std::vector<std::string> values;
+  for (int i = 0; i < 500; ++i) {
+    keys.push_back("k" + std::to_string(i));
+    values.push_back(std::string(static_cast<size_t>(i % 40), 'v') + std::to_string(i));
+  }
+  std::vector<std::pair<BytesView, BytesView>> entries;
+  for (int i = 0; i < 500; ++i) entries.emplace_back(keys[static_cast<size_t>(i)], values[static_cast<size_t>(i)]);
+  entries.emplace_back("k3", "last");  // a later entry of the same key wins
+  ASSERT_OK(backend().put_entries("bulk", entries));
+  Entries expected;
+  for (int i = 0; i < 500; ++i) expected.emplace_back(keys[static_cast<size_t>(i)], values[static_cast<size_t>(i)]);
+  for (auto& [key, value] : expected) {
+    if (key == "k3") value = "last";
+  }
+  EXPECT_EQ(sorted(scan_entries(*column)), sorted(expected));
+  EXPECT_STATUS(backend().put_entries("no-such-column", entries), StatusCode::kNotFound, "no-such-column");
+  ASSERT_OK(backend().put_entries("bulk", {}));
 }
 
 TEST_P(BackendConformanceTest, BatchIsAllOrNothing) {

@@ -113,6 +113,21 @@ class MemoryBackendImpl final : public MemoryBackend {
     return store_->apply_batch(resolved);
   }
 
+  Status put_entries(std::string_view column, std::span<const std::pair<BytesView, BytesView>> entries) override {
+    std::shared_lock<std::shared_mutex> lock(registry_mutex_);
+    if (store_->is_closed()) return MemoryStore::closed_status();
+    auto it = columns_.find(column);
+    if (it == columns_.end()) {
+      return Status::not_found("put_entries names column '" + std::string(column) +
+                               "', which does not exist; open it with column() first");
+    }
+    for (const auto& [key, value] : entries) {
+      Status size = store_->check_entry_size(column, key, value.size());
+      if (!size.is_ok()) return size.with_context("put_entries (nothing was written)");
+    }
+    return store_->put_entries(*it->second, entries);
+  }
+
   Result<std::unique_ptr<BackendSnapshot>> snapshot() override { return take_snapshot(nullptr); }
 
   ChangeTracker* change_tracker() override { return change_tracker_.get(); }

@@ -308,6 +308,33 @@ void MemoryStore::erase_column(ColumnState& column) {
   }
 }
 
+Status MemoryStore::put_entries(ColumnState& column, std::span<const std::pair<BytesView, BytesView>> entries) {
+  // Counting sort of the entries by shard, so that each shard is locked once.
+  const uint32_t shard_count = options_.shard_count;
+  std::vector<uint64_t> hashes(entries.size());
+  std::vector<uint32_t> starts(shard_count + 1, 0);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    hashes[i] = memory_key_hash(entries[i].first);
+    ++starts[shard_index(hashes[i]) + 1];
+  }
+  for (uint32_t s = 0; s < shard_count; ++s) starts[s + 1] += starts[s];
+  std::vector<uint32_t> order(entries.size());
+  std::vector<uint32_t> next(starts.begin(), starts.end() - 1);
+  for (size_t i = 0; i < entries.size(); ++i) order[next[shard_index(hashes[i])]++] = static_cast<uint32_t>(i);
+  const int64_t time = now();
+  for (uint32_t s = 0; s < shard_count; ++s) {
+    if (starts[s] == starts[s + 1]) continue;
+    Shard& shard = shards_[s];
+    std::lock_guard<Shard> lock(shard);
+    if (!usable(column)) return unusable_status(column);
+    for (uint32_t at = starts[s]; at < starts[s + 1]; ++at) {
+      const uint32_t i = order[at];
+      put_locked(shard, column, KeyRef{entries[i].first, hashes[i]}, entries[i].second, time);
+    }
+  }
+  return Status::ok();
+}
+
 Status MemoryStore::apply_batch(const std::vector<ResolvedOperation>& operations) {
   struct Prepared {
     KeyRef key;

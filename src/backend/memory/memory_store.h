@@ -118,6 +118,9 @@ class MemoryStore {
   void reserve(ColumnState& column, uint64_t entries);
   // Removes every entry of a column without any check (drop_column).
   void erase_column(ColumnState& column);
+  // Puts every entry, shard by shard (each shard locked once; not atomic). The caller checked
+  // the entry sizes and holds the column registry.
+  Status put_entries(ColumnState& column, std::span<const std::pair<BytesView, BytesView>> entries);
   // Applies all operations atomically. The caller checked that the columns exist and holds
   // the column registry so that none is dropped meanwhile.
   Status apply_batch(const std::vector<ResolvedOperation>& operations);

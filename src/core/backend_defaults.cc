@@ -1,4 +1,4 @@
-// BackendSnapshot's default point lookup, through iterate() with the key as prefix.
+// Default implementations of optional StateBackend and BackendSnapshot methods.
 #include "streamstate/backend.h"
 #include "util/status_macros.h"
 
@@ -13,6 +13,12 @@ Result<bool> BackendSnapshot::get(std::string_view column, BytesView key, std::s
   }
   STREAMSTATE_RETURN_IF_ERROR(it->status());
   return false;
+}
+
+Status StateBackend::put_entries(std::string_view column, std::span<const std::pair<BytesView, BytesView>> entries) {
+  WriteBatch batch;
+  for (const auto& [key, value] : entries) batch.put(column, key, value);
+  return write(batch);
 }
 
 }  // namespace streamstate
