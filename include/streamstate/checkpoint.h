@@ -248,9 +248,20 @@ struct RestoreOptions {
   // Restore only these key groups (rescaling: the range the new instance owns). Default: the
   // checkpoint's whole range.
   std::optional<KeyGroupRange> key_groups{};
-  // Restore only these states (column names); empty = all. An unknown name is
-  // kInvalidArgument.
+  // Restore only these states (column names, as the checkpoint has them); empty = all. An
+  // unknown name is kInvalidArgument.
   std::vector<std::string> states{};
+  // States restored under another name: checkpoint name -> new name. The state's column, its
+  // "_ss.states" record (and, mid-migration, its marker and staging column) move to the new
+  // name; entries and TTL headers are restored as they are. Default: none.
+  std::map<std::string, std::string> renames{};
+  // States left out of the restore: neither their column nor their "_ss.states" record is
+  // written. Default: none.
+  // Both are checked before anything is read: a name the checkpoint does not hold, a state both
+  // renamed and dropped (or dropped and named in `states`), a new name that is not a state name
+  // (empty, starting with '!' or "_ss.") and two states restored under one name are
+  // kInvalidArgument. check_compatibility with the same renames and drops previews the result.
+  std::set<std::string> drops{};
   // Threads writing into the backend, each restoring a key-group sub-range; 1..256. A backend
   // whose capabilities() are not thread_safe is written by one thread. Default: 1.
   uint32_t threads = 1;
@@ -266,7 +277,7 @@ struct RestoreInfo {
   std::vector<CheckpointId> ids;          // the checkpoints restored, in source order
   uint64_t entries = 0;                   // entries written
   uint64_t bytes_read = 0;                // bytes read from the storage (data files)
-  std::vector<std::string> columns;       // the columns written, sorted
+  std::vector<std::string> columns;       // the columns written (under their new names), sorted
   std::vector<SkippedCheckpoint> skipped;  // restore_latest_*: newer checkpoints passed over
 };
 

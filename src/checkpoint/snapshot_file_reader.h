@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -42,6 +43,9 @@ struct SnapshotReadFilter {
   std::optional<KeyGroupRange> key_groups;
   // Names of the columns to read; nullptr = every column. Must outlive the call.
   const std::set<std::string, std::less<>>* columns = nullptr;
+  // restore_into writes column `first` of the file into backend column `second` (a state
+  // renamed on restore); columns not in it keep their names. nullptr = none. Must outlive the call.
+  const std::map<std::string, std::string>* renames = nullptr;
 };
 
 struct SnapshotRestoreStats {
