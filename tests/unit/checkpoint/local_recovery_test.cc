@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "checkpoint/checkpoint_names.h"
 #include "checkpoint/manifest.h"
@@ -293,6 +294,58 @@ TEST(LocalRecoveryTest, ADamagedLocalCopyIsReadFromTheRemoteInstead) {
   EXPECT_EQ(stats.remote_bytes_read, size);
   EXPECT_EQ(counting->data_bytes.load(), size);
   EXPECT_FALSE(fs::exists(local_file));  // the damaged copy is gone
+}
+
+// Readers of a kept checkpoint's files while new checkpoints commit (and prune) beside them:
+// every read returns the file's bytes, wherever they come from.
+TEST(LocalRecoveryTest, ReadsStayCorrectWhileCheckpointsCommitAndPrune) {
+  TempDir dirs;
+  auto remote = std::make_shared<storage::MemoryStorage>();
+  auto storage = local_recovery(remote, dirs.file("copy"));
+  ASSERT_NE(storage, nullptr);
+  std::vector<std::pair<std::string, std::string>> files;
+  for (int i = 0; i < 4; ++i) {
+    files.emplace_back(checkpoint_folder(1) + "/00000" + std::to_string(i) + ".sst", std::string(5000 + i, 'a' + i));
+    put_object(*storage, files.back().first, files.back().second);
+  }
+  std::vector<CheckpointFile> entries;
+  for (const auto& [name, content] : files) entries.push_back(file_of(name, content, false));
+  put_manifest(*storage, 1, entries);
+  for (auto& entry : entries) entry.shared = true;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> wrong{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&, t] {
+      for (int round = 0; !stop.load() || round < 50; ++round) {
+        const auto& [name, content] = files[(t + round) % files.size()];
+        auto whole = storage->read(name);
+        auto part = storage->read_range(name, 10, 100);
+        if (!whole.is_ok() || *whole != content || !part.is_ok() || *part != content.substr(10, 100)) ++wrong;
+        if (round % 7 == 0) (void)storage->read(checkpoint_manifest_name(1));
+      }
+    });
+  }
+  // Checkpoints 2..20 each share checkpoint 1's files and add one; odd ones drop the sharing.
+  for (CheckpointId id = 2; id <= 20; ++id) {
+    std::string own = checkpoint_folder(id) + "/000100.sst";
+    put_object(*storage, own, "own " + std::to_string(id));
+    std::vector<CheckpointFile> listed = id % 2 == 0 ? entries : std::vector<CheckpointFile>{};
+    listed.push_back(file_of(own, "own " + std::to_string(id), false));
+    put_manifest(*storage, id, listed);
+  }
+  stop = true;
+  for (std::thread& reader : readers) reader.join();
+  EXPECT_EQ(wrong.load(), 0u);
+  LocalRecoveryStatistics stats = storage->statistics();
+  EXPECT_GT(stats.local_reads, 0u);
+  EXPECT_EQ(stats.local_copies_rejected, 0u);
+  // Checkpoint 20 does not share: checkpoint 1's files are gone locally, still read remotely.
+  EXPECT_EQ(local_names(dirs.file("copy")),
+            (std::set<std::string>{checkpoint_folder(20) + "/000100.sst", checkpoint_manifest_name(20)}));
+  auto again = storage->read(files[0].first);
+  ASSERT_OK(again);
+  EXPECT_EQ(*again, files[0].second);
 }
 
 TEST(LocalRecoveryTest, ALocalWriteFailureDoesNotFailTheRemoteWrite) {
