@@ -346,7 +346,8 @@ struct CompatibilityReport {
 // CheckpointState of each, as its descriptor gives them) under `options`. Kind or codec
 // differences are incompatible; a TTL switch needs consent; a new schema major version needs a
 // migration path; minor and patch versions may differ. A rename onto a name another state
-// also takes is incompatible.
+// also takes is incompatible, and so are the renames and drops a restore refuses (a state the
+// checkpoint does not hold, one both renamed and dropped, a new name that is no state name).
 CompatibilityReport check_compatibility(const CheckpointManifest& manifest, const std::vector<CheckpointState>& expected,
                                         const CompatibilityOptions& options = {});
 

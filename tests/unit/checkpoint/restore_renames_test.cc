@@ -169,10 +169,18 @@ TEST(RestoreRenamesTest, BadRenamesAndDropsAreRefusedBeforeAnythingIsWritten) {
   auto clock = std::make_shared<ManualClock>(kNow);
   auto storage = open_memory_storage();
   checkpointed_store(*storage, clock);
+  auto manifest = read_checkpoint(*storage, 1);
+  ASSERT_OK(manifest);
   auto refused = [&](RestoreOptions options, const std::string& fragment) {
     auto target = open_memory();
     EXPECT_STATUS(restore_checkpoint(*storage, 1, *target, options), StatusCode::kInvalidArgument, fragment);
     EXPECT_TRUE(columns_of(*target).empty()) << fragment;
+    // The dry run with the same renames and drops agrees that this cannot be restored.
+    CompatibilityReport report =
+        check_compatibility(*manifest, manifest->states, {.renames = options.renames, .drops = options.drops});
+    if (options.states.empty()) {
+      EXPECT_FALSE(report.restorable()) << fragment << "\n" << report.summary();
+    }
   };
   refused({.renames = {{"clickz", "visits"}}}, "RestoreOptions::renames names 'clickz', which is not a state");
   refused({.drops = {"nothing"}}, "RestoreOptions::drops names 'nothing', which is not a state");
