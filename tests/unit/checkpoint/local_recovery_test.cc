@@ -14,6 +14,7 @@
 #include "checkpoint/manifest.h"
 #include "storage/memory_storage.h"
 #include "streamstate/checkpoint.h"
+#include "streamstate/checkpoint_coordinator.h"
 #include "streamstate/checksum.h"
 #include "streamstate/local_recovery.h"
 #include "testutil/s3_server.h"
@@ -189,6 +190,48 @@ TEST(LocalRecoveryTest, KeepsOnlyTheNewestCheckpointsLocallyAndEverythingRemotel
   auto storage = local_recovery(remote, dirs.file("copy"), /*keep=*/1);
   ASSERT_NE(storage, nullptr);
   EXPECT_EQ(folders(local_names(dirs.file("copy"))), std::set<std::string>{checkpoint_folder(4)});
+}
+
+// The coordinator checkpoints and retires checkpoints through the local-recovery storage: the
+// remote keeps what retention keeps, the local copy only the newest, and a restart restores the
+// final checkpoint without downloading a data file.
+TEST(LocalRecoveryTest, TheCoordinatorsCheckpointsAndRetentionGoThroughTheLocalCopy) {
+  TempDir dirs;
+  auto counting = std::make_shared<CountingStorage>(std::make_shared<storage::MemoryStorage>());
+  auto backend = open_memory();
+  Contents expected;
+  {
+    auto storage = local_recovery(counting, dirs.file("copy"));
+    ASSERT_NE(storage, nullptr);
+    CheckpointCoordinatorOptions options;
+    options.retain_last = 2;
+    options.checkpoint = at_now();
+    auto coordinator = CheckpointCoordinator::start(*backend, *storage, options);
+    ASSERT_OK(coordinator);
+    for (int round = 0; round < 4; ++round) {
+      fill(*backend, 500, "round" + std::to_string(round));
+      ASSERT_OK((*coordinator)->trigger_and_wait());
+    }
+    expected = fill(*backend, 500, "final");
+    auto last = (*coordinator)->shutdown();
+    ASSERT_OK(last);
+    EXPECT_EQ(last->manifest.id, 5u);
+  }
+  auto listing = list_checkpoints(*counting);
+  ASSERT_OK(listing);
+  ASSERT_EQ(listing->valid.size(), 2u);
+  EXPECT_EQ(listing->valid.back().id, 5u);
+  std::set<std::string> folders;
+  for (const std::string& name : local_names(dirs.file("copy"))) folders.insert(name.substr(0, name.find('/')));
+  EXPECT_EQ(folders, std::set<std::string>{checkpoint_folder(5)});
+
+  counting->data_reads = 0;
+  auto restarted = local_recovery(counting, dirs.file("copy"));
+  ASSERT_NE(restarted, nullptr);
+  RestoreInfo info;
+  EXPECT_EQ(restore_latest(*restarted, &info), expected);
+  EXPECT_EQ(info.ids, std::vector<CheckpointId>{5});
+  EXPECT_EQ(counting->data_reads.load(), 0u);
 }
 
 // Writes `content` under `name` through `storage`.
