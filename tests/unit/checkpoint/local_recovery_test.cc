@@ -397,6 +397,34 @@ TEST(LocalRecoveryTest, ReadsStayCorrectWhileCheckpointsCommitAndPrune) {
   EXPECT_EQ(*again, files[0].second);
 }
 
+// A damaged local manifest is deleted at open; the data files stay and are still served
+// locally once the restore has read the remote's manifest.
+TEST(LocalRecoveryTest, ADamagedLocalManifestIsDeletedAndTheRemoteOneUsed) {
+  TempDir dirs;
+  auto counting = std::make_shared<CountingStorage>(directory_storage(dirs.file("remote")));
+  Contents expected;
+  {
+    auto storage = local_recovery(counting, dirs.file("copy"));
+    ASSERT_NE(storage, nullptr);
+    expected = write_checkpoints(*storage, 2);
+  }
+  const fs::path manifest = fs::path(dirs.file("copy")) / checkpoint_manifest_name(2);
+  {
+    std::fstream file(manifest, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(40);
+    file.put('#');
+  }
+  auto restarted = local_recovery(counting, dirs.file("copy"));
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_FALSE(fs::exists(manifest));
+  counting->data_reads = 0;
+  RestoreInfo info;
+  EXPECT_EQ(restore_latest(*restarted, &info), expected);
+  EXPECT_EQ(info.ids, std::vector<CheckpointId>{2});
+  EXPECT_EQ(counting->data_reads.load(), 0u);
+  EXPECT_EQ(restarted->statistics().local_bytes_read, info.bytes_read);
+}
+
 TEST(LocalRecoveryTest, ALocalWriteFailureDoesNotFailTheRemoteWrite) {
   TempDir dirs;
   auto remote = std::make_shared<storage::MemoryStorage>();
