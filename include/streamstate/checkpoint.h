@@ -292,9 +292,20 @@ struct RestoreOptions {
   // Restore only these key groups (rescaling: the range the new instance owns). Default: the
   // checkpoint's whole range.
   std::optional<KeyGroupRange> key_groups{};
-  // Restore only these states (column names); empty = all. An unknown name is
-  // kInvalidArgument.
+  // Restore only these states (column names, as the checkpoint has them); empty = all. An
+  // unknown name is kInvalidArgument.
   std::vector<std::string> states{};
+  // States restored under another name: checkpoint name -> new name. The state's column, its
+  // "_ss.states" record (and, mid-migration, its marker and staging column) move to the new
+  // name; entries and TTL headers are restored as they are. Default: none.
+  std::map<std::string, std::string> renames{};
+  // States left out of the restore: neither their column nor their "_ss.states" record is
+  // written. Default: none.
+  // Both are checked before anything is read: a name the checkpoint does not hold, a state both
+  // renamed and dropped (or dropped and named in `states`), a new name that is not a state name
+  // (empty, starting with '!' or "_ss.") and two states restored under one name are
+  // kInvalidArgument. check_compatibility with the same renames and drops previews the result.
+  std::set<std::string> drops{};
   // Threads writing into the backend, each restoring a key-group sub-range; 1..256. A backend
   // whose capabilities() are not thread_safe is written by one thread. Default: 1.
   uint32_t threads = 1;
@@ -314,7 +325,7 @@ struct RestoreInfo {
   uint64_t entries = 0;                   // entries written (over an incremental chain, each put)
   uint64_t deletes = 0;                   // tombstones of incremental checkpoints applied
   uint64_t bytes_read = 0;                // bytes read from the storage (data files)
-  std::vector<std::string> columns;       // the columns written, sorted
+  std::vector<std::string> columns;       // the columns written (under their new names), sorted
   std::vector<SkippedCheckpoint> skipped;  // restore_latest_*: newer checkpoints passed over
 };
 
@@ -383,7 +394,8 @@ struct CompatibilityReport {
 // CheckpointState of each, as its descriptor gives them) under `options`. Kind or codec
 // differences are incompatible; a TTL switch needs consent; a new schema major version needs a
 // migration path; minor and patch versions may differ. A rename onto a name another state
-// also takes is incompatible.
+// also takes is incompatible, and so are the renames and drops a restore refuses (a state the
+// checkpoint does not hold, one both renamed and dropped, a new name that is no state name).
 CompatibilityReport check_compatibility(const CheckpointManifest& manifest, const std::vector<CheckpointState>& expected,
                                         const CompatibilityOptions& options = {});
 

@@ -12,6 +12,7 @@
 #include "streamstate/compression.h"
 #include "streamstate/config.h"
 #include "streamstate/key_group.h"
+#include "streamstate/local_recovery.h"
 #include "streamstate/logged_backend.h"
 #include "streamstate/memory.h"
 #include "streamstate/s3_storage.h"

@@ -75,6 +75,32 @@ StateCompatibility compare(const CheckpointState& stored, const CheckpointState&
   return result;
 }
 
+bool is_state_name(const std::string& name) { return !name.empty() && name[0] != '!' && !name.starts_with("_ss."); }
+
+// Renames and drops a restore would refuse (RestoreOptions takes the same ones): a state the
+// checkpoint does not hold, a state both renamed and dropped, a new name that is no state name.
+void check_options(const CheckpointManifest& manifest, const CompatibilityOptions& options,
+                   CompatibilityReport& report) {
+  std::set<std::string> held;
+  for (const CheckpointState& state : manifest.states) held.insert(state.name);
+  for (const std::string& column : manifest.columns) {
+    if (is_state_name(column)) held.insert(column);
+  }
+  auto refuse = [&](const std::string& name, std::string reason) {
+    report.states.push_back({name, name, StateVerdict::kIncompatible, std::move(reason)});
+  };
+  for (const std::string& name : options.drops) {
+    if (!held.contains(name)) refuse(name, "dropped, but the checkpoint has no state '" + name + "'");
+    if (options.renames.contains(name)) refuse(name, "both renamed and dropped; rename it or drop it, not both");
+  }
+  for (const auto& [from, to] : options.renames) {
+    if (!held.contains(from)) refuse(from, "renamed, but the checkpoint has no state '" + from + "'");
+    if (!is_state_name(to)) {
+      refuse(from, "renamed to '" + to + "', which is not a state name (empty, or starting with '!' or '_ss.')");
+    }
+  }
+}
+
 }  // namespace
 
 std::string_view state_verdict_name(StateVerdict verdict) {
@@ -147,6 +173,7 @@ CompatibilityReport check_compatibility(const CheckpointManifest& manifest, cons
       report.states.push_back({state.name, "", StateVerdict::kMissing, "not in the checkpoint; it starts empty"});
     }
   }
+  check_options(manifest, options, report);
   std::sort(report.states.begin(), report.states.end(), [](const StateCompatibility& a, const StateCompatibility& b) {
     return a.name != b.name ? a.name < b.name : a.checkpoint_name < b.checkpoint_name;
   });

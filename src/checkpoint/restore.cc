@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "checkpoint/checkpoint_scan.h"
+#include "checkpoint/restore_renames.h"
 #include "checkpoint/store_catalog.h"
 #include "util/status_macros.h"
 
@@ -109,13 +110,13 @@ Status select_columns(RestorePlan& plan, const RestoreOptions& options) {
       }
     }
   }
-  return Status::ok();
+  return apply_state_renames(plan, options, available);
 }
 
 // Absent or empty, else FailedPrecondition; remembers which exist.
 Status check_target(RestorePlan& plan, StateBackend& target) {
   STREAMSTATE_ASSIGN_OR_RETURN(std::vector<std::string> existing, target.list_columns());
-  std::set<std::string, std::less<>> touched = plan.columns;
+  std::set<std::string, std::less<>> touched = target_columns(plan);
   if (!plan.store_records.empty()) touched.emplace(kStoreRecordsColumn);
   for (const std::string& name : existing) {
     if (!touched.contains(name)) continue;
@@ -219,7 +220,7 @@ Status run_parallel(size_t count, uint32_t threads, const std::function<Status(s
 }
 
 void undo(const RestorePlan& plan, StateBackend& target) {
-  std::set<std::string, std::less<>> touched = plan.columns;
+  std::set<std::string, std::less<>> touched = target_columns(plan);
   if (!plan.store_records.empty()) touched.emplace(kStoreRecordsColumn);
   for (const std::string& name : touched) {
     if (plan.existing_columns.contains(name)) {
@@ -291,7 +292,7 @@ Status reserve_columns(const RestorePlan& plan, StateBackend& target) {
         for (const CheckpointKeyGroupOffset& group : column.key_groups) {
           if (source->key_groups.contains(group.key_group)) entries += group.entries;
         }
-        auto& [total, expiring] = coming[column.name];
+        auto& [total, expiring] = coming[target_column(plan, column.name)];
         total += entries;
         expiring = column.values_carry_expiry;
       }
@@ -347,7 +348,8 @@ Result<RestoreInfo> apply_restore(RestorePlan& plan, StateBackend& target) {
     failure = run_parallel(units.size(), plan.threads, [&](size_t i) -> Status {
       for (const LoadedFile& file : units[i].source->files) {
         const bool deletes = file.entry->content == CheckpointFileContent::kTombstones;
-        SnapshotReadFilter filter{.key_groups = units[i].key_groups, .columns = &plan.columns, .as_deletes = deletes};
+        SnapshotReadFilter filter{.key_groups = units[i].key_groups, .columns = &plan.columns, .as_deletes = deletes,
+                                  .renames = &plan.column_renames};
         STREAMSTATE_ASSIGN_OR_RETURN(SnapshotRestoreStats stats, file.reader->restore_into(target, filter));
         (deletes ? deleted : entries) += stats.entries;
         if (plan.on_progress) {
@@ -366,7 +368,8 @@ Result<RestoreInfo> apply_restore(RestorePlan& plan, StateBackend& target) {
   }
   info.entries = entries.load();
   info.deletes = deleted.load();
-  info.columns.assign(plan.columns.begin(), plan.columns.end());
+  std::set<std::string, std::less<>> written = target_columns(plan);
+  info.columns.assign(written.begin(), written.end());
   return info;
 }
 

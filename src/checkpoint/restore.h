@@ -30,7 +30,10 @@ struct RestorePlan {
     std::vector<LoadedFile> files;
   };
   std::vector<std::unique_ptr<Source>> sources;  // stable addresses (files point into manifests)
-  std::set<std::string, std::less<>> columns;     // the columns restored
+  std::set<std::string, std::less<>> columns;     // the checkpoint columns restored
+  // Checkpoint column -> the target column it is written to (RestoreOptions::renames; see
+  // restore_renames.h). Columns not in it keep their names.
+  std::map<std::string, std::string> column_renames;
   std::map<std::string, std::string> store_records;
   std::set<std::string> existing_columns;        // target columns that existed (empty) before
   uint32_t threads = 1;

@@ -245,14 +245,16 @@ Result<SnapshotRestoreStats> SnapshotFileReader::restore_into(StateBackend& back
   for (const SnapshotColumnInfo& column : columns_) {
     if (filter.columns != nullptr && !filter.columns->contains(column.name)) continue;
     STREAMSTATE_RETURN_IF_ERROR(check_section_header(column));
+    const std::string* target = &column.name;
+    if (filter.renames != nullptr && filter.renames->contains(column.name)) target = &filter.renames->at(column.name);
     STREAMSTATE_RETURN_IF_ERROR(
-        backend.column_with_options(column.name, {.values_carry_expiry = column.values_carry_expiry}).status());
+        backend.column_with_options(*target, {.values_carry_expiry = column.values_carry_expiry}).status());
     auto [first, last] = group_span(column, filter.key_groups);
     WriteBatch batch;
     STREAMSTATE_RETURN_IF_ERROR(read_groups(column, first, last, stats, [&](EntryViews& entries) {
-      if (!filter.as_deletes) return backend.put_entries(column.name, entries);
+      if (!filter.as_deletes) return backend.put_entries(*target, entries);
       batch.clear();
-      for (const auto& entry : entries) batch.remove(column.name, entry.first);
+      for (const auto& entry : entries) batch.remove(*target, entry.first);
       return backend.write(batch);
     }));
   }

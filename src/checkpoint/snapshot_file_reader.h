@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -45,6 +46,9 @@ struct SnapshotReadFilter {
   const std::set<std::string, std::less<>>* columns = nullptr;
   // restore_into deletes the keys read instead of putting them (a tombstone file).
   bool as_deletes = false;
+  // restore_into writes column `first` of the file into backend column `second` (a state
+  // renamed on restore); columns not in it keep their names. nullptr = none. Must outlive the call.
+  const std::map<std::string, std::string>* renames = nullptr;
 };
 
 struct SnapshotRestoreStats {

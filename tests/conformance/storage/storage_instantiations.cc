@@ -7,6 +7,7 @@
 #include "conformance/storage/storage_conformance.h"
 #include "testutil/s3_server.h"
 #include "testutil/temp_dir.h"
+#include "streamstate/local_recovery.h"
 
 namespace streamstate::testing {
 namespace {
@@ -51,6 +52,16 @@ std::shared_ptr<CheckpointStorage> make_s3_storage(bool small_pieces) {
   return std::move(storage).value();
 }
 
+// The local-recovery storage over memory, its local copy in a fresh directory.
+std::shared_ptr<CheckpointStorage> make_local_recovery_storage() {
+  auto directory = std::make_shared<TempDir>();
+  auto storage = open_local_recovery_storage(std::make_shared<storage::MemoryStorage>(),
+                                             LocalRecoveryOptions{.path = directory->file("local")});
+  if (!storage.is_ok()) throw std::runtime_error(storage.status().to_string());
+  return std::shared_ptr<CheckpointStorage>(std::move(storage).value().release(),
+                                            [directory](CheckpointStorage* s) { delete s; });
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Storages, StorageConformance,
     ::testing::Values(
@@ -64,6 +75,7 @@ INSTANTIATE_TEST_SUITE_P(
                        }},
         StorageFactory{"faults_over_directory",
                        [] { return std::make_shared<storage::FaultInjectingStorage>(make_directory_storage()); }},
+        StorageFactory{"local_recovery_over_memory", make_local_recovery_storage},
         StorageFactory{"s3", [] { return make_s3_storage(false); }},
         StorageFactory{"s3_prefix_small_pieces", [] { return make_s3_storage(true); }}),
     [](const ::testing::TestParamInfo<StorageFactory>& param_info) { return param_info.param.name; });
