@@ -35,6 +35,10 @@ Status check_sources_fit(const std::vector<std::unique_ptr<RestorePlan::Source>>
                                       " were written with max_parallelism " + std::to_string(first.max_parallelism) +
                                       " and " + std::to_string(m.max_parallelism) + "; restore them separately");
     }
+    if (!m.files.empty() && m.files.front().content == CheckpointFileContent::kRocksDbFile) {
+      return Status::failed_precondition("checkpoint " + std::to_string(m.id) +
+                                         " holds RocksDB files; restore it with restore_rocksdb_checkpoint");
+    }
     if (m.kind != CheckpointKind::kFull) {
       return Status::failed_precondition("checkpoint " + std::to_string(m.id) +
                                          " is incremental; this build restores full checkpoints only");
