@@ -17,6 +17,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "checkpoint_rocksdb.h"
 #include "dataset.h"
 #include "measure.h"
 #include "scratch_dir.h"
@@ -229,7 +230,7 @@ Status run_checkpoint_suite(const BenchOptions& options, std::vector<CaseResult>
         parallel, during}) {
     if (options.selects(result.name)) results.push_back(std::move(result));
   }
-  return Status::ok();
+  return run_rocksdb_checkpoint_cases(options, results);
 }
 
 const SuiteRegistration kCheckpointSuite(
