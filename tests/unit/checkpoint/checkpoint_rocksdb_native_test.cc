@@ -290,6 +290,10 @@ TEST_P(RocksDbNativeCheckpointTest, RetentionKeepsTheSharedTablesOfRemovedCheckp
   }
   EXPECT_EQ(std::set<std::string>(report->deleted_objects.begin(), report->deleted_objects.end()), expected_deleted);
   EXPECT_GT(expected_deleted.size(), 3u);  // MANIFEST, OPTIONS, CURRENT of the first
+  // The first checkpoint's tables that the second shares stay, in the first one's folder.
+  const size_t kept_in_first_folder = static_cast<size_t>(
+      std::count_if(needed.begin(), needed.end(), [](const std::string& name) { return name.starts_with("chk-0000000001/"); }));
+  EXPECT_EQ(kept_in_first_folder, 5u);
   needed.insert(checkpoint_manifest_name(2));
   EXPECT_EQ(names_of(objects()), needed);
   EXPECT_OK(verify_checkpoint(*storage_, 2));
