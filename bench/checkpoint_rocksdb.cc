@@ -42,6 +42,7 @@ std::pair<std::string, std::string> entry(const Dataset& data, uint64_t i, uint6
 }
 
 Status load(RocksDbBackend& backend, const Dataset& data) {
+  STREAMSTATE_RETURN_IF_ERROR(backend.column(kColumn).status());
   WriteBatch batch;
   for (uint64_t i = 0; i < data.size(); ++i) {
     auto [key, value] = entry(data, i, 0);
