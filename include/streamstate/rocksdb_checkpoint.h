@@ -71,10 +71,12 @@ struct RocksDbCheckpointOptions {
 
 // Makes RocksDB's checkpoint of `backend` on the calling thread (memtables are flushed, table
 // files hard-linked: writers are held up only by the flush) and returns; a background thread
-// finds the tables already stored by valid checkpoints of `storage`, uploads the other files
-// (size and XXH3 computed while uploading), then commits the manifest. A failed checkpoint
-// removes the objects it uploaded itself (never shared ones) when the storage still answers.
-// Errors here: the native checkpoint's and bad options (kInvalidArgument).
+// finds the tables the newest valid native checkpoint of `storage` holds, uploads the other
+// files (size and XXH3 computed while uploading), then commits the manifest. A failed
+// checkpoint removes the objects it uploaded itself (never shared ones) when the storage still
+// answers. CheckpointInfo::entries is 0 (files are checkpointed, not entries); bytes_written
+// counts the bytes uploaded, manifest included. Errors here: the native checkpoint's and bad
+// options (kInvalidArgument).
 Result<PendingCheckpoint> start_rocksdb_checkpoint(RocksDbBackend& backend, CheckpointStorage& storage,
                                                    RocksDbCheckpointOptions options);
 // start_rocksdb_checkpoint followed by wait().

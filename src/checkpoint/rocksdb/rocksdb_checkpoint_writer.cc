@@ -66,13 +66,15 @@ std::string stored_table_id(const CheckpointFile& file) {
   return base.substr(0, base.size() - 4);
 }
 
-// Tables that valid checkpoints of the storage hold (every file they name was listed with its
-// recorded size), by shared id.
+// Tables stored by the newest valid native checkpoint of the storage (every file it names was
+// listed with its recorded size), by shared id. Its manifest lists every table the database
+// had then, shared ones included, so older checkpoints add nothing; and collect_garbage always
+// retains the newest checkpoint, so the tables referenced cannot be collected meanwhile.
 Result<std::map<std::string, CheckpointFile>> stored_tables(CheckpointStorage& storage) {
   STREAMSTATE_ASSIGN_OR_RETURN(CheckpointListing listing, list_checkpoints(storage));
   std::map<std::string, CheckpointFile> tables;
-  for (const CheckpointManifest& manifest : listing.valid) {
-    for (const CheckpointFile& file : manifest.files) {
+  for (auto manifest = listing.valid.rbegin(); manifest != listing.valid.rend() && tables.empty(); ++manifest) {
+    for (const CheckpointFile& file : manifest->files) {
       if (file.content != CheckpointFileContent::kRocksDbFile || !is_table(file.local_name)) continue;
       if (!file.name.ends_with(".sst")) continue;
       tables.emplace(stored_table_id(file), file);

@@ -251,6 +251,15 @@ TEST_P(RocksDbNativeCheckpointTest, SecondCheckpointUploadsOnlyTheNewTables) {
   EXPECT_EQ(two->bytes_written, added_bytes);
   EXPECT_LT(added_bytes * 10, first_table_bytes) << "a 1% change uploads far less than the first checkpoint";
   EXPECT_OK(verify_checkpoint(*storage_, 2));
+
+  // A third checkpoint references the tables of both folders through the second's manifest.
+  put_blobs(*source_, 9000, 200, 3);
+  auto three = write_rocksdb_checkpoint(*source_, *storage_, at(kNow + 2));
+  ASSERT_OK(three);
+  EXPECT_EQ(three->manifest.parents, (std::vector<CheckpointId>{1, 2}));
+  size_t shared = 0;
+  for (const CheckpointFile& file : three->manifest.files) shared += file.shared ? 1 : 0;
+  EXPECT_EQ(shared, first_tables + 1);
 }
 
 TEST_P(RocksDbNativeCheckpointTest, RestoresEveryEntryOfEachCheckpoint) {
