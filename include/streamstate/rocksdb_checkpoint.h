@@ -65,6 +65,12 @@ struct RocksDbCheckpointOptions {
   std::map<std::string, std::string> user_metadata{};
   // Files uploaded at once; 1..64. Default: 2.
   uint32_t upload_threads = 2;
+  // Local recovery: once committed, keep the checkpoint's local directory as
+  // "<local_directory>/chk-<id>" (hard links to its tables, so it costs disk space only for
+  // tables the database has since compacted away) and remove the copies kept before, so that a
+  // restart on this machine restores without downloading (RocksDbRestoreOptions::
+  // local_directory). Default: false.
+  bool keep_local_copy = false;
   // Creation time recorded in the manifest. Default: the system clock.
   std::shared_ptr<const Clock> clock{};
 };
@@ -94,6 +100,12 @@ struct RocksDbRestoreOptions {
   std::optional<KeyGroupRange> key_groups{};
   // Files downloaded at once; 1..64. Default: 2.
   uint32_t download_threads = 2;
+  // Local recovery: the local_directory of the checkpoints (RocksDbCheckpointOptions, with
+  // keep_local_copy). When it holds a kept copy of the checkpoint restored, each file whose
+  // size and XXH3 match the manifest is taken from there (tables hard-linked when on the same
+  // file system, other files copied) and only the others are downloaded. Default: empty
+  // (download every file).
+  std::string local_directory{};
 };
 
 // Downloads every file checkpoint `id` lists into a staging directory beside
@@ -104,7 +116,7 @@ struct RocksDbRestoreOptions {
 // result with RocksDbBackend::open. The time taken depends on the checkpoint's size, never on
 // how many checkpoints came before it (a manifest lists every file it needs).
 // RestoreInfo::entries is 0 (files are restored, not entries); bytes_read counts the
-// downloaded bytes. kFailedPrecondition for a checkpoint that is not a native RocksDB one.
+// downloaded bytes (0 when the local copy served every file). kFailedPrecondition for a checkpoint that is not a native RocksDB one.
 Result<RestoreInfo> restore_rocksdb_checkpoint(CheckpointStorage& storage, CheckpointId id,
                                                const RocksDbRestoreOptions& options);
 // The newest native RocksDB checkpoint that restores: one with a missing or damaged file is

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -96,6 +97,49 @@ Result<UploadedFile> upload_local_file(CheckpointStorage& storage, const std::fi
   return uploaded;
 }
 
+namespace {
+
+// Writes `bytes` to `destination` (created, must not exist) and syncs it.
+Status write_new_file(const std::filesystem::path& destination, BytesView bytes) {
+  FileDescriptor fd(::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return wal::os_error("cannot create", destination, errno);
+  STREAMSTATE_RETURN_IF_ERROR(wal::write_all(fd.get(), bytes.data(), bytes.size(), destination));
+  STREAMSTATE_RETURN_IF_ERROR(wal::full_sync(fd.get(), destination));
+  return fd.close(destination);
+}
+
+// The whole local file, or nullopt when it cannot be read.
+std::optional<std::string> read_local_file(const std::filesystem::path& path, uint64_t expected_size) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return std::nullopt;
+  std::string bytes(expected_size, '\0');
+  size_t filled = 0;
+  while (filled < bytes.size()) {
+    ssize_t got = ::read(fd.get(), bytes.data() + filled, bytes.size() - filled);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return std::nullopt;
+    filled += static_cast<size_t>(got);
+  }
+  char extra = 0;
+  if (::read(fd.get(), &extra, 1) != 0) return std::nullopt;  // longer than recorded
+  return bytes;
+}
+
+}  // namespace
+
+Result<bool> take_local_file(const std::filesystem::path& local, const CheckpointFile& file,
+                             const std::filesystem::path& destination) {
+  std::error_code error;
+  if (std::filesystem::file_size(local, error) != file.size || error) return false;
+  std::optional<std::string> bytes = read_local_file(local, file.size);
+  if (!bytes || checksum64(*bytes) != file.checksum) return false;
+  // Tables are never written again once made; the other files are rewritten by RocksDB, so
+  // they are copied and the kept copy stays as it was.
+  if (file.local_name.ends_with(".sst") && ::link(local.c_str(), destination.c_str()) == 0) return true;
+  STREAMSTATE_RETURN_IF_ERROR(write_new_file(destination, *bytes));
+  return true;
+}
+
 Result<uint64_t> download_checked_file(CheckpointStorage& storage, CheckpointId id, const CheckpointFile& file,
                                        const std::filesystem::path& destination) {
   const std::string where = "checkpoint " + std::to_string(id) + ": file '" + file.name + "'";
@@ -115,11 +159,7 @@ Result<uint64_t> download_checked_file(CheckpointStorage& storage, CheckpointId 
     return Status::corruption(where + ": checksum mismatch (XXH3 " + checksum_hex(checksum) + ", the manifest says " +
                               checksum_hex(file.checksum) + "); the file is damaged");
   }
-  FileDescriptor fd(::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (fd.get() < 0) return wal::os_error("cannot create", destination, errno);
-  STREAMSTATE_RETURN_IF_ERROR(wal::write_all(fd.get(), bytes->data(), bytes->size(), destination));
-  STREAMSTATE_RETURN_IF_ERROR(wal::full_sync(fd.get(), destination));
-  STREAMSTATE_RETURN_IF_ERROR(fd.close(destination));
+  STREAMSTATE_RETURN_IF_ERROR(write_new_file(destination, *bytes));
   return bytes->size();
 }
 

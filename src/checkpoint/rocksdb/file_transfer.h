@@ -36,4 +36,10 @@ Result<UploadedFile> upload_local_file(CheckpointStorage& storage, const std::fi
 Result<uint64_t> download_checked_file(CheckpointStorage& storage, CheckpointId id, const CheckpointFile& file,
                                        const std::filesystem::path& destination);
 
+// Local recovery: when `local` exists with the size and XXH3 `file` records, places it at
+// `destination` (a hard link for a table file when possible, else a synced copy) and returns
+// true; false when it is missing or differs (the caller downloads the file instead).
+Result<bool> take_local_file(const std::filesystem::path& local, const CheckpointFile& file,
+                             const std::filesystem::path& destination);
+
 }  // namespace streamstate::internal

@@ -32,6 +32,7 @@ int64_t micros_since(std::chrono::steady_clock::time_point start) {
 
 struct Job {
   RocksDbCheckpointInfo native;  // the local checkpoint directory and its files
+  fs::path local_base;           // RocksDbCheckpointOptions::local_directory or its default
   CheckpointStorage* storage = nullptr;
   RocksDbCheckpointOptions options;
   int64_t created_millis = 0;
@@ -198,10 +199,21 @@ void remove_stale_pending(const fs::path& local_directory) {
   }
 }
 
-Result<fs::path> make_local_directory(RocksDbBackend& backend, const RocksDbCheckpointOptions& options) {
+// Local recovery: the committed checkpoint's directory becomes "<base>/chk-<id>", the only
+// copy kept. Best effort: without it a restore downloads.
+void keep_local_copy(const Job& job, CheckpointId id) {
+  std::vector<fs::path> earlier;
+  std::error_code error;
+  for (fs::directory_iterator it(job.local_base, error), end; !error && it != end; it.increment(error)) {
+    if (it->path().filename().string().starts_with(internal::kCheckpointPrefix)) earlier.push_back(it->path());
+  }
+  for (const fs::path& path : earlier) fs::remove_all(path, error);
+  fs::rename(job.native.directory, job.local_base / checkpoint_folder(id), error);
+}
+
+// The base directory of local checkpoints (created) and a fresh name in it for this one.
+Result<fs::path> make_local_directory(const fs::path& base) {
   static std::atomic<uint64_t> counter{0};
-  fs::path base = options.local_directory.empty() ? fs::path(backend.path() + ".checkpoints")
-                                                  : fs::path(options.local_directory);
   std::error_code error;
   fs::create_directories(base, error);
   if (error) {
@@ -223,7 +235,9 @@ Result<PendingCheckpoint> start_rocksdb_checkpoint(RocksDbBackend& backend, Chec
   if (options.clock == nullptr) options.clock = system_clock();
   auto job = std::make_shared<Job>();
   job->started = std::chrono::steady_clock::now();
-  STREAMSTATE_ASSIGN_OR_RETURN(fs::path local, make_local_directory(backend, options));
+  job->local_base = options.local_directory.empty() ? fs::path(backend.path() + ".checkpoints")
+                                                    : fs::path(options.local_directory);
+  STREAMSTATE_ASSIGN_OR_RETURN(fs::path local, make_local_directory(job->local_base));
   STREAMSTATE_ASSIGN_OR_RETURN(job->native, backend.create_native_checkpoint(local.string()));
   job->created_millis = options.clock->now_millis();
   job->sync_micros = micros_since(job->started);
@@ -232,6 +246,7 @@ Result<PendingCheckpoint> start_rocksdb_checkpoint(RocksDbBackend& backend, Chec
   auto impl = std::make_shared<PendingCheckpoint::Impl>();
   Status started = impl->start([job]() -> Result<CheckpointInfo> {
     Result<CheckpointInfo> result = run(*job);
+    if (result.is_ok() && job->options.keep_local_copy) keep_local_copy(*job, result->manifest.id);
     std::error_code ignored;
     fs::remove_all(job->native.directory, ignored);
     return result;

@@ -100,6 +100,11 @@ Result<RestoreInfo> restore_into(CheckpointStorage& storage, const CheckpointMan
   std::atomic<uint64_t> bytes{0};
   STREAMSTATE_RETURN_IF_ERROR(internal::run_in_parallel(manifest.files.size(), options.download_threads, [&](size_t i) {
     const CheckpointFile& file = manifest.files[i];
+    if (!options.local_directory.empty()) {
+      const fs::path kept = fs::path(options.local_directory) / checkpoint_folder(manifest.id) / file.local_name;
+      STREAMSTATE_ASSIGN_OR_RETURN(bool taken, internal::take_local_file(kept, file, staging / file.local_name));
+      if (taken) return Status::ok();
+    }
     STREAMSTATE_ASSIGN_OR_RETURN(uint64_t read,
                                  internal::download_checked_file(storage, manifest.id, file, staging / file.local_name));
     bytes += read;

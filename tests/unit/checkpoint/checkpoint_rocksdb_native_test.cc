@@ -456,6 +456,68 @@ TEST_P(RocksDbNativeCheckpointTest, LocalDirectoryOptionAndStaleLeftovers) {
   EXPECT_FALSE(fs::exists(dir_.file("source.checkpoints")));
 }
 
+// Flips one byte of a local file in place.
+void flip_local_byte(const fs::path& path, uint64_t offset) {
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  ASSERT_TRUE(file.is_open()) << path;
+  file.seekg(static_cast<std::streamoff>(offset));
+  char byte = 0;
+  file.get(byte);
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.put(static_cast<char>(byte ^ 0x01));
+}
+
+TEST_P(RocksDbNativeCheckpointTest, LocalRecoveryRestoresFromTheKeptCopy) {
+  fill(*source_, 3000);
+  put_blobs(*source_, 0, 5000, 1);
+  const fs::path local = dir_.path() / "local";
+  RocksDbCheckpointOptions options = at(kNow);
+  options.local_directory = local.string();
+  options.keep_local_copy = true;
+  ASSERT_OK(write_rocksdb_checkpoint(*source_, *storage_, options));
+  EXPECT_EQ(entries_of(local), std::vector<std::string>{"chk-0000000001"});
+  put_blobs(*source_, 0, 50, 2);
+  Contents expected = read_all(*source_);
+  options.clock = std::make_shared<ManualClock>(kNow + 1);
+  auto two = write_rocksdb_checkpoint(*source_, *storage_, options);
+  ASSERT_OK(two);
+  EXPECT_EQ(entries_of(local), std::vector<std::string>{"chk-0000000002"}) << "only the newest copy is kept";
+  uint64_t total = 0;
+  const CheckpointFile* manifest_file = nullptr;
+  for (const CheckpointFile& file : two->manifest.files) {
+    total += file.size;
+    if (file.local_name.starts_with("MANIFEST")) manifest_file = &file;
+  }
+  ASSERT_NE(manifest_file, nullptr);
+
+  // A damaged file of the kept copy is downloaded instead; the rest comes from the copy.
+  const fs::path kept_manifest = local / "chk-0000000002" / manifest_file->local_name;
+  ASSERT_EQ(fs::hard_link_count(kept_manifest), 1u) << "a copy, not a link into the live database";
+  flip_local_byte(kept_manifest, manifest_file->size / 2);
+  RocksDbRestoreOptions restore;
+  restore.directory = dir_.file("partly-local");
+  restore.local_directory = local.string();
+  auto partly = restore_rocksdb_checkpoint(*storage_, 2, restore);
+  ASSERT_OK(partly);
+  EXPECT_EQ(partly->bytes_read, manifest_file->size);
+  EXPECT_TRUE(same_contents(read_all(*open_rocksdb(restore.directory)), expected));
+  flip_local_byte(kept_manifest, manifest_file->size / 2);
+
+  // With the kept copy intact, nothing but the manifest is read from the storage: its data
+  // objects can even be gone.
+  for (const CheckpointFile& file : two->manifest.files) ASSERT_OK(storage_->remove(file.name));
+  restore.directory = dir_.file("from-local");
+  auto whole = restore_rocksdb_checkpoint(*storage_, 2, restore);
+  ASSERT_OK(whole);
+  EXPECT_EQ(whole->bytes_read, 0u);
+  EXPECT_GT(total, 0u);
+  EXPECT_TRUE(same_contents(read_all(*open_rocksdb(restore.directory)), expected));
+  // Without the local copy the same restore fails on the first missing object.
+  restore.directory = dir_.file("remote");
+  restore.local_directory.clear();
+  EXPECT_EQ(restore_rocksdb_checkpoint(*storage_, 2, restore).status().code(), StatusCode::kNotFound);
+}
+
 INSTANTIATE_TEST_SUITE_P(Storages, RocksDbNativeCheckpointTest, ::testing::Values("directory", "memory"),
                          [](const ::testing::TestParamInfo<std::string>& param) { return param.param; });
 
