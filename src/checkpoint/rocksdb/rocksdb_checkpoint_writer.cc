@@ -77,7 +77,8 @@ Result<std::map<std::string, CheckpointFile>> stored_tables(CheckpointStorage& s
   for (auto manifest = listing.valid.rbegin(); manifest != listing.valid.rend() && tables.empty(); ++manifest) {
     for (const CheckpointFile& file : manifest->files) {
       if (file.content != CheckpointFileContent::kRocksDbFile || !is_table(file.local_name)) continue;
-      if (!file.name.ends_with(".sst")) continue;
+      // Only tables stored under a canonical folder name, whose checkpoint id is known.
+      if (!file.name.ends_with(".sst") || !internal::checkpoint_id_of(file.name)) continue;
       tables.emplace(stored_table_id(file), file);
     }
   }
