@@ -116,7 +116,8 @@ struct RocksDbRestoreOptions {
 // result with RocksDbBackend::open. The time taken depends on the checkpoint's size, never on
 // how many checkpoints came before it (a manifest lists every file it needs).
 // RestoreInfo::entries is 0 (files are restored, not entries); bytes_read counts the
-// downloaded bytes (0 when the local copy served every file). kFailedPrecondition for a checkpoint that is not a native RocksDB one.
+// downloaded bytes (0 when the local copy served every file). kFailedPrecondition for a
+// checkpoint that is not a native RocksDB one.
 Result<RestoreInfo> restore_rocksdb_checkpoint(CheckpointStorage& storage, CheckpointId id,
                                                const RocksDbRestoreOptions& options);
 // The newest native RocksDB checkpoint that restores: one with a missing or damaged file is

@@ -94,8 +94,8 @@ Status describe_database(Job& job, CheckpointManifest& m) {
   if (job.options.key_groups) {
     if (job.options.key_groups->empty() || job.options.key_groups->end() > m.max_parallelism) {
       return Status::invalid_argument("RocksDB checkpoint: RocksDbCheckpointOptions::key_groups " +
-                                      job.options.key_groups->to_string() + " is empty or reaches past max_parallelism " +
-                                      std::to_string(m.max_parallelism));
+                                      job.options.key_groups->to_string() +
+                                      " is empty or reaches past max_parallelism " + std::to_string(m.max_parallelism));
     }
     m.key_groups = *job.options.key_groups;
   }
@@ -138,7 +138,8 @@ Status transfer_files(Job& job, CheckpointManifest& m, std::vector<std::string>&
   Status sent = internal::run_in_parallel(to_upload.size(), job.options.upload_threads, [&](size_t k) -> Status {
     CheckpointFile& file = m.files[to_upload[k]];
     const fs::path local = fs::path(job.native.directory) / file.local_name;
-    STREAMSTATE_ASSIGN_OR_RETURN(internal::UploadedFile done, internal::upload_local_file(*job.storage, local, file.name));
+    STREAMSTATE_ASSIGN_OR_RETURN(internal::UploadedFile done,
+                                 internal::upload_local_file(*job.storage, local, file.name));
     committed[k] = 1;
     file.size = done.size;
     file.checksum = done.checksum;
@@ -262,7 +263,8 @@ Result<PendingCheckpoint> start_rocksdb_checkpoint(RocksDbBackend& backend, Chec
 
 Result<CheckpointInfo> write_rocksdb_checkpoint(RocksDbBackend& backend, CheckpointStorage& storage,
                                                 RocksDbCheckpointOptions options) {
-  STREAMSTATE_ASSIGN_OR_RETURN(PendingCheckpoint pending, start_rocksdb_checkpoint(backend, storage, std::move(options)));
+  STREAMSTATE_ASSIGN_OR_RETURN(PendingCheckpoint pending,
+                               start_rocksdb_checkpoint(backend, storage, std::move(options)));
   return pending.wait();
 }
 

@@ -59,7 +59,8 @@ Status check_native(const CheckpointManifest& manifest) {
 }
 
 // The key groups to keep, or nullopt for the checkpoint's whole range.
-Result<std::optional<KeyGroupRange>> narrowed(const CheckpointManifest& manifest, const RocksDbRestoreOptions& options) {
+Result<std::optional<KeyGroupRange>> narrowed(const CheckpointManifest& manifest,
+                                              const RocksDbRestoreOptions& options) {
   if (!options.key_groups || *options.key_groups == manifest.key_groups) return std::optional<KeyGroupRange>();
   const KeyGroupRange& keep = *options.key_groups;
   if (keep.empty() || manifest.key_groups.intersect(keep) != keep) {
@@ -105,8 +106,8 @@ Result<RestoreInfo> restore_into(CheckpointStorage& storage, const CheckpointMan
       STREAMSTATE_ASSIGN_OR_RETURN(bool taken, internal::take_local_file(kept, file, staging / file.local_name));
       if (taken) return Status::ok();
     }
-    STREAMSTATE_ASSIGN_OR_RETURN(uint64_t read,
-                                 internal::download_checked_file(storage, manifest.id, file, staging / file.local_name));
+    STREAMSTATE_ASSIGN_OR_RETURN(
+        uint64_t read, internal::download_checked_file(storage, manifest.id, file, staging / file.local_name));
     bytes += read;
     return Status::ok();
   }));

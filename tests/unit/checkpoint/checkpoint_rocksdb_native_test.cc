@@ -138,7 +138,9 @@ class RocksDbNativeCheckpointTest : public ::testing::TestWithParam<std::string>
     EXPECT_TRUE(one.is_ok()) << one.status().to_string();
     put_blobs(*source_, 5000, 200, 2);
     auto counts = source_->column("counts");
-    for (uint32_t i = 0; i < 100; ++i) EXPECT_OK((*counts)->remove(make_state_key((i * 37) % 128, std::string("k\0\xff", 3) + std::to_string(i))));
+    for (uint32_t i = 0; i < 100; ++i) {
+      EXPECT_OK((*counts)->remove(make_state_key((i * 37) % 128, std::string("k\0\xff", 3) + std::to_string(i))));
+    }
     Contents second = read_all(*source_);
     auto two = write_rocksdb_checkpoint(*source_, *storage_, at(kNow + 1));
     EXPECT_TRUE(two.is_ok()) << two.status().to_string();
@@ -301,7 +303,8 @@ TEST_P(RocksDbNativeCheckpointTest, RetentionKeepsTheSharedTablesOfRemovedCheckp
   EXPECT_GT(expected_deleted.size(), 3u);  // MANIFEST, OPTIONS, CURRENT of the first
   // The first checkpoint's tables that the second shares stay, in the first one's folder.
   const size_t kept_in_first_folder = static_cast<size_t>(
-      std::count_if(needed.begin(), needed.end(), [](const std::string& name) { return name.starts_with("chk-0000000001/"); }));
+      std::count_if(needed.begin(), needed.end(),
+                    [](const std::string& name) { return name.starts_with("chk-0000000001/"); }));
   EXPECT_EQ(kept_in_first_folder, 5u);
   needed.insert(checkpoint_manifest_name(2));
   EXPECT_EQ(names_of(objects()), needed);
@@ -330,7 +333,8 @@ TEST_P(RocksDbNativeCheckpointTest, RestoresANarrowerKeyGroupRange) {
   EXPECT_GT(expected["blobs"].size(), 0u);
   EXPECT_TRUE(same_contents(restored(2, "narrow", keep), expected));
   EXPECT_TRUE(same_contents(restored(2, "first-group", KeyGroupRange(0, 1)), within(second, KeyGroupRange(0, 1))));
-  EXPECT_TRUE(same_contents(restored(2, "last-group", KeyGroupRange(127, 128)), within(second, KeyGroupRange(127, 128))));
+  EXPECT_TRUE(
+      same_contents(restored(2, "last-group", KeyGroupRange(127, 128)), within(second, KeyGroupRange(127, 128))));
 
   RocksDbRestoreOptions outside;
   outside.directory = dir_.file("outside");
