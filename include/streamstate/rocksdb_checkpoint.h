@@ -35,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "streamstate/checkpoint.h"
 #include "streamstate/checkpoint_storage.h"
@@ -120,6 +121,17 @@ struct RocksDbRestoreOptions {
 // checkpoint that is not a native RocksDB one.
 Result<RestoreInfo> restore_rocksdb_checkpoint(CheckpointStorage& storage, CheckpointId id,
                                                const RocksDbRestoreOptions& options);
+// Several native checkpoints into one new database: the checkpoints of the instances of a job
+// whose key-group ranges together cover options.key_groups (rescaling to fewer instances;
+// default: the union of their ranges, which must be contiguous). They must be native, share
+// max_parallelism, agree on their store records ("_ss.states") and not overlap
+// (kInvalidArgument otherwise, naming the first key group no checkpoint covers). The first
+// checkpoint that overlaps the range is restored as restore_rocksdb_checkpoint does (trimmed to
+// its part of the range); each other one is fetched into a staging directory of its own and
+// its state columns' entries in the range are written into the first through WriteBatches of
+// 1,000 (RestoreInfo::entries counts them). All or nothing, as restore_rocksdb_checkpoint.
+Result<RestoreInfo> restore_rocksdb_checkpoints(const std::vector<RestoreSource>& sources,
+                                                const RocksDbRestoreOptions& options);
 // The newest native RocksDB checkpoint that restores: one with a missing or damaged file is
 // skipped (its reason in RestoreInfo::skipped, as are newer checkpoints of another kind).
 Result<RestoreInfo> restore_latest_rocksdb_checkpoint(CheckpointStorage& storage,

@@ -85,6 +85,7 @@ Result<NativeCatalog> read_native_catalog(const std::string& directory) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors{{rocksdb::kDefaultColumnFamilyName, {}}};
   for (const std::string& family : families) {
     std::string column = column_of(family);
+    if (!column.empty() && family.starts_with(kExpiringColumnFamilyPrefix)) catalog.expiring_columns.insert(column);
     if (!column.empty()) catalog.columns.push_back(std::move(column));
     if (family == store_family) descriptors.emplace_back(family, rocksdb::ColumnFamilyOptions());
   }

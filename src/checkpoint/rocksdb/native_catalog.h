@@ -6,6 +6,7 @@
 // Thread-safety: reentrant; the directory must not be written meanwhile.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ namespace streamstate::internal {
 
 struct NativeCatalog {
   std::vector<std::string> columns;  // every streamstate column, sorted ("_ss.states" included)
+  std::set<std::string> expiring_columns;  // those whose values carry an expiry header
   StoreCatalog store;                // empty when there is no "_ss.states" column
 };
 

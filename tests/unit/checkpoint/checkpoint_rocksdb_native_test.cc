@@ -522,6 +522,80 @@ TEST_P(RocksDbNativeCheckpointTest, LocalRecoveryRestoresFromTheKeptCopy) {
   EXPECT_EQ(restore_rocksdb_checkpoint(*storage_, 2, restore).status().code(), StatusCode::kNotFound);
 }
 
+// Rescaling 2 -> 1: the checkpoints of two instances (key groups 0-63 and 64-127, each
+// database holding other groups' leftovers too) combine into one database.
+TEST_P(RocksDbNativeCheckpointTest, CombinesTheCheckpointsOfTwoRangesIntoOneDatabase) {
+  auto other = open_rocksdb(dir_.file("other"));
+  ASSERT_NE(other, nullptr);
+  fill(*source_, 3000, "a");
+  put_blobs(*source_, 0, 3000, 1);
+  fill(*other, 3000, "b");
+  put_blobs(*other, 0, 3000, 2);
+  const KeyGroupRange low(0, 64);
+  const KeyGroupRange high(64, 128);
+  Contents a = within(read_all(*source_), low);
+  Contents b = within(read_all(*other), high);
+  RocksDbCheckpointOptions options = at(kNow);
+  options.key_groups = low;
+  ASSERT_OK(write_rocksdb_checkpoint(*source_, *storage_, options));
+  auto other_storage = open_memory_storage();
+  options.key_groups = high;
+  ASSERT_OK(write_rocksdb_checkpoint(*other, *other_storage, options));
+
+  Contents expected = a;
+  for (const auto& [column, entries] : b) expected[column].insert(entries.begin(), entries.end());
+  const std::vector<RestoreSource> sources{{storage_.get(), 1}, {other_storage.get(), 1}};
+  RocksDbRestoreOptions restore;
+  restore.directory = dir_.file("combined");
+  auto info = restore_rocksdb_checkpoints(sources, restore);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->ids, (std::vector<CheckpointId>{1, 1}));
+  uint64_t copied = 0;
+  for (const auto& [column, entries] : b) copied += column == "_ss.states" ? 0 : entries.size();
+  EXPECT_EQ(info->entries, copied);
+  auto combined = open_rocksdb(restore.directory);
+  EXPECT_TRUE(same_contents(read_all(*combined), expected));
+  // The expiring column copied into stays expiring.
+  EXPECT_EQ(combined->column_with_options("ttl", {.values_carry_expiry = false}).status().code(),
+            StatusCode::kInvalidArgument);
+  combined.reset();
+
+  // A range across both: each contributes its part.
+  restore.directory = dir_.file("middle");
+  restore.key_groups = KeyGroupRange(32, 96);
+  ASSERT_OK(restore_rocksdb_checkpoints(sources, restore));
+  EXPECT_TRUE(same_contents(read_all(*open_rocksdb(restore.directory)), within(expected, KeyGroupRange(32, 96))));
+
+  // Gaps and overlaps are refused before anything is written.
+  restore.directory = dir_.file("refused");
+  restore.key_groups.reset();
+  EXPECT_STATUS(restore_rocksdb_checkpoints({{storage_.get(), 1}}, [&] {
+                  RocksDbRestoreOptions wide = restore;
+                  wide.key_groups = KeyGroupRange(0, 100);
+                  return wide;
+                }()),
+                StatusCode::kInvalidArgument, "key group 64");
+  EXPECT_STATUS(restore_rocksdb_checkpoints({{storage_.get(), 1}, {storage_.get(), 1}}, restore),
+                StatusCode::kInvalidArgument, "both hold key groups");
+  EXPECT_FALSE(fs::exists(restore.directory));
+
+  // A damaged file of the second checkpoint fails the whole restore and leaves nothing.
+  auto manifest = read_checkpoint(*other_storage, 1);
+  ASSERT_OK(manifest);
+  const CheckpointFile& damaged = manifest->files.front();
+  auto bytes = other_storage->read(damaged.name);
+  ASSERT_OK(bytes);
+  std::string changed = *bytes;
+  changed[changed.size() / 2] ^= 0x01;
+  auto writer = other_storage->create(damaged.name);
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->append(changed));
+  ASSERT_OK((*writer)->commit());
+  const std::vector<std::string> before = entries_of(dir_.path());
+  EXPECT_STATUS(restore_rocksdb_checkpoints(sources, restore), StatusCode::kCorruption, damaged.name);
+  EXPECT_EQ(entries_of(dir_.path()), before) << "no target and no staging directory is left";
+}
+
 INSTANTIATE_TEST_SUITE_P(Storages, RocksDbNativeCheckpointTest, ::testing::Values("directory", "memory"),
                          [](const ::testing::TestParamInfo<std::string>& param) { return param.param; });
 
