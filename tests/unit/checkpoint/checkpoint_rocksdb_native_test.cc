@@ -448,6 +448,37 @@ TEST_P(RocksDbNativeCheckpointTest, AFailedCheckpointRemovesWhatItUploadedButNot
   EXPECT_OK(verify_checkpoint(*storage_, 2));
 }
 
+// The storage dying at each commit of the second checkpoint: the first stays restorable, what
+// was committed before the crash is found as orphans and collected, and shared tables survive.
+TEST_P(RocksDbNativeCheckpointTest, ACrashAtEachCommitLeavesThePreviousCheckpointRestorable) {
+  fill(*source_, 2000);
+  put_blobs(*source_, 0, 3000, 1);
+  Contents first = read_all(*source_);
+  ASSERT_OK(write_rocksdb_checkpoint(*source_, *storage_, at(kNow)));
+  const std::set<std::string> after_first = names_of(objects());
+  put_blobs(*source_, 0, 50, 3);
+  for (uint64_t n = 1; n <= 5; ++n) {
+    SCOPED_TRACE("crash at commit " + std::to_string(n));
+    storage_->crash_at(StorageOperation::kCommit, n);
+    RocksDbCheckpointOptions options = at(kNow + 1);
+    options.upload_threads = 1;
+    EXPECT_FALSE(write_rocksdb_checkpoint(*source_, *storage_, options).is_ok());
+    storage_->restart();
+    auto orphans = find_orphans(*storage_);
+    ASSERT_OK(orphans);
+    EXPECT_EQ(orphans->size(), n - 1) << "the objects committed before the crash, which cleanup could not remove";
+    auto latest = latest_checkpoint(*storage_);
+    ASSERT_OK(latest);
+    EXPECT_EQ(latest->id, 1u);
+    ASSERT_OK(collect_garbage(*storage_, {.retain_last = 1, .remove_orphans = true}));
+    EXPECT_EQ(names_of(objects()), after_first);
+  }
+  RocksDbRestoreOptions restore;
+  restore.directory = dir_.file("restored");
+  ASSERT_OK(restore_latest_rocksdb_checkpoint(*storage_, restore));
+  EXPECT_TRUE(same_contents(read_all(*open_rocksdb(restore.directory)), first));
+}
+
 TEST_P(RocksDbNativeCheckpointTest, LocalDirectoryOptionAndStaleLeftovers) {
   fill(*source_, 100);
   const fs::path local = dir_.path() / "local";
