@@ -111,14 +111,13 @@ Status run_rocksdb_checkpoint_cases(const BenchOptions& options, std::vector<Cas
   const double next_seconds = next_watch.seconds();
   CaseResult bytes;
   bytes.name = "rocksdb/incremental-1pct-bytes";
-  bytes.unit = "x fewer bytes";
-  bytes.baseline = "bytes of the full checkpoint before the change";
-  bytes.value = static_cast<double>(full.bytes_written) / static_cast<double>(next.bytes_written);
-  bytes.baseline_value = 1.0;
-  bytes.ratio = bytes.value;
+  bytes.unit = "bytes uploaded";
+  bytes.baseline = "the full checkpoint before the change (bytes; ratio = full / incremental)";
+  bytes.value = static_cast<double>(next.bytes_written);
+  bytes.baseline_value = static_cast<double>(full.bytes_written);
+  bytes.ratio = next.bytes_written == 0 ? 0 : bytes.baseline_value / bytes.value;
   bytes.runs = 1;
-  bytes.operations = next.bytes_written;
-  bytes.baseline_operations = full.bytes_written;
+  bytes.operations = bytes.baseline_operations = 1;
   std::cerr << "  rocksdb/incremental-1pct-bytes: full checkpoint " << full.bytes_written << " bytes in "
             << full_seconds << " s (" << static_cast<double>(full.bytes_written) / 1e6 / full_seconds
             << " MB/s), after a 1% change " << next.bytes_written << " bytes in " << next_seconds << " s ("

@@ -1,8 +1,9 @@
 // The rocksdb/* cases of the `checkpoint` suite: native incremental checkpoints of the RocksDB
 // backend (streamstate/rocksdb_checkpoint.h) to a local directory.
 //
-//   rocksdb/incremental-1pct-bytes  bytes uploaded by a full checkpoint over those uploaded by
-//                                   the next one after 1% of the keys changed and a flush
+//   rocksdb/incremental-1pct-bytes  bytes uploaded by the checkpoint after 1% of the keys
+//                                   changed and a flush, against the full checkpoint before it
+//                                   (ratio = full / incremental)
 //   rocksdb/restore                 restore_rocksdb_checkpoint + opening the database, against a
 //                                   raw rocksdb::DB loading the same entries in WriteBatches of
 //                                   1,000 (entries/s; ratio = ours / raw)
