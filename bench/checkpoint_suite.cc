@@ -18,6 +18,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "checkpoint_rocksdb.h"
 #include "dataset.h"
 #include "measure.h"
 #include "scratch_dir.h"
@@ -192,6 +193,7 @@ Status run_checkpoint_suite(const BenchOptions& options, std::vector<CaseResult>
   const Entries entries = make_entries(data);
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<ScratchDir> dir, ScratchDir::create(options.dir));
   if (options.only.starts_with("memory/incremental")) return run_incremental_cases(options, entries, *dir, results);
+  if (options.only.starts_with("rocksdb/")) return run_rocksdb_checkpoint_cases(options, results);
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<MemoryBackend> backend, filled_backend(entries));
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointStorage> storage,
                                open_directory_storage({.path = dir->subdirectory("chk")}));
@@ -296,7 +298,8 @@ Status run_checkpoint_suite(const BenchOptions& options, std::vector<CaseResult>
     if (options.selects(result.name)) results.push_back(std::move(result));
   }
   backend.reset();  // memory for the next cases
-  return run_incremental_cases(options, entries, *dir, results);
+  STREAMSTATE_RETURN_IF_ERROR(run_incremental_cases(options, entries, *dir, results));
+  return run_rocksdb_checkpoint_cases(options, results);
 }
 
 const SuiteRegistration kCheckpointSuite(

@@ -40,6 +40,7 @@
 
 #if STREAMSTATE_HAS_ROCKSDB
 #include "streamstate/rocksdb.h"
+#include "streamstate/rocksdb_checkpoint.h"
 #endif
 #if STREAMSTATE_HAS_REDIS
 #include "streamstate/redis.h"

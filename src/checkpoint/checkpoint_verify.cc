@@ -45,6 +45,11 @@ Result<LoadedFile> load_file(CheckpointStorage& storage, CheckpointId id, const 
                               std::to_string(file.size));
   }
   uint64_t checksum = checksum64(*bytes);
+  const bool rocksdb_file = file.content == CheckpointFileContent::kRocksDbFile;  // checked by size and XXH3 only
+  if (checksum != file.checksum && rocksdb_file) {
+    return Status::corruption(where + ": checksum mismatch (XXH3 " + checksum_hex(checksum) + ", the manifest says " +
+                              checksum_hex(file.checksum) + "); the file is damaged");
+  }
   if (checksum != file.checksum) {
     // Say where, when the file's own structure can tell (a block's checksum names its offset).
     Result<SnapshotFileReader> reader = SnapshotFileReader::open(file.name, *bytes, {.check_file_checksum = false});
@@ -57,6 +62,7 @@ Result<LoadedFile> load_file(CheckpointStorage& storage, CheckpointId id, const 
   loaded.entry = &file;
   loaded.bytes_fetched = bytes->size();
   loaded.bytes.push_back(std::make_unique<std::string>(std::move(bytes).value()));
+  if (rocksdb_file) return loaded;  // no reader: not a snapshot file
   // The whole-object checksum above covers the file checksum too.
   STREAMSTATE_ASSIGN_OR_RETURN(SnapshotFileReader reader, SnapshotFileReader::open(file.name, *loaded.bytes.front(),
                                                                                    {.check_file_checksum = false}));

@@ -26,7 +26,8 @@ struct LoadedFile {
 };
 
 // kNotFound naming the object when it is missing; kCorruption naming it when its size,
-// checksum, header, footer or index disagree with the manifest.
+// checksum, header, footer or index disagree with the manifest. A RocksDB file
+// (kRocksDbFile) is checked by size and checksum only and has no reader.
 Result<LoadedFile> load_file(CheckpointStorage& storage, CheckpointId id, const CheckpointFile& file);
 
 // For a restore of `columns` and `key_groups`: reads only the section headers and the key
