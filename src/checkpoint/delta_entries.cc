@@ -16,14 +16,18 @@ class DeltaIterator final : public SnapshotIterator {
   DeltaIterator(const DeltaColumn& column, bool tombstones) : column_(column), tombstones_(tombstones) {}
   bool valid() const override { return position_ < size(); }
   BytesView key() const override {
-    return tombstones_ ? BytesView(column_.tombstones[position_]) : BytesView(column_.puts[position_].first);
+    return tombstones_ ? BytesView(column_.tombstones[position_]) : BytesView(column_.put_keys[position_]);
   }
-  BytesView value() const override { return tombstones_ ? BytesView() : BytesView(column_.puts[position_].second); }
+  BytesView value() const override {
+    if (tombstones_) return BytesView();
+    const auto [offset, size] = column_.put_values[position_];
+    return BytesView(column_.values.data() + offset, size);
+  }
   void next() override { ++position_; }
   Status status() const override { return Status::ok(); }
 
  private:
-  size_t size() const { return tombstones_ ? column_.tombstones.size() : column_.puts.size(); }
+  size_t size() const { return tombstones_ ? column_.tombstones.size() : column_.put_keys.size(); }
   const DeltaColumn& column_;
   const bool tombstones_;
   size_t position_ = 0;
@@ -33,7 +37,7 @@ class DeltaView final : public BackendSnapshot {
  public:
   DeltaView(const DeltaEntries& delta, bool tombstones) : delta_(delta), tombstones_(tombstones) {
     for (const DeltaColumn& column : delta_.columns) {
-      if (!(tombstones_ ? column.tombstones.empty() : column.puts.empty())) names_.push_back(column.name);
+      if (!(tombstones_ ? column.tombstones.empty() : column.put_keys.empty())) names_.push_back(column.name);
     }
   }
   const std::vector<std::string>& columns() const override { return names_; }
@@ -55,32 +59,37 @@ class DeltaView final : public BackendSnapshot {
 
 }  // namespace
 
-Result<DeltaEntries> collect_delta_entries(BackendSnapshot& snapshot, const std::vector<ChangedColumn>& changes,
+Result<DeltaEntries> collect_delta_entries(BackendSnapshot& snapshot, std::vector<ChangedColumn>& changes,
                                            const std::set<std::string, std::less<>>& expiring, int64_t now_millis,
                                            const std::set<std::string, std::less<>>& excluded) {
   DeltaEntries delta;
   const std::vector<std::string>& present = snapshot.columns();
   std::string value;
-  for (const ChangedColumn& changed : changes) {
+  for (ChangedColumn& changed : changes) {
     if (excluded.contains(changed.name) || !std::binary_search(present.begin(), present.end(), changed.name)) continue;
     DeltaColumn column;
     column.name = changed.name;
     const bool carries_expiry = expiring.contains(changed.name);
-    for (const std::string& key : changed.keys) {
+    column.put_keys.reserve(changed.keys.size());
+    column.put_values.reserve(changed.keys.size());
+    for (std::string& key : changed.keys) {
       STREAMSTATE_ASSIGN_OR_RETURN(bool found, snapshot.get(changed.name, key, &value));
       if (found && carries_expiry) {
         std::optional<int64_t> expiry = read_expiry(value);
         if (expiry && is_expired_at(*expiry, now_millis)) found = false;
       }
       if (found) {
-        column.puts.emplace_back(key, value);
+        column.put_values.emplace_back(column.values.size(), value.size());
+        column.values.append(value);
+        column.put_keys.push_back(std::move(key));
       } else {
-        column.tombstones.push_back(key);
+        column.tombstones.push_back(std::move(key));
       }
     }
-    delta.puts += column.puts.size();
+    changed.keys = {};
+    delta.puts += column.put_keys.size();
     delta.tombstones += column.tombstones.size();
-    if (!column.puts.empty() || !column.tombstones.empty()) delta.columns.push_back(std::move(column));
+    if (!column.put_keys.empty() || !column.tombstones.empty()) delta.columns.push_back(std::move(column));
   }
   std::sort(delta.columns.begin(), delta.columns.end(),
             [](const DeltaColumn& a, const DeltaColumn& b) { return a.name < b.name; });

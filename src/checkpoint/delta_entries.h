@@ -25,8 +25,11 @@ namespace streamstate::internal {
 
 struct DeltaColumn {
   std::string name;
-  std::vector<std::pair<std::string, std::string>> puts;  // sorted by key
-  std::vector<std::string> tombstones;                    // sorted
+  // The put keys and their values, the values packed in one buffer (no allocation per value).
+  std::vector<std::string> put_keys;
+  std::vector<std::pair<size_t, size_t>> put_values;  // (offset, size) in `values`
+  std::string values;
+  std::vector<std::string> tombstones;
 };
 
 struct DeltaEntries {
@@ -35,10 +38,11 @@ struct DeltaEntries {
   uint64_t tombstones = 0;
 };
 
-// Looks every changed key up in `snapshot` (BackendSnapshot::get). Columns absent from the
+// Looks every changed key up in `snapshot` (BackendSnapshot::get); the keys are moved out of
+// `changes`. Columns absent from the
 // snapshot (dropped since the base) and `excluded` columns are left out: a restore recreates only
 // the columns the checkpoint lists.
-Result<DeltaEntries> collect_delta_entries(BackendSnapshot& snapshot, const std::vector<ChangedColumn>& changes,
+Result<DeltaEntries> collect_delta_entries(BackendSnapshot& snapshot, std::vector<ChangedColumn>& changes,
                                            const std::set<std::string, std::less<>>& expiring, int64_t now_millis,
                                            const std::set<std::string, std::less<>>& excluded);
 

@@ -24,7 +24,6 @@ Result<TrackedSnapshot> MemoryChangeTracker::snapshot_with_changes() {
     if (!status.is_ok()) return status;
   }
   for (auto& [name, keys] : by_column) {
-    std::sort(keys.begin(), keys.end());
     tracked.changed_keys += keys.size();
     tracked.changes.push_back(ChangedColumn{name, std::move(keys)});
   }

@@ -5,6 +5,8 @@
 // as documented.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -62,7 +64,10 @@ void apply_delta(State& base, const TrackedSnapshot& tracked) {
 
 std::vector<std::string> keys_of(const TrackedSnapshot& tracked, std::string_view column) {
   for (const ChangedColumn& changed : tracked.changes) {
-    if (changed.name == column) return changed.keys;
+    if (changed.name != column) continue;
+    std::vector<std::string> keys = changed.keys;  // handed out in no particular order
+    std::sort(keys.begin(), keys.end());
+    return keys;
   }
   return {};
 }
