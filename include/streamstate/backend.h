@@ -144,6 +144,12 @@ class BackendSnapshot {
   // backends override it with a point lookup (the memory backend does), since incremental
   // checkpoints read each changed key this way.
   virtual Result<bool> get(std::string_view column, BytesView key, std::string* value);
+  // Iterates all of `column` for the last time: the backend may release what it keeps of the
+  // column for this snapshot as the iterator moves on (the memory backend stops copying the
+  // entries writers change in the parts it has passed), so the column cannot be read from this
+  // snapshot again (kFailedPrecondition), and no other iterator of it may be live. For readers
+  // that take each column once, as checkpoints do. The default is iterate(column).
+  virtual Result<std::unique_ptr<SnapshotIterator>> iterate_once(std::string_view column) { return iterate(column); }
   // For a backend that logs its changes (LoggedBackend, streamstate/logged_backend.h): the log
   // position the snapshot includes - every change logged at or before it is in the snapshot,
   // none after it - so a checkpoint of the snapshot can record where replay resumes. nullopt

@@ -254,6 +254,9 @@ class LoggedSnapshot final : public BackendSnapshot {
   Result<bool> get(std::string_view column, BytesView key, std::string* value) override {
     return inner_->get(column, key, value);
   }
+  Result<std::unique_ptr<SnapshotIterator>> iterate_once(std::string_view column) override {
+    return inner_->iterate_once(column);
+  }
   std::optional<uint64_t> log_position() const override { return position_; }
 
  private:

@@ -37,6 +37,7 @@ class SnapshotState {
   MemoryStore& store() const { return *store_; }
   const std::vector<std::shared_ptr<ColumnState>>& columns() const { return columns_; }
   const SnapshotLog& log() const { return *log_; }
+  SnapshotLog& log() { return *log_; }
   int64_t taken_at() const { return taken_at_; }
 
  private:
@@ -52,12 +53,19 @@ class MemorySnapshot final : public BackendSnapshot {
 
   const std::vector<std::string>& columns() const override { return names_; }
   Result<std::unique_ptr<SnapshotIterator>> iterate(std::string_view column, BytesView prefix) override;
+  // Releases each shard's part of the column once the iterator has copied it: writers stop
+  // copying entries for this snapshot there, and its pre-images are freed.
+  Result<std::unique_ptr<SnapshotIterator>> iterate_once(std::string_view column) override;
   // A point lookup under the key's shard lock (no scan).
   Result<bool> get(std::string_view column, BytesView key, std::string* value) override;
 
  private:
   std::shared_ptr<SnapshotState> state_;
+  // The index of `column`, or NotFound; FailedPrecondition once iterate_once released it.
+  Result<size_t> readable_column(std::string_view column) const;
+
   std::vector<std::string> names_;  // parallel to state_->columns()
+  std::vector<bool> released_;      // parallel to names_: iterate_once was called
 };
 
 }  // namespace streamstate::internal

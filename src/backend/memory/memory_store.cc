@@ -493,8 +493,9 @@ void MemoryStore::release(SnapshotLog& log) {
   }
 }
 
-Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& column, const SnapshotLog& log,
-                                        BytesView prefix, int64_t taken_at, SnapshotShardCopy& out) {
+Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& column, SnapshotLog& log,
+                                        BytesView prefix, int64_t taken_at, SnapshotShardCopy& out, bool release) {
+  SnapshotLog::KeyImages released;  // freed after the lock is released
   Shard& shard = shards_[index];
   std::lock_guard<Shard> lock(shard);
   // After close the tables are gone (the logs did not record their release).
@@ -506,12 +507,14 @@ Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& colum
     if (images != nullptr && images->contains(SnapshotLog::lookup_key(key))) continue;  // changed since: its pre-image counts
     if (!is_expired(node.entry, taken_at)) out.add(key, node.entry.value.view());
   }
-  if (images == nullptr) return Status::ok();
-  for (const auto& [key, image] : *images) {
-    if (image.present && BytesView(key).starts_with(prefix) && image.expires_at > taken_at) {
-      out.add(key, image.value);
+  if (images != nullptr) {
+    for (const auto& [key, image] : *images) {
+      if (image.present && BytesView(key).starts_with(prefix) && image.expires_at > taken_at) {
+        out.add(key, image.value);
+      }
     }
   }
+  if (release) released = log.release(index, &column);
   return Status::ok();
 }
 

@@ -141,8 +141,9 @@ class MemoryStore {
   void release(SnapshotLog& log);
   // Under shard `shard`'s lock: appends to `out` the column's entries of the shard that start
   // with `prefix` and had not expired at `taken_at`, as they were when `log` was captured.
-  Status read_snapshot_shard(uint32_t shard, const ColumnState& column, const SnapshotLog& log, BytesView prefix,
-                             int64_t taken_at, SnapshotShardCopy& out);
+  // With `release`, the log then releases the column's part of the shard (SnapshotLog::release).
+  Status read_snapshot_shard(uint32_t shard, const ColumnState& column, SnapshotLog& log, BytesView prefix,
+                             int64_t taken_at, SnapshotShardCopy& out, bool release = false);
   // The column's entry `key` as it was when `log` was captured, unless expired at `taken_at`:
   // true and *value set, or false. Locks the key's shard.
   Result<bool> read_snapshot_key(const ColumnState& column, const SnapshotLog& log, BytesView key, int64_t taken_at,

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 #include <absl/strings/string_view.h>
 
 #include <atomic>
@@ -46,6 +47,7 @@ class SnapshotLog {
   // Under shard's lock, before a change of `key`: keeps `entry` (null when the key is absent)
   // unless the key was recorded already. Returns true when it recorded.
   bool record(uint32_t shard, const ColumnState* column, BytesView key, const Entry* entry) {
+    if (!shards_[shard].released.empty() && shards_[shard].released.contains(column)) return false;
     KeyImages& images = shards_[shard].columns[column];
     if (images.contains(lookup_key(key))) return false;
     PreImage& image = images[std::string(key)];
@@ -68,12 +70,27 @@ class SnapshotLog {
     return it == columns.end() ? nullptr : &it->second;
   }
 
+  // Under shard's lock: the snapshot will not read the column's part of this shard again (its
+  // single pass moved on, MemorySnapshot::iterate_once): later changes are no longer recorded,
+  // and its pre-images are handed back (for the caller to free once it released the lock).
+  KeyImages release(uint32_t shard, const ColumnState* column) {
+    shards_[shard].released.insert(column);
+    KeyImages images;
+    auto found = shards_[shard].columns.find(column);
+    if (found != shards_[shard].columns.end()) {
+      images = std::move(found->second);
+      shards_[shard].columns.erase(found);
+    }
+    return images;
+  }
+
   // How many pre-images were recorded in all.
   uint64_t recorded_entries() const { return recorded_.load(std::memory_order_relaxed); }
 
  private:
   struct ShardImages {
     absl::flat_hash_map<const ColumnState*, KeyImages> columns;
+    absl::flat_hash_set<const ColumnState*> released;
   };
   std::unique_ptr<ShardImages[]> shards_;
   std::atomic<uint64_t> recorded_{0};

@@ -74,6 +74,45 @@ TEST(MemorySnapshotCostTest, WritersCopyOnlyTheEntriesTheyChange) {
   EXPECT_EQ(entries_copied_for_snapshots(*backend), 9u);  // no snapshot lives: no copies
 }
 
+// iterate_once: each shard's part of the column is released once the iterator copied it, so
+// writers stop copying entries there; what the iterator returns is still the snapshot's moment,
+// and the column cannot be read from that snapshot again.
+TEST(MemorySnapshotCostTest, ReadingOnceStopsTheCopiesBehindTheIterator) {
+  MemoryBackendOptions options;
+  options.shard_count = 4;
+  auto backend = MemoryBackend::open(options).value();
+  auto column = backend->column("c").value();
+  auto other = backend->column("d").value();
+  for (int i = 0; i < 2'000; ++i) ASSERT_OK(column->put(key(i), "v" + std::to_string(i)));
+  ASSERT_OK(other->put("x", "1"));
+  auto reference = backend->snapshot().value();
+  const Contents expected = read_all(*reference, "c");
+  reference.reset();
+
+  auto snapshot = backend->snapshot().value();
+  auto it = snapshot->iterate_once("c");
+  ASSERT_OK(it);
+  Contents seen;
+  // The iterator holds the first shard's copy; every later change in it costs nothing, while
+  // changes in the shards ahead are still copied (once per key).
+  for (int i = 0; i < 2'000; ++i) ASSERT_OK(column->put(key(i), "changed"));
+  const uint64_t copied_ahead = entries_copied_for_snapshots(*backend);
+  EXPECT_GT(copied_ahead, 0u);
+  EXPECT_LT(copied_ahead, 2'000u);  // the first shard's keys were not copied
+  for (; it.value()->valid(); it.value()->next()) seen.emplace(it.value()->key(), it.value()->value());
+  ASSERT_OK(it.value()->status());
+  EXPECT_EQ(seen, expected);
+  // Every shard is released now: writes copy nothing more for this column, but still for others.
+  for (int i = 0; i < 2'000; ++i) ASSERT_OK(column->put(key(i), "again"));
+  EXPECT_EQ(entries_copied_for_snapshots(*backend), copied_ahead);
+  ASSERT_OK(other->put("x", "2"));
+  EXPECT_EQ(entries_copied_for_snapshots(*backend), copied_ahead + 1);
+  EXPECT_EQ(read_all(*snapshot, "d"), (Contents{{"x", "1"}}));
+  EXPECT_EQ(snapshot->iterate("c", {}).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(snapshot->iterate_once("c").status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(snapshot->get("c", key(1), nullptr).status().code(), StatusCode::kFailedPrecondition);
+}
+
 TEST(MemorySnapshotCostTest, ClearAndDropCopyTheEntriesTheyRemove) {
   MemoryBackendOptions options;
   options.shard_count = 2;
