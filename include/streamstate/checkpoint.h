@@ -198,6 +198,9 @@ struct CheckpointOptions {
   // (cleanup_in_background on memory, cleanup_in_compaction on RocksDB): the store then opens
   // its column without values_carry_expiry, and the restored column must match.
   std::optional<std::set<std::string>> expiring_columns{};
+  // Columns left out of the checkpoint (and of its column list, so a restore does not create
+  // them): columns whose keys are not state keys, such as a ScratchState column. Default: none.
+  std::set<std::string> excluded_columns{};
   // Stored in the manifest as given.
   std::map<std::string, std::string> source_positions{};
   std::map<std::string, std::string> user_metadata{};

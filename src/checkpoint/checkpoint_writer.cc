@@ -99,6 +99,7 @@ Result<CheckpointFile> write_data_file(Job& job, BackendSnapshot& snapshot, Chec
   write.now_millis = job.created_millis;
   write.key_groups = job.options.key_groups;
   write.excluded_columns.emplace(internal::kStoreRecordsColumn);
+  for (const std::string& excluded : job.options.excluded_columns) write.excluded_columns.emplace(excluded);
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<StorageWriter> writer, job.storage->create(name));
   Checksum64Builder checksum;
   std::string buffer;
@@ -130,7 +131,9 @@ Result<CheckpointFile> write_data_file(Job& job, BackendSnapshot& snapshot, Chec
         return Status::invalid_argument(
             "checkpoint " + name + ": column '" + column.name + "' holds keys of key group " +
             std::to_string(group.key_group) + ", outside max_parallelism " + std::to_string(max_parallelism) +
-            "; set CheckpointOptions::max_parallelism to the one the keys were hashed with");
+            ": set CheckpointOptions::max_parallelism to the one the keys were hashed with, or, when the column "
+            "is not keyed state (a ScratchState column, keys written directly), leave it out with "
+            "CheckpointOptions::excluded_columns");
       }
       entry.key_groups.push_back({group.key_group, group.offset, group.entries});
     }
@@ -174,7 +177,8 @@ Status write_delta_files(Job& job, const CheckpointManifest& parent, const std::
     file.shared = true;
     m.files.push_back(std::move(file));
   }
-  const std::set<std::string, std::less<>> excluded{std::string(internal::kStoreRecordsColumn)};
+  std::set<std::string, std::less<>> excluded(job.options.excluded_columns.begin(), job.options.excluded_columns.end());
+  excluded.emplace(internal::kStoreRecordsColumn);
   STREAMSTATE_ASSIGN_OR_RETURN(internal::DeltaEntries delta,
                                internal::collect_delta_entries(*job.snapshot, job.changes, expiring,
                                                                job.created_millis, excluded));
@@ -220,7 +224,9 @@ Result<CheckpointInfo> run(Job& job) {
   m.created_millis = job.created_millis;
   m.backend_kind = job.backend_kind;
   m.states = std::move(catalog.states);
-  m.columns = job.snapshot->columns();
+  for (const std::string& name : job.snapshot->columns()) {
+    if (!job.options.excluded_columns.contains(name)) m.columns.push_back(name);
+  }
   m.store_records = std::move(catalog.records);
   m.source_positions = job.options.source_positions;
   m.user_metadata = job.options.user_metadata;

@@ -72,7 +72,9 @@ Status collect_entries(BackendSnapshot& snapshot, const SnapshotFileWriteOptions
       return Status::invalid_argument(options.display_name + ": column '" + column.name +
                                       "' holds a key of " + std::to_string(key.size()) +
                                       " bytes; snapshot files need keys that start with their "
-                                      "key group (u16 big-endian, docs/formats.md \"State key\")");
+                                      "key group (u16 big-endian, docs/formats.md \"State key\"): when the "
+                                      "column is not keyed state (a ScratchState column, keys written directly), "
+                                      "leave it out with CheckpointOptions::excluded_columns");
     }
     uint32_t group = decode_fixed16_big_endian(key.data());
     if (options.key_groups && !options.key_groups->contains(group)) continue;

@@ -13,6 +13,7 @@
 #include "streamstate/checksum.h"
 #include "streamstate/checkpoint.h"
 #include "streamstate/keyed_state_store.h"
+#include "streamstate/scratch_state.h"
 #include "streamstate/value_state.h"
 #include "unit/checkpoint/checkpoint_test_util.h"
 
@@ -136,6 +137,34 @@ TEST(CheckpointTest, KeyedStateStoreReopensTheRestoredBackend) {
     ASSERT_OK((*store)->set_current_key("user-" + std::to_string(user)));
     EXPECT_EQ(*clicks->value_or_default(), user);
   }
+}
+
+// A ScratchState column beside keyed state: its keys are names, not state keys, so a
+// checkpoint refuses it with a message that says how to leave it out, and excluded_columns
+// does; the restore has the keyed state and no scratch column.
+TEST(CheckpointTest, ColumnsThatAreNotKeyedStateAreRefusedByNameOrExcluded) {
+  auto source = std::shared_ptr<StateBackend>(open_memory());
+  Contents expected = fill(*source, 300);
+  auto scratch = ScratchState::open(source);
+  ASSERT_TRUE(scratch.is_ok()) << scratch.status().to_string();
+  ASSERT_OK(scratch->put_typed<int64_t>("user_count", 42));
+  ASSERT_OK(scratch->put_typed<int64_t>("x", 1));  // one byte: too short for a key group
+  auto storage = open_memory_storage();
+  CheckpointOptions options;
+  options.clock = std::make_shared<ManualClock>(kNow);
+  auto refused = write_checkpoint(*source, *storage, options);
+  ASSERT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("'scratch'"), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("CheckpointOptions::excluded_columns"), std::string::npos)
+      << refused.status().message();
+
+  options.excluded_columns = {"scratch"};
+  auto written = write_checkpoint(*source, *storage, options);
+  ASSERT_TRUE(written.is_ok()) << written.status().to_string();
+  EXPECT_EQ(std::count(written->manifest.columns.begin(), written->manifest.columns.end(), "scratch"), 0);
+  auto target = open_memory();
+  ASSERT_OK(restore_checkpoint(*storage, written->manifest.id, *target, {}));
+  EXPECT_EQ(read_all(*target), expected);
 }
 
 TEST(CheckpointTest, PartialRestoreWritesOnlyTheNamedStatesAndTheirRecords) {
