@@ -134,7 +134,7 @@ class MemoryBackendImpl final : public MemoryBackend {
 
   // A snapshot; with `epoch`, also the change epoch it closes (change tracking).
   Result<std::unique_ptr<BackendSnapshot>> take_snapshot(uint64_t* epoch) {
-    auto log = std::make_unique<internal::SnapshotLog>(store_->options().shard_count);
+    auto log = std::make_unique<internal::SnapshotLog>(store_->options().shard_count, store_->snapshot_images_hints());
     std::vector<std::shared_ptr<ColumnState>> columns;
     int64_t taken_at = 0;
     {

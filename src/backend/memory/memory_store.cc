@@ -491,6 +491,11 @@ void MemoryStore::release(SnapshotLog& log) {
     std::vector<SnapshotLog*>& logs = shards_[i].snapshots;
     logs.erase(std::remove(logs.begin(), logs.end(), &log), logs.end());
   }
+  // The next snapshot sizes its maps for what this one needed (at most 1 Mi per shard).
+  SnapshotLog::ReserveHints hints = log.peak_images();
+  for (auto& [column, peak] : hints) peak = std::min<size_t>(peak, size_t{1} << 20);
+  std::lock_guard<std::mutex> lock(snapshot_hints_mutex_);
+  snapshot_hints_ = std::move(hints);
 }
 
 Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& column, SnapshotLog& log,
@@ -509,8 +514,9 @@ Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& colum
   }
   if (images != nullptr) {
     for (const auto& [key, image] : *images) {
-      if (image.present && BytesView(key).starts_with(prefix) && image.expires_at > taken_at) {
-        out.add(key, image.value);
+      const BytesView stored_key(key.data(), key.size());
+      if (image.present && stored_key.starts_with(prefix) && image.expires_at > taken_at) {
+        out.add(stored_key, image.value);
       }
     }
   }
@@ -529,7 +535,7 @@ Result<bool> MemoryStore::read_snapshot_key(const ColumnState& column, const Sna
     if (found != images->end()) {  // changed since: its pre-image counts
       const PreImage& image = found->second;
       if (!image.present || image.expires_at <= taken_at) return false;
-      if (value != nullptr) *value = image.value;
+      if (value != nullptr) value->assign(image.value.data(), image.value.size());
       return true;
     }
   }

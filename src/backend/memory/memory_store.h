@@ -151,6 +151,11 @@ class MemoryStore {
   // Entries copied into snapshot logs so far (each the first change of a key while a snapshot
   // lived): what snapshots have cost writers, for tests and docs.
   uint64_t entries_copied_for_snapshots() const { return copied_for_snapshots_.load(std::memory_order_relaxed); }
+  // How many pre-images a new snapshot's log should expect per shard, by column.
+  SnapshotLog::ReserveHints snapshot_images_hints() const {
+    std::lock_guard<std::mutex> lock(snapshot_hints_mutex_);
+    return snapshot_hints_;
+  }
 
   // Change tracking (options().track_changes), shard by shard under each shard's lock: every
   // tracked key by column; forget the keys last changed at or before `epoch`; forget all.
@@ -294,6 +299,9 @@ class MemoryStore {
   ReadGate gate_;
   GetCounters get_counters_;
   std::atomic<uint64_t> copied_for_snapshots_{0};
+  // The last released snapshot's peak pre-images per shard, by column (SnapshotLog hints).
+  mutable std::mutex snapshot_hints_mutex_;
+  SnapshotLog::ReserveHints snapshot_hints_;  // guarded by snapshot_hints_mutex_
   // The change epoch of writes now (track_changes); advanced by capture() under every shard
   // lock, so a writer reads a stable value under its one shard lock.
   std::atomic<uint64_t> change_epoch_{1};

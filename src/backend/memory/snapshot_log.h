@@ -17,9 +17,12 @@
 #include <absl/strings/string_view.h>
 
 #include <atomic>
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "backend/memory/memory_table.h"
 #include "streamstate/bytes.h"
@@ -28,19 +31,53 @@ namespace streamstate::internal {
 
 struct ColumnState;
 
-// An entry as a snapshot saw it; present = false when the key did not exist.
+// An entry as a snapshot saw it; present = false when the key did not exist. The value's
+// bytes live in the log's arena.
 struct PreImage {
   bool present = false;
-  std::string value;
+  BytesView value;
   int64_t expires_at = kNeverExpires;
+};
+
+// Bump allocation in blocks that never move, for the keys and values a log copies: one copy
+// costs a memcpy, not an allocation, and all of them are freed with the log at once.
+class SnapshotArena {
+ public:
+  BytesView copy(BytesView bytes) {
+    if (bytes.empty()) return BytesView();
+    if (bytes.size() > left_) {
+      const size_t size = std::max(kBlockBytes, bytes.size());
+      blocks_.push_back(std::make_unique<char[]>(size));
+      next_ = blocks_.back().get();
+      left_ = size;
+    }
+    char* at = next_;
+    std::memcpy(at, bytes.data(), bytes.size());
+    next_ += bytes.size();
+    left_ -= bytes.size();
+    return BytesView(at, bytes.size());
+  }
+
+ private:
+  static constexpr size_t kBlockBytes = 64 * 1024;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* next_ = nullptr;
+  size_t left_ = 0;
 };
 
 class SnapshotLog {
  public:
-  // Pre-images of one column in one shard, by key.
-  using KeyImages = absl::flat_hash_map<std::string, PreImage>;
+  // Pre-images of one column in one shard, by key (the key bytes in the shard's arena).
+  using KeyImages = absl::flat_hash_map<absl::string_view, PreImage>;
 
-  explicit SnapshotLog(uint32_t shard_count) : shards_(std::make_unique<ShardImages[]>(shard_count)) {}
+  // Per column, the pre-images one shard is expected to collect (the previous snapshot's
+  // peak): each shard's map of that column is sized for it at its first record, so writers do
+  // not pay for the map growing step by step. Columns not in it grow as needed.
+  using ReserveHints = absl::flat_hash_map<const ColumnState*, size_t>;
+
+  explicit SnapshotLog(uint32_t shard_count, ReserveHints reserve_hints = {})
+      : shards_(std::make_unique<ShardImages[]>(shard_count)), shard_count_(shard_count),
+        reserve_hints_(std::move(reserve_hints)) {}
   SnapshotLog(const SnapshotLog&) = delete;
   SnapshotLog& operator=(const SnapshotLog&) = delete;
 
@@ -48,14 +85,23 @@ class SnapshotLog {
   // unless the key was recorded already. Returns true when it recorded.
   bool record(uint32_t shard, const ColumnState* column, BytesView key, const Entry* entry) {
     if (!shards_[shard].released.empty() && shards_[shard].released.contains(column)) return false;
-    KeyImages& images = shards_[shard].columns[column];
+    ShardImages& part = shards_[shard];
+    KeyImages& images = part.columns[column];
+    if (images.empty() && !reserve_hints_.empty()) {
+      const auto hint = reserve_hints_.find(column);
+      if (hint != reserve_hints_.end()) images.reserve(hint->second);
+    }
     if (images.contains(lookup_key(key))) return false;
-    PreImage& image = images[std::string(key)];
+    PreImage image;
     if (entry != nullptr) {
       image.present = true;
-      image.value.assign(entry->value.view().data(), entry->value.size());
+      image.value = part.arena.copy(entry->value.view());
       image.expires_at = entry->expires_at;
     }
+    const BytesView stored_key = part.arena.copy(key);
+    images.emplace(lookup_key(stored_key), image);
+    size_t& peak = part.peaks[column];
+    peak = std::max(peak, images.size());
     recorded_.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
@@ -84,6 +130,16 @@ class SnapshotLog {
     return images;
   }
 
+  // Per column, the most pre-images one shard held: hints for the next log. Read after the
+  // log was unregistered.
+  ReserveHints peak_images() const {
+    ReserveHints peaks;
+    for (uint32_t i = 0; i < shard_count_; ++i) {
+      for (const auto& [column, peak] : shards_[i].peaks) peaks[column] = std::max(peaks[column], peak);
+    }
+    return peaks;
+  }
+
   // How many pre-images were recorded in all.
   uint64_t recorded_entries() const { return recorded_.load(std::memory_order_relaxed); }
 
@@ -91,8 +147,12 @@ class SnapshotLog {
   struct ShardImages {
     absl::flat_hash_map<const ColumnState*, KeyImages> columns;
     absl::flat_hash_set<const ColumnState*> released;
+    SnapshotArena arena;
+    absl::flat_hash_map<const ColumnState*, size_t> peaks;
   };
   std::unique_ptr<ShardImages[]> shards_;
+  const uint32_t shard_count_;
+  const ReserveHints reserve_hints_;
   std::atomic<uint64_t> recorded_{0};
 };
 
