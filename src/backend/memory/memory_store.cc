@@ -513,8 +513,9 @@ Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& colum
     if (!is_expired(node.entry, taken_at)) out.add(key, node.entry.value.view());
   }
   if (images != nullptr) {
-    for (const auto& [key, image] : *images) {
-      const BytesView stored_key(key.data(), key.size());
+    for (const ImageSlot& slot : *images) {
+      const PreImage& image = slot.image;
+      const BytesView stored_key(slot.key.data(), slot.key.size());
       if (image.present && stored_key.starts_with(prefix) && image.expires_at > taken_at) {
         out.add(stored_key, image.value);
       }
@@ -533,7 +534,7 @@ Result<bool> MemoryStore::read_snapshot_key(const ColumnState& column, const Sna
   if (const SnapshotLog::KeyImages* images = log.images(shard.index, &column)) {
     const auto found = images->find(SnapshotLog::lookup_key(key));
     if (found != images->end()) {  // changed since: its pre-image counts
-      const PreImage& image = found->second;
+      const PreImage& image = found->image;
       if (!image.present || image.expires_at <= taken_at) return false;
       if (value != nullptr) value->assign(image.value.data(), image.value.size());
       return true;

@@ -14,6 +14,7 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
+#include <absl/hash/hash.h>
 #include <absl/strings/string_view.h>
 
 #include <atomic>
@@ -65,10 +66,32 @@ class SnapshotArena {
   size_t left_ = 0;
 };
 
+// One recorded key and its pre-image. The key is looked up by its bytes; once recorded it
+// points into the log's arena (mutable so that the slot found by one probe can be filled in:
+// the bytes, hence hash and equality, do not change).
+struct ImageSlot {
+  mutable absl::string_view key;
+  mutable PreImage image;
+};
+struct ImageSlotHash {
+  using is_transparent = void;
+  size_t operator()(absl::string_view key) const { return absl::Hash<absl::string_view>{}(key); }
+  size_t operator()(const ImageSlot& slot) const { return (*this)(slot.key); }
+};
+struct ImageSlotEq {
+  using is_transparent = void;
+  static absl::string_view key_of(absl::string_view key) { return key; }
+  static absl::string_view key_of(const ImageSlot& slot) { return slot.key; }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return key_of(a) == key_of(b);
+  }
+};
+
 class SnapshotLog {
  public:
   // Pre-images of one column in one shard, by key (the key bytes in the shard's arena).
-  using KeyImages = absl::flat_hash_map<absl::string_view, PreImage>;
+  using KeyImages = absl::flat_hash_set<ImageSlot, ImageSlotHash, ImageSlotEq>;
 
   // Per column, the pre-images one shard is expected to collect (the previous snapshot's
   // peak): each shard's map of that column is sized for it at its first record, so writers do
@@ -91,17 +114,14 @@ class SnapshotLog {
       const auto hint = reserve_hints_.find(column);
       if (hint != reserve_hints_.end()) images.reserve(hint->second);
     }
-    if (images.contains(lookup_key(key))) return false;
-    PreImage image;
+    const auto [slot, inserted] = images.insert(ImageSlot{lookup_key(key), PreImage{}});
+    if (!inserted) return false;
+    slot->key = lookup_key(part.arena.copy(key));
     if (entry != nullptr) {
-      image.present = true;
-      image.value = part.arena.copy(entry->value.view());
-      image.expires_at = entry->expires_at;
+      slot->image.present = true;
+      slot->image.value = part.arena.copy(entry->value.view());
+      slot->image.expires_at = entry->expires_at;
     }
-    const BytesView stored_key = part.arena.copy(key);
-    images.emplace(lookup_key(stored_key), image);
-    size_t& peak = part.peaks[column];
-    peak = std::max(peak, images.size());
     recorded_.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
@@ -126,6 +146,7 @@ class SnapshotLog {
     if (found != shards_[shard].columns.end()) {
       images = std::move(found->second);
       shards_[shard].columns.erase(found);
+      shards_[shard].released_sizes[column] = images.size();
     }
     return images;
   }
@@ -135,7 +156,8 @@ class SnapshotLog {
   ReserveHints peak_images() const {
     ReserveHints peaks;
     for (uint32_t i = 0; i < shard_count_; ++i) {
-      for (const auto& [column, peak] : shards_[i].peaks) peaks[column] = std::max(peaks[column], peak);
+      for (const auto& [column, images] : shards_[i].columns) peaks[column] = std::max(peaks[column], images.size());
+      for (const auto& [column, size] : shards_[i].released_sizes) peaks[column] = std::max(peaks[column], size);
     }
     return peaks;
   }
@@ -148,7 +170,7 @@ class SnapshotLog {
     absl::flat_hash_map<const ColumnState*, KeyImages> columns;
     absl::flat_hash_set<const ColumnState*> released;
     SnapshotArena arena;
-    absl::flat_hash_map<const ColumnState*, size_t> peaks;
+    absl::flat_hash_map<const ColumnState*, size_t> released_sizes;  // pre-images a release handed back
   };
   std::unique_ptr<ShardImages[]> shards_;
   const uint32_t shard_count_;
