@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "checkpoint/checkpoint_writer.h"
 #include "streamstate/keyed_state_store.h"
 #include "streamstate/logged_backend.h"
 
@@ -54,7 +55,7 @@ Status validate(const CheckpointCoordinatorOptions& options) {
   if (options.retain_last < 1) {
     return Status::invalid_argument("CheckpointCoordinatorOptions.retain_last must be at least 1 (default 3)");
   }
-  return Status::ok();
+  return internal::validate_checkpoint_options(options.checkpoint).with_context("CheckpointCoordinatorOptions.checkpoint");
 }
 
 }  // namespace

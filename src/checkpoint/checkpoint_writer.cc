@@ -267,9 +267,7 @@ Result<CheckpointInfo> run(Job& job) {
 
 }  // namespace
 
-Result<PendingCheckpoint> internal::start_checkpoint_with(StateBackend& backend, CheckpointStorage& storage,
-                                                          CheckpointOptions options,
-                                                          const internal::CheckpointOverrides& overrides) {
+Status internal::validate_checkpoint_options(const CheckpointOptions& options) {
   if (options.block_bytes == 0 || options.block_bytes > kDefaultMaxUncompressedBlock / 2) {
     return Status::invalid_argument("CheckpointOptions::block_bytes " + std::to_string(options.block_bytes) +
                                     " is out of range; use 1 byte to 512 MiB (default 64 KiB)");
@@ -281,18 +279,23 @@ Result<PendingCheckpoint> internal::start_checkpoint_with(StateBackend& backend,
   if (options.write_buffer_bytes == 0) {
     return Status::invalid_argument("CheckpointOptions::write_buffer_bytes is 0; use at least 1 byte (default 1 MiB)");
   }
+  if (options.incremental.enabled && options.incremental.full_every == 0) {
+    return Status::invalid_argument("IncrementalOptions::full_every is 0; use 1 (always full) or more (default 10)");
+  }
+  if (options.incremental.enabled && !(options.incremental.max_delta_share >= 0)) {
+    return Status::invalid_argument("IncrementalOptions::max_delta_share is negative or NaN; use 0 or more (default 0.5)");
+  }
+  return Status::ok();
+}
+
+Result<PendingCheckpoint> internal::start_checkpoint_with(StateBackend& backend, CheckpointStorage& storage,
+                                                          CheckpointOptions options,
+                                                          const internal::CheckpointOverrides& overrides) {
+  STREAMSTATE_RETURN_IF_ERROR(validate_checkpoint_options(options));
   if (options.clock == nullptr) options.clock = system_clock();
   auto job = std::make_shared<Job>();
   job->started = std::chrono::steady_clock::now();
-  if (options.incremental.enabled) {
-    if (options.incremental.full_every == 0) {
-      return Status::invalid_argument("IncrementalOptions::full_every is 0; use 1 (always full) or more (default 10)");
-    }
-    if (!(options.incremental.max_delta_share >= 0)) {
-      return Status::invalid_argument("IncrementalOptions::max_delta_share is negative or NaN; use 0 or more (default 0.5)");
-    }
-    job->tracker = backend.change_tracker();
-  }
+  if (options.incremental.enabled) job->tracker = backend.change_tracker();
   if (job->tracker != nullptr) {
     STREAMSTATE_ASSIGN_OR_RETURN(TrackedSnapshot tracked, job->tracker->snapshot_with_changes());
     job->snapshot = std::move(tracked.snapshot);

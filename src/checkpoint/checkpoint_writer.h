@@ -18,6 +18,10 @@ struct CheckpointOverrides {
   std::optional<uint64_t> log_position;     // instead of the snapshot's
 };
 
+// kInvalidArgument naming the first CheckpointOptions member out of range (the coordinator
+// checks its options with it at start).
+Status validate_checkpoint_options(const CheckpointOptions& options);
+
 Result<PendingCheckpoint> start_checkpoint_with(StateBackend& backend, CheckpointStorage& storage,
                                                 CheckpointOptions options, const CheckpointOverrides& overrides);
 

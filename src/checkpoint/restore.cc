@@ -266,8 +266,15 @@ Result<RestorePlan> prepare_restore(const std::vector<RestoreSource>& sources, S
     source.key_groups = source.manifest.key_groups.intersect(range);
     for (const CheckpointFile& file : source.manifest.files) {
       if (source.key_groups.empty() || !file_needed(file, plan)) continue;
-      STREAMSTATE_ASSIGN_OR_RETURN(LoadedFile loaded, load_file_for_restore(*sources[i].storage, source.manifest.id,
-                                                                            file, plan.columns, source.key_groups));
+      // A file restored whole is read whole and its XXH3 checked; ranged reads are for parts.
+      const bool whole = source.key_groups == source.manifest.key_groups &&
+                         std::all_of(file.columns.begin(), file.columns.end(), [&](const CheckpointFileColumn& column) {
+                           return plan.columns.contains(column.name);
+                         });
+      STREAMSTATE_ASSIGN_OR_RETURN(
+          LoadedFile loaded,
+          whole ? load_file(*sources[i].storage, source.manifest.id, file)
+                : load_file_for_restore(*sources[i].storage, source.manifest.id, file, plan.columns, source.key_groups));
       source.files.push_back(std::move(loaded));
     }
   }

@@ -319,6 +319,16 @@ TEST(CheckpointCoordinatorTest, BadOptionsNameTheOption) {
   options.timeout = std::chrono::milliseconds(0);
   EXPECT_NE(CheckpointCoordinator::start(*backend, *storage, options).status().message().find("timeout"),
             std::string::npos);
+  // The checkpoints' own options are checked at start, not at the first checkpoint.
+  options = {};
+  options.checkpoint.incremental = {.enabled = true, .full_every = 0};
+  auto refused = CheckpointCoordinator::start(*backend, *storage, options);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("full_every"), std::string::npos) << refused.status().message();
+  options = {};
+  options.checkpoint.block_bytes = 0;
+  EXPECT_NE(CheckpointCoordinator::start(*backend, *storage, options).status().message().find("block_bytes"),
+            std::string::npos);
 }
 
 }  // namespace

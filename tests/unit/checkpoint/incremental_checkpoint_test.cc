@@ -282,6 +282,38 @@ TEST(IncrementalCheckpointTest, DamagedTombstoneFileIsNamed) {
   EXPECT_EQ(verified.code(), StatusCode::kCorruption);
 }
 
+// A restore of a whole checkpoint reads each file whole and checks its XXH3, so damage a block
+// checksum does not cover (the file's index, its header) is found too, and restore_latest
+// falls back to the previous checkpoint.
+TEST(IncrementalCheckpointTest, DamageOutsideTheBlocksOfASmallFileIsFound) {
+  auto backend = open_tracking();
+  Contents expected = fill(*backend, 600);
+  auto inner = std::make_shared<MemoryStorage>();
+  FaultInjectingStorage storage(inner);
+  ASSERT_OK(checkpointed(*backend, storage, incremental(kNow)));
+  const Contents at_first = expected;
+  change_some(*backend, expected, 1);
+  auto delta = write_checkpoint(*backend, storage, incremental(kNow));
+  ASSERT_TRUE(delta.is_ok());
+  const CheckpointFile& tombstones = delta->manifest.files.back();
+  ASSERT_EQ(tombstones.content, CheckpointFileContent::kTombstones);
+  for (uint64_t offset : {uint64_t{4}, tombstones.size - 40}) {  // the header's magic; the index
+    SCOPED_TRACE("offset " + std::to_string(offset));
+    ASSERT_OK(storage.flip_byte(tombstones.name, offset));
+    auto target = open_memory();
+    auto latest = restore_latest_checkpoint(storage, *target, {});
+    ASSERT_TRUE(latest.is_ok()) << latest.status().to_string();
+    EXPECT_EQ(latest->ids, std::vector<CheckpointId>{1});
+    ASSERT_EQ(latest->skipped.size(), 1u);
+    EXPECT_EQ(latest->skipped[0].reason.code(), StatusCode::kCorruption);
+    EXPECT_NE(latest->skipped[0].reason.message().find(tombstones.name), std::string::npos)
+        << latest->skipped[0].reason.message();
+    EXPECT_EQ(read_all(*target), at_first);
+    ASSERT_OK(storage.flip_byte(tombstones.name, offset));  // repaired
+  }
+  EXPECT_EQ(restored(storage, 2), expected);
+}
+
 TEST(IncrementalCheckpointTest, ProgressIsReportedWhileWritingAndRestoring) {
   auto backend = open_tracking();
   Contents expected = fill(*backend, 3000);
