@@ -144,6 +144,12 @@ class BackendSnapshot {
   // backends override it with a point lookup (the memory backend does), since incremental
   // checkpoints read each changed key this way.
   virtual Result<bool> get(std::string_view column, BytesView key, std::string* value);
+  // Looks up every key of `keys` in `column` and calls found(index, value) for each one the
+  // snapshot holds, in no particular order (absent keys get no call). `found` may run under a
+  // backend lock: it must not call into the backend, and `value` is valid only during the
+  // call. The memory backend locks each shard once and prefetches; the default calls get().
+  virtual Status get_many(std::string_view column, std::span<const std::string> keys,
+                          const std::function<void(size_t index, BytesView value)>& found);
   // Iterates all of `column` for the last time: the backend may release what it keeps of the
   // column for this snapshot as the iterator moves on (the memory backend stops copying the
   // entries writers change in the parts it has passed), so the column cannot be read from this

@@ -64,26 +64,30 @@ Result<DeltaEntries> collect_delta_entries(BackendSnapshot& snapshot, std::vecto
                                            const std::set<std::string, std::less<>>& excluded) {
   DeltaEntries delta;
   const std::vector<std::string>& present = snapshot.columns();
-  std::string value;
   for (ChangedColumn& changed : changes) {
     if (excluded.contains(changed.name) || !std::binary_search(present.begin(), present.end(), changed.name)) continue;
     DeltaColumn column;
     column.name = changed.name;
     const bool carries_expiry = expiring.contains(changed.name);
+    // Each key's value, packed into column.values; kAbsent for keys the snapshot lacks.
+    constexpr size_t kAbsent = SIZE_MAX;
+    std::vector<std::pair<size_t, size_t>> values(changed.keys.size(), {kAbsent, 0});
+    STREAMSTATE_RETURN_IF_ERROR(snapshot.get_many(changed.name, changed.keys, [&](size_t i, BytesView found) {
+      if (carries_expiry) {
+        std::optional<int64_t> expiry = read_expiry(found);
+        if (expiry && is_expired_at(*expiry, now_millis)) return;  // a tombstone
+      }
+      values[i] = {column.values.size(), found.size()};
+      column.values.append(found.data(), found.size());
+    }));
     column.put_keys.reserve(changed.keys.size());
     column.put_values.reserve(changed.keys.size());
-    for (std::string& key : changed.keys) {
-      STREAMSTATE_ASSIGN_OR_RETURN(bool found, snapshot.get(changed.name, key, &value));
-      if (found && carries_expiry) {
-        std::optional<int64_t> expiry = read_expiry(value);
-        if (expiry && is_expired_at(*expiry, now_millis)) found = false;
-      }
-      if (found) {
-        column.put_values.emplace_back(column.values.size(), value.size());
-        column.values.append(value);
-        column.put_keys.push_back(std::move(key));
+    for (size_t i = 0; i < changed.keys.size(); ++i) {
+      if (values[i].first == kAbsent) {
+        column.tombstones.push_back(std::move(changed.keys[i]));
       } else {
-        column.tombstones.push_back(std::move(key));
+        column.put_values.push_back(values[i]);
+        column.put_keys.push_back(std::move(changed.keys[i]));
       }
     }
     changed.keys = {};

@@ -254,6 +254,10 @@ class LoggedSnapshot final : public BackendSnapshot {
   Result<bool> get(std::string_view column, BytesView key, std::string* value) override {
     return inner_->get(column, key, value);
   }
+  Status get_many(std::string_view column, std::span<const std::string> keys,
+                  const std::function<void(size_t index, BytesView value)>& found) override {
+    return inner_->get_many(column, keys, found);
+  }
   Result<std::unique_ptr<SnapshotIterator>> iterate_once(std::string_view column) override {
     return inner_->iterate_once(column);
   }

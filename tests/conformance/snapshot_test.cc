@@ -1,5 +1,6 @@
 // Conformance: snapshots are consistent, isolated point-in-time views, readable from any thread.
 #include <algorithm>
+#include <map>
 #include <atomic>
 #include <string>
 #include <thread>
@@ -13,6 +14,32 @@ namespace streamstate::testing {
 namespace {
 
 using Names = std::vector<std::string>;
+
+// Point lookups in a snapshot (get, get_many) see the snapshot's moment, not later writes.
+TEST_P(BackendConformanceTest, SnapshotPointLookupsSeeTheSnapshot) {
+  auto c = open_column("points");
+  ASSERT_NE(c, nullptr);
+  ASSERT_OK(c->put("a", "old-a"));
+  ASSERT_OK(c->put("b", "old-b"));
+  ASSERT_OK(c->put("c", ""));
+  CONFORMANCE_ASSIGN_OR_FAIL(std::unique_ptr<BackendSnapshot> snapshot, backend().snapshot());
+  ASSERT_OK(c->put("a", "new-a"));
+  ASSERT_OK(c->remove("b"));
+  ASSERT_OK(c->put("d", "added"));
+  const std::vector<std::string> keys = {"a", "b", "c", "d", "x"};
+  std::map<size_t, std::string> found;
+  ASSERT_OK(snapshot->get_many("points", keys, [&](size_t i, BytesView value) {
+    EXPECT_TRUE(found.emplace(i, std::string(value)).second) << "key " << i << " reported twice";
+  }));
+  EXPECT_EQ(found, (std::map<size_t, std::string>{{0, "old-a"}, {1, "old-b"}, {2, ""}}));
+  std::string value;
+  CONFORMANCE_ASSIGN_OR_FAIL(bool present, snapshot->get("points", "b", &value));
+  EXPECT_TRUE(present);
+  EXPECT_EQ(value, "old-b");
+  CONFORMANCE_ASSIGN_OR_FAIL(bool added, snapshot->get("points", "d", &value));
+  EXPECT_FALSE(added);
+  EXPECT_EQ(snapshot->get_many("no-such-column", keys, [](size_t, BytesView) {}).code(), StatusCode::kNotFound);
+}
 
 TEST_P(BackendConformanceTest, SnapshotIgnoresEverythingWrittenAfterIt) {
   auto a = open_column("a");

@@ -73,6 +73,13 @@ Result<size_t> MemorySnapshot::readable_column(std::string_view column) const {
   return index;
 }
 
+Status MemorySnapshot::get_many(std::string_view column, std::span<const std::string> keys,
+                                const std::function<void(size_t index, BytesView value)>& found) {
+  Result<size_t> index = readable_column(column);
+  if (!index.is_ok()) return index.status();
+  return state_->store().read_snapshot_keys(*state_->columns()[*index], state_->log(), keys, state_->taken_at(), found);
+}
+
 Result<std::unique_ptr<SnapshotIterator>> MemorySnapshot::iterate_once(std::string_view column) {
   Result<size_t> index = readable_column(column);
   if (!index.is_ok()) return index.status();

@@ -58,6 +58,9 @@ class MemorySnapshot final : public BackendSnapshot {
   Result<std::unique_ptr<SnapshotIterator>> iterate_once(std::string_view column) override;
   // A point lookup under the key's shard lock (no scan).
   Result<bool> get(std::string_view column, BytesView key, std::string* value) override;
+  // Each shard locked once for its keys, lookups prefetched ahead.
+  Status get_many(std::string_view column, std::span<const std::string> keys,
+                  const std::function<void(size_t index, BytesView value)>& found) override;
 
  private:
   std::shared_ptr<SnapshotState> state_;

@@ -546,6 +546,53 @@ Result<bool> MemoryStore::read_snapshot_key(const ColumnState& column, const Sna
   return true;
 }
 
+Status MemoryStore::read_snapshot_keys(const ColumnState& column, const SnapshotLog& log,
+                                       std::span<const std::string> keys, int64_t taken_at,
+                                       const std::function<void(size_t, BytesView)>& found) {
+  // Counting sort by shard, as put_entries.
+  const uint32_t shard_count = options_.shard_count;
+  std::vector<uint64_t> hashes(keys.size());
+  std::vector<uint32_t> starts(shard_count + 1, 0);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    hashes[i] = memory_key_hash(keys[i]);
+    ++starts[shard_index(hashes[i]) + 1];
+  }
+  for (uint32_t s = 0; s < shard_count; ++s) starts[s + 1] += starts[s];
+  std::vector<uint32_t> order(keys.size());
+  std::vector<uint32_t> next(starts.begin(), starts.end() - 1);
+  for (size_t i = 0; i < keys.size(); ++i) order[next[shard_index(hashes[i])]++] = static_cast<uint32_t>(i);
+  constexpr uint32_t kAhead = 8;  // lookups prefetched ahead of the one being made
+  for (uint32_t s = 0; s < shard_count; ++s) {
+    if (starts[s] == starts[s + 1]) continue;
+    Shard& shard = shards_[s];
+    std::lock_guard<Shard> lock(shard);
+    if (closed_.load(std::memory_order_relaxed)) return closed_status();
+    const MemoryTable& table = *column.tables[s];
+    const SnapshotLog::KeyImages* images = log.images(s, &column);
+    for (uint32_t at = starts[s]; at < starts[s] + kAhead && at < starts[s + 1]; ++at) {
+      table.prefetch(KeyRef{keys[order[at]], hashes[order[at]]});
+    }
+    for (uint32_t at = starts[s]; at < starts[s + 1]; ++at) {
+      if (at + kAhead < starts[s + 1]) {
+        const uint32_t ahead = order[at + kAhead];
+        table.prefetch(KeyRef{keys[ahead], hashes[ahead]});
+      }
+      const uint32_t i = order[at];
+      const KeyRef ref{keys[i], hashes[i]};
+      if (images != nullptr) {
+        const auto image = images->find(SnapshotLog::lookup_key(ref.bytes));
+        if (image != images->end()) {  // changed since: its pre-image counts
+          if (image->image.present && image->image.expires_at > taken_at) found(i, image->image.value);
+          continue;
+        }
+      }
+      const TableNode* node = table.find(ref);
+      if (node != nullptr && !is_expired(node->entry, taken_at)) found(i, node->entry.value.view());
+    }
+  }
+  return Status::ok();
+}
+
 void MemoryStore::release_tables(const std::vector<std::shared_ptr<ColumnState>>& columns) {
   std::vector<std::shared_ptr<MemoryTable>> old;
   for (uint32_t i = 0; i < options_.shard_count; ++i) {

@@ -148,6 +148,10 @@ class MemoryStore {
   // true and *value set, or false. Locks the key's shard.
   Result<bool> read_snapshot_key(const ColumnState& column, const SnapshotLog& log, BytesView key, int64_t taken_at,
                                  std::string* value);
+  // read_snapshot_key for many keys: each shard locked once, lookups prefetched ahead;
+  // found(index, value) for each present key, under the shard's lock.
+  Status read_snapshot_keys(const ColumnState& column, const SnapshotLog& log, std::span<const std::string> keys,
+                            int64_t taken_at, const std::function<void(size_t, BytesView)>& found);
   // Entries copied into snapshot logs so far (each the first change of a key while a snapshot
   // lived): what snapshots have cost writers, for tests and docs.
   uint64_t entries_copied_for_snapshots() const { return copied_for_snapshots_.load(std::memory_order_relaxed); }

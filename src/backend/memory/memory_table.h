@@ -147,6 +147,9 @@ class MemoryTable {
     return it == map_.end() ? nullptr : &*it;
   }
 
+  // Starts loading the memory a find(key) will touch.
+  [[gnu::always_inline]] void prefetch(const KeyRef& key) const { map_.prefetch(key); }
+
   // Precondition: the key is absent.
   TableNode& insert(const KeyRef& key, BytesView value, int64_t expires_at);
   // Replaces the value and expiry of an entry.
