@@ -1,8 +1,10 @@
 #include "checkpoint/checkpoint_names.h"
 
 #include <cstdio>
+#include <vector>
 
 #include "checkpoint/manifest.h"
+#include "util/status_macros.h"
 
 namespace streamstate {
 
@@ -39,6 +41,24 @@ std::optional<CheckpointId> checkpoint_id_of(std::string_view object_name) {
 bool is_manifest_name(std::string_view object_name) {
   std::optional<CheckpointId> id = checkpoint_id_of(object_name);
   return id.has_value() && object_name == checkpoint_manifest_name(*id);
+}
+
+Result<CheckpointId> choose_checkpoint_id(CheckpointStorage& storage, CheckpointId wanted) {
+  if (wanted != 0) {
+    STREAMSTATE_ASSIGN_OR_RETURN(bool exists, storage.exists(checkpoint_manifest_name(wanted)));
+    if (exists) {
+      return Status::already_exists("checkpoint " + std::to_string(wanted) + " already exists in " +
+                                    storage.describe() + "; choose another id, or 0 for the next one");
+    }
+    return wanted;
+  }
+  STREAMSTATE_ASSIGN_OR_RETURN(std::vector<StoredObject> objects, storage.list(kCheckpointPrefix));
+  CheckpointId largest = 0;
+  for (const StoredObject& object : objects) {
+    std::optional<CheckpointId> id = checkpoint_id_of(object.name);
+    if (id && *id > largest) largest = *id;
+  }
+  return largest + 1;
 }
 
 }  // namespace streamstate::internal

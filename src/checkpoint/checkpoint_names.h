@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "streamstate/checkpoint.h"
+#include "streamstate/checkpoint_storage.h"
 
 namespace streamstate::internal {
 
@@ -21,6 +22,10 @@ inline constexpr std::string_view kTombstonesObject = "tombstones.snap";
 // The id of the checkpoint folder an object name is in ("chk-0000000007/x" -> 7); nullopt for
 // names that are not in the canonical form checkpoint_folder writes.
 std::optional<CheckpointId> checkpoint_id_of(std::string_view object_name);
+
+// The id for a new checkpoint: `wanted` unless it has a manifest already (kAlreadyExists), or
+// for 0 one more than the largest id found under "chk-" (committed or not).
+Result<CheckpointId> choose_checkpoint_id(CheckpointStorage& storage, CheckpointId wanted);
 
 // True for "chk-<id>/manifest.json".
 bool is_manifest_name(std::string_view object_name);

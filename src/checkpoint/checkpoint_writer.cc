@@ -68,24 +68,6 @@ struct Job {
   CheckpointProgress progress;
 };
 
-Result<CheckpointId> choose_id(CheckpointStorage& storage, CheckpointId wanted) {
-  if (wanted != 0) {
-    STREAMSTATE_ASSIGN_OR_RETURN(bool exists, storage.exists(checkpoint_manifest_name(wanted)));
-    if (exists) {
-      return Status::already_exists("checkpoint " + std::to_string(wanted) + " already exists in " +
-                                    storage.describe() + "; choose another id, or 0 for the next one");
-    }
-    return wanted;
-  }
-  STREAMSTATE_ASSIGN_OR_RETURN(std::vector<StoredObject> objects, storage.list(internal::kCheckpointPrefix));
-  CheckpointId largest = 0;
-  for (const StoredObject& object : objects) {
-    std::optional<CheckpointId> id = internal::checkpoint_id_of(object.name);
-    if (id && *id > largest) largest = *id;
-  }
-  return largest + 1;
-}
-
 // Writes the snapshot file and commits it; the file's entry for the manifest.
 Result<CheckpointFile> write_data_file(Job& job, BackendSnapshot& snapshot, CheckpointFileContent content,
                                        const std::string& name, uint32_t max_parallelism,
@@ -219,7 +201,7 @@ Result<CheckpointInfo> run(Job& job) {
     }
     m.key_groups = *job.options.key_groups;
   }
-  STREAMSTATE_ASSIGN_OR_RETURN(m.id, choose_id(*job.storage, job.options.id));
+  STREAMSTATE_ASSIGN_OR_RETURN(m.id, internal::choose_checkpoint_id(*job.storage, job.options.id));
   job.progress.id = m.id;
   m.created_millis = job.created_millis;
   m.backend_kind = job.backend_kind;

@@ -6,12 +6,11 @@
 #include <cstdio>
 #include <functional>
 #include <mutex>
-#include <system_error>
-#include <thread>
 
 #include "checkpoint/checkpoint_scan.h"
 #include "checkpoint/restore_renames.h"
 #include "checkpoint/store_catalog.h"
+#include "util/parallel.h"
 #include "util/status_macros.h"
 
 namespace streamstate::internal {
@@ -186,37 +185,6 @@ std::vector<WorkUnit> work_units(const RestorePlan& plan) {
     }
   }
   return units;
-}
-
-// Runs fn(0..count-1) on up to `threads` threads (the caller's among them). After an error no
-// further work is started; the first error recorded is returned.
-Status run_parallel(size_t count, uint32_t threads, const std::function<Status(size_t)>& fn) {
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex mutex;
-  Status failure;  // guarded by mutex
-  auto work = [&] {
-    for (size_t i = next++; i < count && !failed.load(); i = next++) {
-      Status status = fn(i);
-      if (!status.is_ok()) {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (failure.is_ok()) failure = std::move(status);
-        failed = true;
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (uint32_t t = 1; t < threads && t < count; ++t) {
-    try {
-      pool.emplace_back(work);
-    } catch (const std::system_error&) {
-      break;  // the threads started (at least the caller's) do all the work
-    }
-  }
-  work();
-  for (std::thread& thread : pool) thread.join();
-  return failure;
 }
 
 void undo(const RestorePlan& plan, StateBackend& target) {

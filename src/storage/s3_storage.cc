@@ -12,6 +12,7 @@
 
 #include "storage/object_name.h"
 #include "storage/s3_writer.h"
+#include "util/parallel.h"
 #include "util/status_macros.h"
 
 namespace streamstate::storage {
@@ -103,37 +104,6 @@ Result<std::string> allocate(std::string_view name, uint64_t size) {
 }
 
 }  // namespace
-
-Status run_in_parallel(size_t count, int parallelism, const std::function<Status(size_t)>& task) {
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::vector<Status> errors(static_cast<size_t>(std::max(parallelism, 1)));
-  auto work = [&](size_t worker) {
-    for (size_t i = next.fetch_add(1); i < count && !failed.load(); i = next.fetch_add(1)) {
-      Status status = task(i);
-      if (!status.is_ok()) {
-        errors[worker] = std::move(status);
-        failed.store(true);
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  const size_t extra = std::min(count, errors.size()) - (count > 0 ? 1 : 0);
-  for (size_t worker = 1; worker <= extra; ++worker) {
-    try {
-      threads.emplace_back(work, worker);
-    } catch (const std::system_error&) {
-      break;  // fewer threads; the caller's thread still does the work
-    }
-  }
-  work(0);
-  for (auto& thread : threads) thread.join();
-  for (Status& status : errors) {
-    if (!status.is_ok()) return status;
-  }
-  return Status::ok();
-}
 
 Result<std::unique_ptr<S3Storage>> S3Storage::open(const S3StorageOptions& given) {
   S3StorageOptions options = given;
@@ -232,7 +202,8 @@ Status S3Storage::fetch_pieces(std::string_view name, uint64_t begin, uint64_t e
                                const std::string& etag, uint64_t size, std::string& out) {
   const uint64_t piece_size = options_.download_part_bytes;
   const size_t pieces = static_cast<size_t>((end - begin + piece_size - 1) / piece_size);
-  return run_in_parallel(pieces, options_.download_parallelism, [&](size_t i) -> Status {
+  return internal::run_parallel(pieces, static_cast<uint32_t>(std::max(options_.download_parallelism, 1)),
+                               [&](size_t i) -> Status {
     const uint64_t piece_offset = begin + i * piece_size;
     const uint64_t piece_length = std::min(piece_size, end - piece_offset);
     STREAMSTATE_ASSIGN_OR_RETURN(S3Piece piece, client_.get(name, piece_offset, piece_length, etag));

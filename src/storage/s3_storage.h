@@ -61,8 +61,4 @@ class S3Storage final : public CheckpointStorage {
   std::set<std::string> open_uploads_;  // guarded by mutex_
 };
 
-// Runs task(0) ... task(count - 1) on up to `parallelism` threads (the caller's included) and
-// returns the first error; after an error no further task starts.
-Status run_in_parallel(size_t count, int parallelism, const std::function<Status(size_t)>& task);
-
 }  // namespace streamstate::storage

@@ -7,8 +7,6 @@
 #include <cerrno>
 #include <mutex>
 #include <optional>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 #include "checkpoint/manifest.h"
@@ -44,35 +42,6 @@ class FileDescriptor {
 };
 
 }  // namespace
-
-Status run_in_parallel(size_t count, uint32_t threads, const std::function<Status(size_t)>& fn) {
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex mutex;
-  Status failure;  // guarded by mutex
-  auto work = [&] {
-    for (size_t i = next++; i < count && !failed.load(); i = next++) {
-      Status status = fn(i);
-      if (!status.is_ok()) {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (failure.is_ok()) failure = std::move(status);
-        failed = true;
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (uint32_t t = 1; t < threads && t < count; ++t) {
-    try {
-      pool.emplace_back(work);
-    } catch (const std::system_error&) {
-      break;  // the threads started (the caller's at least) do all the work
-    }
-  }
-  work();
-  for (std::thread& thread : pool) thread.join();
-  return failure;
-}
 
 Result<UploadedFile> upload_local_file(CheckpointStorage& storage, const std::filesystem::path& local,
                                        const std::string& object_name) {

@@ -16,10 +16,6 @@
 
 namespace streamstate::internal {
 
-// Runs fn(0..count-1) on up to `threads` threads (the caller's among them). After an error no
-// further work is started; the first error is returned.
-Status run_in_parallel(size_t count, uint32_t threads, const std::function<Status(size_t)>& fn);
-
 struct UploadedFile {
   uint64_t size = 0;
   uint64_t checksum = 0;  // XXH3-64 of the bytes uploaded

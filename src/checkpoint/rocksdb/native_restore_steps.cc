@@ -7,6 +7,7 @@
 
 #include "checkpoint/rocksdb/file_transfer.h"
 #include "checkpoint/store_catalog.h"
+#include "util/parallel.h"
 #include "util/status_macros.h"
 #include "wal/file_io.h"
 
@@ -67,7 +68,7 @@ Result<uint64_t> fetch_native_files(CheckpointStorage& storage, const Checkpoint
                             "': " + (error ? error.message() : std::string("it exists")));
   }
   std::atomic<uint64_t> bytes{0};
-  STREAMSTATE_RETURN_IF_ERROR(run_in_parallel(manifest.files.size(), options.download_threads, [&](size_t i) {
+  STREAMSTATE_RETURN_IF_ERROR(run_parallel(manifest.files.size(), options.download_threads, [&](size_t i) {
     const CheckpointFile& file = manifest.files[i];
     if (!options.local_directory.empty()) {
       const fs::path kept = fs::path(options.local_directory) / checkpoint_folder(manifest.id) / file.local_name;

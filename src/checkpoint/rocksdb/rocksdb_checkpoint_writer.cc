@@ -17,6 +17,7 @@
 #include "checkpoint/rocksdb/file_transfer.h"
 #include "checkpoint/rocksdb/native_catalog.h"
 #include "streamstate/rocksdb_checkpoint.h"
+#include "util/parallel.h"
 #include "util/status_macros.h"
 
 namespace streamstate {
@@ -39,24 +40,6 @@ struct Job {
   int64_t sync_micros = 0;
   std::chrono::steady_clock::time_point started;
 };
-
-Result<CheckpointId> choose_id(CheckpointStorage& storage, CheckpointId wanted) {
-  if (wanted != 0) {
-    STREAMSTATE_ASSIGN_OR_RETURN(bool exists, storage.exists(checkpoint_manifest_name(wanted)));
-    if (exists) {
-      return Status::already_exists("checkpoint " + std::to_string(wanted) + " already exists in " +
-                                    storage.describe() + "; choose another id, or 0 for the next one");
-    }
-    return wanted;
-  }
-  STREAMSTATE_ASSIGN_OR_RETURN(std::vector<StoredObject> objects, storage.list(internal::kCheckpointPrefix));
-  CheckpointId largest = 0;
-  for (const StoredObject& object : objects) {
-    std::optional<CheckpointId> id = internal::checkpoint_id_of(object.name);
-    if (id && *id > largest) largest = *id;
-  }
-  return largest + 1;
-}
 
 bool is_table(const std::string& local_name) { return local_name.ends_with(".sst"); }
 
@@ -135,7 +118,7 @@ Status transfer_files(Job& job, CheckpointManifest& m, std::vector<std::string>&
     }
   }
   std::vector<uint8_t> committed(to_upload.size(), 0);  // one byte each: set by several threads
-  Status sent = internal::run_in_parallel(to_upload.size(), job.options.upload_threads, [&](size_t k) -> Status {
+  Status sent = internal::run_parallel(to_upload.size(), job.options.upload_threads, [&](size_t k) -> Status {
     CheckpointFile& file = m.files[to_upload[k]];
     const fs::path local = fs::path(job.native.directory) / file.local_name;
     STREAMSTATE_ASSIGN_OR_RETURN(internal::UploadedFile done,
@@ -167,7 +150,7 @@ Result<CheckpointInfo> run(Job& job) {
   CheckpointInfo info;
   CheckpointManifest& m = info.manifest;
   STREAMSTATE_RETURN_IF_ERROR(describe_database(job, m));
-  STREAMSTATE_ASSIGN_OR_RETURN(m.id, choose_id(*job.storage, job.options.id));
+  STREAMSTATE_ASSIGN_OR_RETURN(m.id, internal::choose_checkpoint_id(*job.storage, job.options.id));
   std::vector<std::string> uploaded;
   Status status = transfer_files(job, m, uploaded, info);
   Result<std::string> encoded = std::string();
