@@ -46,14 +46,13 @@ Result<LoadedFile> load_file(CheckpointStorage& storage, CheckpointId id, const 
   }
   uint64_t checksum = checksum64(*bytes);
   const bool rocksdb_file = file.content == CheckpointFileContent::kRocksDbFile;  // checked by size and XXH3 only
-  if (checksum != file.checksum && rocksdb_file) {
-    return Status::corruption(where + ": checksum mismatch (XXH3 " + checksum_hex(checksum) + ", the manifest says " +
-                              checksum_hex(file.checksum) + "); the file is damaged");
-  }
   if (checksum != file.checksum) {
-    // Say where, when the file's own structure can tell (a block's checksum names its offset).
-    Result<SnapshotFileReader> reader = SnapshotFileReader::open(file.name, *bytes, {.check_file_checksum = false});
-    Status place = reader.is_ok() ? reader->verify(SnapshotReadFilter{}) : reader.status();
+    // Say where, when a snapshot file's own structure can tell (a block's checksum names its offset).
+    Status place;
+    if (!rocksdb_file) {
+      Result<SnapshotFileReader> reader = SnapshotFileReader::open(file.name, *bytes, {.check_file_checksum = false});
+      place = reader.is_ok() ? reader->verify(SnapshotReadFilter{}) : reader.status();
+    }
     return Status::corruption(where + ": checksum mismatch (XXH3 " + checksum_hex(checksum) + ", the manifest says " +
                               checksum_hex(file.checksum) + "); the file is damaged" +
                               (place.is_ok() ? std::string() : ": " + place.message()));

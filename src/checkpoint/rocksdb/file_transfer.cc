@@ -3,13 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
-#include <mutex>
 #include <optional>
 #include <vector>
 
-#include "checkpoint/manifest.h"
+#include "checkpoint/checkpoint_verify.h"
 #include "streamstate/checksum.h"
 #include "util/status_macros.h"
 #include "wal/file_io.h"
@@ -111,25 +109,10 @@ Result<bool> take_local_file(const std::filesystem::path& local, const Checkpoin
 
 Result<uint64_t> download_checked_file(CheckpointStorage& storage, CheckpointId id, const CheckpointFile& file,
                                        const std::filesystem::path& destination) {
-  const std::string where = "checkpoint " + std::to_string(id) + ": file '" + file.name + "'";
-  Result<std::string> bytes = storage.read(file.name);
-  if (!bytes.is_ok()) {
-    if (bytes.status().code() == StatusCode::kNotFound) {
-      return Status::not_found(where + " is missing from " + storage.describe());
-    }
-    return bytes.status().with_context(where);
-  }
-  if (bytes->size() != file.size) {
-    return Status::corruption(where + " has " + std::to_string(bytes->size()) + " bytes, the manifest says " +
-                              std::to_string(file.size));
-  }
-  const uint64_t checksum = checksum64(*bytes);
-  if (checksum != file.checksum) {
-    return Status::corruption(where + ": checksum mismatch (XXH3 " + checksum_hex(checksum) + ", the manifest says " +
-                              checksum_hex(file.checksum) + "); the file is damaged");
-  }
-  STREAMSTATE_RETURN_IF_ERROR(write_new_file(destination, *bytes));
-  return bytes->size();
+  // A RocksDB file: load_file checks its size and XXH3 only.
+  STREAMSTATE_ASSIGN_OR_RETURN(LoadedFile loaded, load_file(storage, id, file));
+  STREAMSTATE_RETURN_IF_ERROR(write_new_file(destination, *loaded.bytes.front()));
+  return loaded.bytes_fetched;
 }
 
 }  // namespace streamstate::internal
