@@ -308,28 +308,36 @@ void MemoryStore::erase_column(ColumnState& column) {
   }
 }
 
-Status MemoryStore::put_entries(ColumnState& column, std::span<const std::pair<BytesView, BytesView>> entries) {
-  // Counting sort of the entries by shard, so that each shard is locked once.
+MemoryStore::KeysByShard MemoryStore::sort_by_shard(size_t count, const std::function<BytesView(size_t)>& key_of) const {
+  // A counting sort: shards are few, keys many.
+  KeysByShard by_shard;
   const uint32_t shard_count = options_.shard_count;
-  std::vector<uint64_t> hashes(entries.size());
-  std::vector<uint32_t> starts(shard_count + 1, 0);
-  for (size_t i = 0; i < entries.size(); ++i) {
-    hashes[i] = memory_key_hash(entries[i].first);
-    ++starts[shard_index(hashes[i]) + 1];
+  by_shard.hashes.resize(count);
+  by_shard.starts.assign(shard_count + 1, 0);
+  for (size_t i = 0; i < count; ++i) {
+    by_shard.hashes[i] = memory_key_hash(key_of(i));
+    ++by_shard.starts[shard_index(by_shard.hashes[i]) + 1];
   }
-  for (uint32_t s = 0; s < shard_count; ++s) starts[s + 1] += starts[s];
-  std::vector<uint32_t> order(entries.size());
-  std::vector<uint32_t> next(starts.begin(), starts.end() - 1);
-  for (size_t i = 0; i < entries.size(); ++i) order[next[shard_index(hashes[i])]++] = static_cast<uint32_t>(i);
+  for (uint32_t s = 0; s < shard_count; ++s) by_shard.starts[s + 1] += by_shard.starts[s];
+  by_shard.order.resize(count);
+  std::vector<uint32_t> next(by_shard.starts.begin(), by_shard.starts.end() - 1);
+  for (size_t i = 0; i < count; ++i) {
+    by_shard.order[next[shard_index(by_shard.hashes[i])]++] = static_cast<uint32_t>(i);
+  }
+  return by_shard;
+}
+
+Status MemoryStore::put_entries(ColumnState& column, std::span<const std::pair<BytesView, BytesView>> entries) {
+  const KeysByShard by_shard = sort_by_shard(entries.size(), [&](size_t i) { return entries[i].first; });
   const int64_t time = now();
-  for (uint32_t s = 0; s < shard_count; ++s) {
-    if (starts[s] == starts[s + 1]) continue;
+  for (uint32_t s = 0; s < options_.shard_count; ++s) {
+    if (by_shard.starts[s] == by_shard.starts[s + 1]) continue;
     Shard& shard = shards_[s];
     std::lock_guard<Shard> lock(shard);
     if (!usable(column)) return unusable_status(column);
-    for (uint32_t at = starts[s]; at < starts[s + 1]; ++at) {
-      const uint32_t i = order[at];
-      put_locked(shard, column, KeyRef{entries[i].first, hashes[i]}, entries[i].second, time);
+    for (uint32_t at = by_shard.starts[s]; at < by_shard.starts[s + 1]; ++at) {
+      const uint32_t i = by_shard.order[at];
+      put_locked(shard, column, KeyRef{entries[i].first, by_shard.hashes[i]}, entries[i].second, time);
     }
   }
   return Status::ok();
@@ -549,20 +557,12 @@ Result<bool> MemoryStore::read_snapshot_key(const ColumnState& column, const Sna
 Status MemoryStore::read_snapshot_keys(const ColumnState& column, const SnapshotLog& log,
                                        std::span<const std::string> keys, int64_t taken_at,
                                        const std::function<void(size_t, BytesView)>& found) {
-  // Counting sort by shard, as put_entries.
-  const uint32_t shard_count = options_.shard_count;
-  std::vector<uint64_t> hashes(keys.size());
-  std::vector<uint32_t> starts(shard_count + 1, 0);
-  for (size_t i = 0; i < keys.size(); ++i) {
-    hashes[i] = memory_key_hash(keys[i]);
-    ++starts[shard_index(hashes[i]) + 1];
-  }
-  for (uint32_t s = 0; s < shard_count; ++s) starts[s + 1] += starts[s];
-  std::vector<uint32_t> order(keys.size());
-  std::vector<uint32_t> next(starts.begin(), starts.end() - 1);
-  for (size_t i = 0; i < keys.size(); ++i) order[next[shard_index(hashes[i])]++] = static_cast<uint32_t>(i);
+  const KeysByShard by_shard = sort_by_shard(keys.size(), [&](size_t i) { return BytesView(keys[i]); });
+  const std::vector<uint64_t>& hashes = by_shard.hashes;
+  const std::vector<uint32_t>& starts = by_shard.starts;
+  const std::vector<uint32_t>& order = by_shard.order;
   constexpr uint32_t kAhead = 8;  // lookups prefetched ahead of the one being made
-  for (uint32_t s = 0; s < shard_count; ++s) {
+  for (uint32_t s = 0; s < options_.shard_count; ++s) {
     if (starts[s] == starts[s + 1]) continue;
     Shard& shard = shards_[s];
     std::lock_guard<Shard> lock(shard);

@@ -38,6 +38,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -169,6 +170,15 @@ class MemoryStore {
   uint64_t tracked_keys() const;
 
  private:
+  // Keys 0..count-1 grouped by shard, so that a bulk operation locks each shard once: shard s
+  // has the keys order[starts[s]] .. order[starts[s + 1] - 1]; hashes[i] is key i's hash.
+  struct KeysByShard {
+    std::vector<uint64_t> hashes;
+    std::vector<uint32_t> starts;  // shard_count + 1 entries
+    std::vector<uint32_t> order;
+  };
+  KeysByShard sort_by_shard(size_t count, const std::function<BytesView(size_t)>& key_of) const;
+
   // Counted under the shard lock; gets, hits and misses are in get_counters_.
   struct Counters {
     uint64_t puts = 0, removes = 0, scans = 0, batches = 0;
