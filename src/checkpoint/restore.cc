@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <functional>
 #include <mutex>
 
@@ -17,14 +16,6 @@ namespace streamstate::internal {
 namespace {
 
 constexpr uint32_t kMaxRestoreThreads = 256;
-constexpr std::string_view kMigrationMarkerPrefix = "!migration:";
-
-// "_ss.migration.<16 hex digits of hash_key(name)>": where a schema migration stages a state.
-std::string staging_column_of(const std::string& state) {
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash_key(state)));
-  return "_ss.migration." + std::string(hex);
-}
 
 Status check_sources_fit(const std::vector<std::unique_ptr<RestorePlan::Source>>& sources, KeyGroupRange target) {
   const CheckpointManifest& first = sources.front()->manifest;
@@ -92,7 +83,7 @@ Status select_columns(RestorePlan& plan, const RestoreOptions& options) {
                                       "', which is not in the checkpoint (it holds: " + list + ")");
     }
     plan.columns.insert(name);
-    if (available.contains(staging_column_of(name))) plan.columns.insert(staging_column_of(name));
+    if (available.contains(migration_staging_column(name))) plan.columns.insert(migration_staging_column(name));
   }
   if (named.empty()) plan.columns = available;
   for (const auto& source : plan.sources) {

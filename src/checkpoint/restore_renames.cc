@@ -2,25 +2,15 @@
 // plan's columns and store records.
 #include "checkpoint/restore_renames.h"
 
-#include <cstdio>
 #include <map>
 
 #include "checkpoint/store_catalog.h"
-#include "streamstate/key_group.h"
 #include "util/status_macros.h"
 
 namespace streamstate::internal {
 namespace {
 
-constexpr std::string_view kMarkerPrefix = "!migration:";
 constexpr std::string_view kReservedPrefix = "_ss.";
-
-// "_ss.migration.<16 hex digits of hash_key(name)>" (as state_migration.h names it).
-std::string staging_column(std::string_view state) {
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash_key(state)));
-  return "_ss.migration." + std::string(hex);
-}
 
 bool is_state_name(std::string_view name) {
   return !name.empty() && name[0] != '!' && !name.starts_with(kReservedPrefix);
@@ -108,17 +98,17 @@ Status apply_state_renames(RestorePlan& plan, const RestoreOptions& options,
   STREAMSTATE_RETURN_IF_ERROR(check_options(plan, options, states_held(plan, available)));
   for (const std::string& name : options.drops) {
     plan.columns.erase(name);
-    plan.columns.erase(staging_column(name));
+    plan.columns.erase(migration_staging_column(name));
   }
   for (const auto& [from, to] : options.renames) {
     if (from == to) continue;
     if (plan.columns.contains(from)) plan.column_renames[from] = to;
-    if (plan.columns.contains(staging_column(from))) plan.column_renames[staging_column(from)] = staging_column(to);
+    if (plan.columns.contains(migration_staging_column(from))) plan.column_renames[migration_staging_column(from)] = migration_staging_column(to);
   }
   std::map<std::string, std::string> records;
   for (auto& [key, value] : plan.store_records) {
-    const bool marker = key.starts_with(kMarkerPrefix);
-    const std::string state = marker ? key.substr(kMarkerPrefix.size()) : key;
+    const bool marker = key.starts_with(kMigrationMarkerPrefix);
+    const std::string state = marker ? key.substr(kMigrationMarkerPrefix.size()) : key;
     if (!marker && !is_state_name(key)) {
       records.emplace(key, std::move(value));  // "!layout" and other store-wide records
       continue;
@@ -126,7 +116,7 @@ Status apply_state_renames(RestorePlan& plan, const RestoreOptions& options,
     if (options.drops.contains(state)) continue;
     auto rename = options.renames.find(state);
     std::string name = rename == options.renames.end() ? state : rename->second;
-    records.emplace(marker ? std::string(kMarkerPrefix) + name : name, std::move(value));
+    records.emplace(marker ? std::string(kMigrationMarkerPrefix) + name : name, std::move(value));
   }
   plan.store_records = std::move(records);
   return Status::ok();

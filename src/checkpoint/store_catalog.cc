@@ -1,7 +1,9 @@
 #include "checkpoint/store_catalog.h"
 
 #include <algorithm>
+#include <cstdio>
 
+#include "streamstate/key_group.h"
 #include "util/status_macros.h"
 
 namespace streamstate::internal {
@@ -74,6 +76,12 @@ Result<StoreCatalog> read_store_catalog(BackendSnapshot& snapshot) {
   std::sort(catalog.states.begin(), catalog.states.end(),
             [](const CheckpointState& a, const CheckpointState& b) { return a.name < b.name; });
   return catalog;
+}
+
+std::string migration_staging_column(std::string_view state) {
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash_key(state)));
+  return "_ss.migration." + std::string(hex);
 }
 
 }  // namespace streamstate::internal

@@ -23,6 +23,13 @@
 namespace streamstate::internal {
 
 inline constexpr std::string_view kStoreRecordsColumn = "_ss.states";
+// The "_ss.states" key that marks a state whose schema migration is under way: this prefix
+// and the state's name.
+inline constexpr std::string_view kMigrationMarkerPrefix = "!migration:";
+
+// "_ss.migration.<16 hex digits of hash_key(name)>": the column where a schema migration
+// stages a state (as the state library's staging_column_name names it).
+std::string migration_staging_column(std::string_view state);
 
 struct StoreCatalog {
   std::map<std::string, std::string> records;  // raw "_ss.states" entries
