@@ -69,6 +69,13 @@ struct Job {
 };
 
 // Writes the snapshot file and commits it; the file's entry for the manifest.
+// The columns no data file holds: "_ss.states" (kept in the manifest) and the excluded ones.
+std::set<std::string, std::less<>> columns_left_out(const Job& job) {
+  std::set<std::string, std::less<>> left_out(job.options.excluded_columns.begin(), job.options.excluded_columns.end());
+  left_out.emplace(internal::kStoreRecordsColumn);
+  return left_out;
+}
+
 Result<CheckpointFile> write_data_file(Job& job, BackendSnapshot& snapshot, CheckpointFileContent content,
                                        const std::string& name, uint32_t max_parallelism,
                                        const std::set<std::string, std::less<>>& expiring, CheckpointInfo& info) {
@@ -80,8 +87,7 @@ Result<CheckpointFile> write_data_file(Job& job, BackendSnapshot& snapshot, Chec
   write.expiring_columns = expiring;
   write.now_millis = job.created_millis;
   write.key_groups = job.options.key_groups;
-  write.excluded_columns.emplace(internal::kStoreRecordsColumn);
-  for (const std::string& excluded : job.options.excluded_columns) write.excluded_columns.emplace(excluded);
+  write.excluded_columns = columns_left_out(job);
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<StorageWriter> writer, job.storage->create(name));
   Checksum64Builder checksum;
   std::string buffer;
@@ -159,29 +165,27 @@ Status write_delta_files(Job& job, const CheckpointManifest& parent, const std::
     file.shared = true;
     m.files.push_back(std::move(file));
   }
-  std::set<std::string, std::less<>> excluded(job.options.excluded_columns.begin(), job.options.excluded_columns.end());
-  excluded.emplace(internal::kStoreRecordsColumn);
   STREAMSTATE_ASSIGN_OR_RETURN(internal::DeltaEntries delta,
                                internal::collect_delta_entries(*job.snapshot, job.changes, expiring,
-                                                               job.created_millis, excluded));
+                                                               job.created_millis, columns_left_out(job)));
   job.changes.clear();
-  const std::string folder = checkpoint_folder(m.id) + "/";
-  if (delta.puts > 0) {
-    std::unique_ptr<BackendSnapshot> puts = internal::delta_puts_view(delta);
-    const std::string name = folder + std::string(internal::kSnapshotObject);
-    STREAMSTATE_ASSIGN_OR_RETURN(CheckpointFile file, write_data_file(job, *puts, CheckpointFileContent::kEntries, name,
-                                                                      m.max_parallelism, expiring, info));
+  // Each half only when it has entries.
+  auto write_half = [&](std::unique_ptr<BackendSnapshot> half, CheckpointFileContent content,
+                        std::string_view object) -> Status {
+    const std::string name = checkpoint_folder(m.id) + "/" + std::string(object);
+    STREAMSTATE_ASSIGN_OR_RETURN(CheckpointFile file,
+                                 write_data_file(job, *half, content, name, m.max_parallelism, expiring, info));
     written.push_back(name);
     m.files.push_back(std::move(file));
+    return Status::ok();
+  };
+  if (delta.puts > 0) {
+    STREAMSTATE_RETURN_IF_ERROR(
+        write_half(internal::delta_puts_view(delta), CheckpointFileContent::kEntries, internal::kSnapshotObject));
   }
   if (delta.tombstones > 0) {
-    std::unique_ptr<BackendSnapshot> tombstones = internal::delta_tombstones_view(delta);
-    const std::string name = folder + std::string(internal::kTombstonesObject);
-    STREAMSTATE_ASSIGN_OR_RETURN(CheckpointFile file,
-                                 write_data_file(job, *tombstones, CheckpointFileContent::kTombstones, name,
-                                                 m.max_parallelism, expiring, info));
-    written.push_back(name);
-    m.files.push_back(std::move(file));
+    STREAMSTATE_RETURN_IF_ERROR(write_half(internal::delta_tombstones_view(delta), CheckpointFileContent::kTombstones,
+                                           internal::kTombstonesObject));
   }
   return Status::ok();
 }
