@@ -21,17 +21,12 @@ using EntryViews = std::vector<std::pair<BytesView, BytesView>>;
 // Applies one block of the chain to the merged state.
 Status apply_block(StateBackend& merged, StateColumn& column, const std::string& name, EntryViews& entries,
                    bool deletes, const MergeOptions& options) {
-  if (deletes || options.policy == MergePolicy::kLastWriteWins) {
+  if (deletes) {
     WriteBatch batch;
-    for (const auto& [key, value] : entries) {
-      if (deletes) {
-        batch.remove(name, key);
-      } else {
-        batch.put(name, key, value);
-      }
-    }
+    for (const auto& entry : entries) batch.remove(name, entry.first);
     return merged.write(batch);
   }
+  if (options.policy == MergePolicy::kLastWriteWins) return merged.put_entries(name, entries);
   std::string current;
   for (const auto& [key, value] : entries) {
     STREAMSTATE_ASSIGN_OR_RETURN(bool present, column.get_into(key, current));
