@@ -1,9 +1,17 @@
 // One instantiation of the conformance suite per backend. To run the suite against your own
 // backend, add a factory and an INSTANTIATE_TEST_SUITE_P line like the ones below.
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
 #include "conformance/backend_conformance.h"
 #include "custom_backend/ordered_map_backend.h"
 #include "streamstate/config.h"
 #include "streamstate/memory.h"
+#include "streamstate/write_back_cache.h"
 
 #if STREAMSTATE_HAS_ROCKSDB
 #include "streamstate/rocksdb.h"
@@ -35,6 +43,58 @@ BackendFactory ordered_map_factory() {
 }
 
 INSTANTIATE_TEST_SUITE_P(memory, BackendConformanceTest, ::testing::Values(memory_factory()), factory_name);
+
+// A backend the suite owns alone, forwarding to one that open functions return shared (as the
+// write-back cache's does).
+class SharedBackendHandle final : public StateBackend {
+ public:
+  explicit SharedBackendHandle(std::shared_ptr<StateBackend> backend) : backend_(std::move(backend)) {}
+  std::string_view kind() const override { return backend_->kind(); }
+  BackendCapabilities capabilities() const override { return backend_->capabilities(); }
+  Result<std::shared_ptr<StateColumn>> column(std::string_view name) override { return backend_->column(name); }
+  Result<std::shared_ptr<StateColumn>> column_with_options(std::string_view name,
+                                                           const ColumnOptions& options) override {
+    return backend_->column_with_options(name, options);
+  }
+  Result<std::vector<std::string>> list_columns() override { return backend_->list_columns(); }
+  Status drop_column(std::string_view name) override { return backend_->drop_column(name); }
+  Status write(const WriteBatch& batch) override { return backend_->write(batch); }
+  Status put_entries(std::string_view column, std::span<const std::pair<BytesView, BytesView>> entries) override {
+    return backend_->put_entries(column, entries);
+  }
+  Result<std::unique_ptr<BackendSnapshot>> snapshot() override { return backend_->snapshot(); }
+  ChangeTracker* change_tracker() override { return backend_->change_tracker(); }
+  BackendStatistics statistics() const override { return backend_->statistics(); }
+  Status flush() override { return backend_->flush(); }
+  Status close() override { return backend_->close(); }
+
+ private:
+  std::shared_ptr<StateBackend> backend_;
+};
+
+Result<std::unique_ptr<StateBackend>> cached(Result<std::unique_ptr<StateBackend>> inner,
+                                             const WriteBackCacheOptions& options) {
+  if (!inner.is_ok()) return inner.status();
+  Result<std::shared_ptr<WriteBackCache>> cache =
+      open_write_back_cache(std::shared_ptr<StateBackend>(std::move(inner).value()), options);
+  if (!cache.is_ok()) return cache.status();
+  return std::unique_ptr<StateBackend>(std::make_unique<SharedBackendHandle>(std::move(cache).value()));
+}
+
+// The write-back cache over the memory backend, small enough that the larger cases flush it by
+// size, with a clean-entry budget that shards outgrow.
+BackendFactory cache_over_memory_factory() {
+  BackendFactory factory;
+  factory.name = "cache_over_memory";
+  factory.open = [](BackendTestScratch&) {
+    return cached(as_state_backend(MemoryBackend::open(MemoryBackendOptions{})),
+                  WriteBackCacheOptions{.max_bytes = 256 << 10, .max_clean_bytes = 64 << 10, .shards = 4});
+  };
+  return factory;
+}
+
+INSTANTIATE_TEST_SUITE_P(cache_over_memory, BackendConformanceTest, ::testing::Values(cache_over_memory_factory()),
+                         factory_name);
 INSTANTIATE_TEST_SUITE_P(custom, BackendConformanceTest, ::testing::Values(ordered_map_factory()),
                          factory_name);
 
@@ -59,6 +119,23 @@ BackendFactory rocksdb_factory() {
 }
 
 INSTANTIATE_TEST_SUITE_P(rocksdb, BackendConformanceTest, ::testing::Values(rocksdb_factory()), factory_name);
+
+// The write-back cache over RocksDB with its default options: nothing reaches RocksDB before a
+// flush, a snapshot, a scan or close, so reopen and snapshot cases check those paths.
+Result<std::unique_ptr<StateBackend>> open_cached_rocksdb_in(BackendTestScratch& scratch) {
+  return cached(open_rocksdb_in(scratch), WriteBackCacheOptions{});
+}
+
+BackendFactory cache_over_rocksdb_factory() {
+  BackendFactory factory;
+  factory.name = "cache_over_rocksdb";
+  factory.open = open_cached_rocksdb_in;
+  factory.reopen = open_cached_rocksdb_in;
+  return factory;
+}
+
+INSTANTIATE_TEST_SUITE_P(cache_over_rocksdb, BackendConformanceTest, ::testing::Values(cache_over_rocksdb_factory()),
+                         factory_name);
 #endif
 
 #if STREAMSTATE_HAS_REDIS
