@@ -23,7 +23,9 @@
 #include "streamstate/s3_storage.h"
 #include "streamstate/state_key.h"
 #include "streamstate/status.h"
+#include "streamstate/timer.h"
 #include "streamstate/wal.h"
+#include "streamstate/write_back_cache.h"
 #include "streamstate/write_batch.h"
 
 // Keyed state (streamstate::state).
