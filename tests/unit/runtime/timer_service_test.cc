@@ -90,6 +90,7 @@ TEST(TimerService, RegisteringTheSameTimerTwiceKeepsOne) {
   ASSERT_OK(add(*timers, TimeDomain::kEventTime, "k", 7));
   ASSERT_OK(add(*timers, TimeDomain::kEventTime, "k", 8));
   EXPECT_EQ(timers->size(TimeDomain::kEventTime), 2u);
+  EXPECT_EQ(backend->statistics().puts, 2u) << "a duplicate registration wrote to the backend again";
   EXPECT_EQ(drain(*timers, TimeDomain::kEventTime, 100), (Fired{{7, "k"}, {8, "k"}}));
   EXPECT_EQ(backend->statistics().live_entries, 0u) << "fired timers stayed in the backend";
 }
