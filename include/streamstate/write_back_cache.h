@@ -35,7 +35,8 @@
 // returns that error and the cache stays open.
 //
 // Thread-safety: all methods may be called from any thread (as far as the inner backend allows:
-// capabilities() are the inner backend's). Keys are spread over lock shards per column; a read
+// capabilities() are the inner backend's, except that the cache is never shared between
+// processes: over Redis, other processes do not see what it holds). Keys are spread over lock shards per column; a read
 // that misses reads the inner backend with its shard held. Flushes, snapshots, scans, clear,
 // drop_column and put_entries briefly stop every writer.
 #pragma once

@@ -63,7 +63,13 @@ class WriteBackCacheBackend final : public WriteBackCache {
   }
 
   std::string_view kind() const override { return core_->inner().kind(); }
-  BackendCapabilities capabilities() const override { return core_->inner().capabilities(); }
+  // The inner backend's, except sharing between processes: another process does not see the
+  // writes this cache holds, and this cache would not see its writes.
+  BackendCapabilities capabilities() const override {
+    BackendCapabilities capabilities = core_->inner().capabilities();
+    capabilities.shared_between_processes = false;
+    return capabilities;
+  }
   Result<std::shared_ptr<StateColumn>> column(std::string_view name) override { return open(name, nullptr); }
   Result<std::shared_ptr<StateColumn>> column_with_options(std::string_view name,
                                                            const ColumnOptions& options) override {
