@@ -47,12 +47,21 @@ enum class SourcePoll : uint8_t {
 
 // Collects the records of one poll. A record may carry its event time (milliseconds since the
 // epoch); records without one get the source's timestamp assigner's, if any.
+//
+// Watermarks per split: a reader of several splits says which split the records it emits
+// come from (select_split, an index into its splits()) and when a split is exhausted
+// (finish_split). The instance's watermark is then the lowest of its unfinished splits' own
+// watermarks, so a split that lags behind another - after a restore, or a slower file - never
+// makes its records late. A reader that never calls select_split gets one watermark over all
+// its records, which is right only when its splits advance in event time together.
 template <typename T>
 class SourceOutput {
  public:
   virtual ~SourceOutput() = default;
   virtual void emit(T record) = 0;
   virtual void emit(T record, int64_t event_time_millis) = 0;
+  virtual void select_split(size_t split_index) = 0;
+  virtual void finish_split(size_t split_index) = 0;
 };
 
 // What the runtime tells a reader about its place in the pipeline.

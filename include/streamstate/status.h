@@ -36,6 +36,7 @@ enum class StatusCode : uint8_t {
   kOutOfRange,          // a key outside the key-group range served, an index too large
   kInternal,            // a broken invariant inside the library (a bug: please report)
   kDataLoss,            // stored state is gone or unrecoverable (e.g. a server restarted without persistence)
+  kAborted,             // work stopped: user code failed on a record, or the pipeline was cancelled
 };
 
 // "OK", "NotFound", "InvalidArgument", ...
@@ -70,6 +71,7 @@ class [[nodiscard]] Status {
   static Status out_of_range(std::string message) { return {StatusCode::kOutOfRange, std::move(message)}; }
   static Status internal(std::string message) { return {StatusCode::kInternal, std::move(message)}; }
   static Status data_loss(std::string message) { return {StatusCode::kDataLoss, std::move(message)}; }
+  static Status aborted(std::string message) { return {StatusCode::kAborted, std::move(message)}; }
 
   bool is_ok() const { return error_ == nullptr || error_->code == StatusCode::kOk; }
   StatusCode code() const { return error_ != nullptr ? error_->code : StatusCode::kOk; }

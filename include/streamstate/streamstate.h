@@ -39,14 +39,18 @@
 #include "streamstate/reducing_state.h"
 #include "streamstate/rescale.h"
 #include "streamstate/schema.h"
-#include "streamstate/sink.h"
 #include "streamstate/scratch_state.h"
-#include "streamstate/source.h"
 #include "streamstate/state_access.h"
 #include "streamstate/state_config.h"
 #include "streamstate/state_descriptor.h"
 #include "streamstate/ttl.h"
 #include "streamstate/value_state.h"
+
+// The pipeline runtime (streamstate::runtime).
+#include "streamstate/pipeline.h"
+#include "streamstate/process_function.h"
+#include "streamstate/sink.h"
+#include "streamstate/source.h"
 
 #if STREAMSTATE_HAS_ROCKSDB
 #include "streamstate/rocksdb.h"

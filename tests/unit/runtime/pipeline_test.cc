@@ -1,0 +1,249 @@
+// Pipelines end to end in one process: chaining, keyed state across instances, event-time
+// timers, failures, and exactly-once resumption after a crash - also into another parallelism.
+#include "streamstate/pipeline.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "streamstate/map_state.h"
+#include "streamstate/value_state.h"
+#include "testutil/status_matchers.h"
+#include "unit/runtime/pipeline_fixtures.h"
+
+namespace streamstate {
+namespace {
+
+using testing::CollectedOutput;
+using testing::CollectingSink;
+using testing::NumberedSource;
+
+struct Click {
+  std::string user;
+  int64_t time = 0;
+};
+
+// Record i of split s: user (s * 7 + i) % users, event time i * 3 + s.
+std::shared_ptr<NumberedSource<Click>> clicks(uint32_t splits, uint64_t per_split, uint32_t users) {
+  return std::make_shared<NumberedSource<Click>>(splits, per_split, [users](uint32_t s, uint64_t i) {
+    return Click{"user-" + std::to_string((s * 7 + i) % users), static_cast<int64_t>(i * 3 + s)};
+  });
+}
+
+// Emits "user:n" for the n-th click of each user, and "user@window:count" for each 100-ms
+// event-time window when the watermark passes it.
+class CountAndWindow final : public KeyedProcessFunction<Click, std::string> {
+ public:
+  Status open(OperatorContext& context) override {
+    Result<ValueState<int64_t>> count =
+        context.state().value_state(ValueStateDescriptor<int64_t>{.name = "count", .default_value = 0});
+    if (!count.is_ok()) return count.status();
+    count_ = std::move(*count);
+    Result<MapState<int64_t, int64_t>> windows =
+        context.state().map_state(MapStateDescriptor<int64_t, int64_t>{.name = "windows"});
+    if (!windows.is_ok()) return windows.status();
+    windows_ = std::move(*windows);
+    return Status::ok();
+  }
+  Status process(const Click& click, ProcessContext<std::string>& context) override {
+    Result<int64_t> n = count_->update_with([](int64_t v) { return v + 1; });
+    if (!n.is_ok()) return n.status();
+    context.emit(click.user + ":" + std::to_string(*n));
+    const int64_t window_end = (click.time / 100 + 1) * 100;
+    Result<std::optional<int64_t>> in_window = windows_->get(window_end);
+    if (!in_window.is_ok()) return in_window.status();
+    if (Status status = windows_->put(window_end, in_window->value_or(0) + 1); !status.is_ok()) return status;
+    return context.register_timer(TimeDomain::kEventTime, window_end - 1);
+  }
+  Status on_timer(TimeDomain, int64_t time, ProcessContext<std::string>& context) override {
+    const int64_t window_end = time + 1;
+    Result<std::optional<int64_t>> in_window = windows_->get(window_end);
+    if (!in_window.is_ok()) return in_window.status();
+    if (!in_window->has_value()) return Status::internal("a timer without its window");
+    context.emit(std::string(context.key()) + "@" + std::to_string(window_end) + ":" +
+                 std::to_string(**in_window));
+    return windows_->remove(window_end);
+  }
+
+ private:
+  std::optional<ValueState<int64_t>> count_;
+  std::optional<MapState<int64_t, int64_t>> windows_;
+};
+
+struct JobShape {
+  uint32_t source_parallelism = 2;
+  uint32_t keyed_parallelism = 2;
+};
+
+// Builds the test job over `source` into `output`.
+void build_job(Pipeline& pipeline, std::shared_ptr<NumberedSource<Click>> source,
+               std::shared_ptr<CollectedOutput<std::string>> output, JobShape shape) {
+  pipeline
+      .source<Click>("clicks", source,
+                     {.parallelism = shape.source_parallelism,
+                      .event_time = [](const Click& c) { return c.time; },
+                      .max_out_of_order_millis = 10})
+      .key_by([](const Click& c) { return c.user; })
+      .process<std::string>("count", [] { return std::make_unique<CountAndWindow>(); },
+                            {.parallelism = shape.keyed_parallelism})
+      .sink("out", std::make_shared<CollectingSink<std::string>>(output));
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// Lists what one output has that the other has not (as multisets), for failure messages.
+std::string difference(const std::vector<std::string>& actual, const std::vector<std::string>& expected) {
+  std::map<std::string, int> count;
+  for (const auto& r : actual) ++count[r];
+  for (const auto& r : expected) --count[r];
+  std::string out;
+  int shown = 0;
+  for (const auto& [record, n] : count) {
+    if (n == 0) continue;
+    if (++shown > 20) break;
+    out += (n > 0 ? " extra " : " missing ") + record + " x" + std::to_string(n > 0 ? n : -n) + ";";
+  }
+  return out;
+}
+
+std::vector<std::string> failure_free_output(uint32_t splits, uint64_t per_split, uint32_t users) {
+  auto output = std::make_shared<CollectedOutput<std::string>>();
+  Pipeline pipeline({.name = "reference"});
+  build_job(pipeline, clicks(splits, per_split, users), output, {});
+  Result<PipelineResult> result = pipeline.run();
+  EXPECT_OK(result.status());
+  return sorted(output->records());
+}
+
+TEST(Pipeline, ChainsStatelessOperatorsAndCommitsAtTheEnd) {
+  auto source = std::make_shared<NumberedSource<int64_t>>(2, 100, [](uint32_t s, uint64_t i) {
+    return static_cast<int64_t>(s * 1000 + i);
+  });
+  auto output = std::make_shared<CollectedOutput<std::string>>();
+  Pipeline pipeline({.name = "stateless"});
+  pipeline.source<int64_t>("numbers", source, {.parallelism = 2})
+      .filter("even", [](const int64_t& n) { return n % 2 == 0; })
+      .map("text", [](const int64_t& n) { return std::to_string(n * 10); })
+      .sink("out", std::make_shared<CollectingSink<std::string>>(output));
+  Result<PipelineResult> result = pipeline.run();
+  ASSERT_OK(result.status());
+  std::vector<std::string> expected;
+  for (int64_t s = 0; s < 2; ++s) {
+    for (int64_t i = 0; i < 100; i += 2) expected.push_back(std::to_string((s * 1000 + i) * 10));
+  }
+  EXPECT_EQ(sorted(output->records()), sorted(expected));
+  const auto& ops = result->metrics.operators;
+  auto even = std::find_if(ops.begin(), ops.end(), [](const OperatorMetrics& m) { return m.name == "even"; });
+  ASSERT_NE(even, ops.end());
+  EXPECT_EQ(even->records_in, 200u);
+  EXPECT_EQ(even->records_out, 100u);
+}
+
+TEST(Pipeline, KeyedStateAndEventTimeTimersGiveExactCounts) {
+  auto output = std::make_shared<CollectedOutput<std::string>>();
+  Pipeline pipeline({.name = "counts", .checkpoints = open_memory_storage(), .checkpoint_interval_millis = 1});
+  build_job(pipeline, clicks(3, 400, 13), output, {.source_parallelism = 2, .keyed_parallelism = 3});
+  Result<PipelineResult> result = pipeline.run();
+  ASSERT_OK(result.status());
+  // Every click counted once per user, every window emitted once with its clicks.
+  std::map<std::string, int64_t> clicks_per_user;
+  std::map<std::string, int64_t> windows;
+  for (uint32_t s = 0; s < 3; ++s) {
+    for (uint64_t i = 0; i < 400; ++i) {
+      const std::string user = "user-" + std::to_string((s * 7 + i) % 13);
+      ++clicks_per_user[user];
+      ++windows[user + "@" + std::to_string((static_cast<int64_t>(i * 3 + s) / 100 + 1) * 100)];
+    }
+  }
+  std::vector<std::string> expected;
+  for (const auto& [user, n] : clicks_per_user) {
+    for (int64_t k = 1; k <= n; ++k) expected.push_back(user + ":" + std::to_string(k));
+  }
+  for (const auto& [window, n] : windows) expected.push_back(window + ":" + std::to_string(n));
+  EXPECT_EQ(sorted(output->records()), sorted(expected));
+  EXPECT_GE(result->metrics.checkpoints.completed, 1u);
+}
+
+TEST(Pipeline, ResumesAfterCrashesWithExactlyTheFailureFreeOutput) {
+  const std::vector<std::string> expected = failure_free_output(3, 2000, 17);
+  std::shared_ptr<CheckpointStorage> storage = open_memory_storage();
+  auto output = std::make_shared<CollectedOutput<std::string>>();
+  int crashes = 0;
+  size_t committed_before_last_run = 0;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto source = clicks(3, 2000, 17);
+    source->pace(10, 300);
+    if (attempt < 4) source->fail_after(1500);
+    Pipeline pipeline({.name = "resumed", .checkpoints = storage, .checkpoint_interval_millis = 1});
+    build_job(pipeline, source, output, {});
+    committed_before_last_run = output->records().size();
+    Result<PipelineResult> result = pipeline.run();
+    if (result.is_ok()) {
+      // The last run resumed from a checkpoint: it did not start over.
+      EXPECT_TRUE(result->metrics.restored_from.has_value());
+      EXPECT_LT(source->emitted(), 6000u);
+      break;
+    }
+    ++crashes;
+    EXPECT_THAT(result.status().message(), ::testing::HasSubstr("injected crash"));
+  }
+  EXPECT_GE(crashes, 3);
+  // Output committed by the crashed runs stays, and is not repeated.
+  EXPECT_GT(committed_before_last_run, 0u);
+  EXPECT_TRUE(sorted(output->records()) == expected) << difference(sorted(output->records()), expected);
+}
+
+TEST(Pipeline, ResumesIntoAnotherParallelism) {
+  const std::vector<std::string> expected = failure_free_output(3, 2000, 17);
+  std::shared_ptr<CheckpointStorage> storage = open_memory_storage();
+  auto output = std::make_shared<CollectedOutput<std::string>>();
+  const std::vector<uint32_t> parallelism = {2, 3, 1, 2};
+  for (size_t attempt = 0; attempt < parallelism.size(); ++attempt) {
+    auto source = clicks(3, 2000, 17);
+    source->pace(10, 300);
+    if (attempt + 1 < parallelism.size()) source->fail_after(1500);
+    Pipeline pipeline({.name = "rescaled", .checkpoints = storage, .checkpoint_interval_millis = 1});
+    build_job(pipeline, source, output, {.source_parallelism = 2, .keyed_parallelism = parallelism[attempt]});
+    Result<PipelineResult> result = pipeline.run();
+    EXPECT_EQ(result.is_ok(), attempt + 1 == parallelism.size()) << result.status().to_string();
+    if (result.is_ok()) {
+      EXPECT_TRUE(result->metrics.restored_from.has_value());
+    }
+  }
+  EXPECT_TRUE(sorted(output->records()) == expected) << difference(sorted(output->records()), expected);
+}
+
+TEST(Pipeline, UserErrorsNameTheOperatorAndTheRecord) {
+  auto source = std::make_shared<NumberedSource<int64_t>>(1, 10, [](uint32_t, uint64_t i) {
+    return static_cast<int64_t>(i);
+  });
+  Pipeline pipeline;
+  pipeline.source<int64_t>("numbers", source)
+      .map("explode", [](const int64_t& n) -> int64_t {
+        if (n == 7) throw std::runtime_error("seven is not allowed");
+        return n;
+      });
+  Result<PipelineResult> result = pipeline.run();
+  EXPECT_STATUS(result.status(), StatusCode::kAborted, "map 'explode' failed on record 7: seven is not allowed");
+}
+
+TEST(Pipeline, BuildMistakesAreReportedByRun) {
+  auto source = std::make_shared<NumberedSource<int64_t>>(1, 1, [](uint32_t, uint64_t i) {
+    return static_cast<int64_t>(i);
+  });
+  Pipeline pipeline;
+  auto numbers = pipeline.source<int64_t>("numbers", source);
+  numbers.map("numbers", [](const int64_t& n) { return n; });
+  Result<PipelineResult> result = pipeline.run();
+  EXPECT_STATUS(result.status(), StatusCode::kInvalidArgument, "'numbers' is used twice");
+}
+
+}  // namespace
+}  // namespace streamstate
