@@ -57,6 +57,7 @@
 #include "streamstate/sink.h"
 #include "streamstate/source.h"
 #include "streamstate/status.h"
+#include "streamstate/write_back_cache.h"
 
 namespace streamstate {
 
@@ -116,6 +117,10 @@ struct PipelineOptions {
   uint32_t max_parallelism = kDefaultMaxParallelism;
   // Default: memory_state().
   StateBackendFactory state_backend{};
+  // Puts a write-back cache (write_back_cache.h) in front of each keyed instance's backend:
+  // repeated updates of hot keys stay in memory and reach the backend in one batch at each
+  // barrier or when the cache is full. For RocksDB state. Default: none.
+  std::optional<WriteBackCacheOptions> write_back_cache{};
   // State checkpoints: compression, incremental, ... (id, key groups and max_parallelism are
   // set by the pipeline).
   CheckpointOptions state_checkpoints{};
@@ -176,6 +181,9 @@ struct PipelineMetrics {
   CheckpointMetrics checkpoints;
   std::optional<CheckpointId> restored_from{};
   int64_t restore_millis = 0;  // from run() to every instance restored and started
+  // From run() to the first record a keyed operator processed (after a restore: the time to
+  // be back at work); -1 until then.
+  int64_t first_record_millis = -1;
 };
 
 struct PipelineResult {

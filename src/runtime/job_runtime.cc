@@ -105,6 +105,14 @@ void JobRuntime::wait_for_event(int64_t timeout_millis) {
 
 void JobRuntime::notify_event() { event_.notify_all(); }
 
+void JobRuntime::note_first_record() {
+  if (first_record_.load(std::memory_order_relaxed) != 0) return;
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t expected = 0;
+  first_record_.compare_exchange_strong(expected, now, std::memory_order_acq_rel);
+}
+
 OperatorCounters& JobRuntime::counters(const std::string& name, std::string_view kind, uint32_t parallelism) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& counters : counters_) {

@@ -234,6 +234,14 @@ Result<detail::KeyedInstance> Pipeline::Runner::open_keyed_instance(const std::s
       }
     }
   }
+  if (options_.write_back_cache) {
+    Result<std::shared_ptr<WriteBackCache>> cache = open_write_back_cache(parts.backend, *options_.write_back_cache);
+    if (!cache.is_ok()) {
+      return Status(cache.status().code(), "operator '" + operator_name + "' instance " + std::to_string(instance) +
+                                               ": write_back_cache: " + cache.status().message());
+    }
+    parts.backend = std::move(*cache);
+  }
   KeyedStateStoreOptions store_options;
   store_options.max_parallelism = options_.max_parallelism;
   store_options.key_groups = parts.key_groups;
@@ -462,6 +470,9 @@ PipelineMetrics Pipeline::Runner::metrics() const {
   metrics.checkpoints = checkpoint_metrics_;
   if (restored_) metrics.restored_from = restored_->id;
   metrics.restore_millis = restore_millis_;
+  if (job_ && job_->first_record_steady_millis() != 0) {
+    metrics.first_record_millis = job_->first_record_steady_millis() - started_millis_;
+  }
   if (job_) {
     for (const detail::OperatorCounters* counters : job_->all_counters()) {
       OperatorMetrics op;

@@ -123,6 +123,10 @@ class JobRuntime {
   void wait_for_event(int64_t timeout_millis);
   void notify_event();
 
+  // The first record a keyed operator processed, in steady-clock milliseconds (0 = none yet).
+  void note_first_record();
+  int64_t first_record_steady_millis() const { return first_record_.load(std::memory_order_acquire); }
+
   OperatorCounters& counters(const std::string& name, std::string_view kind, uint32_t parallelism);
   std::vector<const OperatorCounters*> all_counters() const;
 
@@ -139,6 +143,7 @@ class JobRuntime {
   std::atomic<CheckpointId> triggered_{0};
   std::atomic<bool> final_{false};
   std::atomic<uint32_t> sources_finished_{0};
+  std::atomic<int64_t> first_record_{0};
   mutable std::mutex mutex_;
   std::condition_variable event_;
   Status failure_;

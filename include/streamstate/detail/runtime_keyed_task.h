@@ -154,6 +154,10 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
   }
 
   Status process_records(std::vector<KeyedRecord<In>>& records) {
+    if (!records.empty() && !first_record_seen_) {
+      first_record_seen_ = true;
+      job_.note_first_record();
+    }
     for (KeyedRecord<In>& record : records) {
       counters_.records_in.fetch_add(1, std::memory_order_relaxed);
       if (record.timestamp != INT64_MIN && record.timestamp <= watermark_) {
@@ -318,6 +322,7 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
   uint32_t current_key_group_ = 0;
   CheckpointId aligning_ = 0;
   bool aligning_final_ = false;
+  bool first_record_seen_ = false;
   Status emit_status_;
 };
 

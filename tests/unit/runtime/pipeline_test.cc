@@ -12,7 +12,9 @@
 
 #include "streamstate/map_state.h"
 #include "streamstate/value_state.h"
+#include "streamstate/config.h"
 #include "testutil/status_matchers.h"
+#include "testutil/temp_dir.h"
 #include "unit/runtime/pipeline_fixtures.h"
 
 namespace streamstate {
@@ -171,7 +173,24 @@ TEST(Pipeline, KeyedStateAndEventTimeTimersGiveExactCounts) {
   EXPECT_GE(result->metrics.checkpoints.completed, 1u);
 }
 
-TEST(Pipeline, ResumesAfterCrashesWithExactlyTheFailureFreeOutput) {
+// The state backends a resumed pipeline is tested on.
+enum class StateKind { kMemory, kRocksDb, kRocksDbWithCache };
+
+class PipelineResume : public ::testing::TestWithParam<StateKind> {
+ protected:
+  void configure(PipelineOptions& options) {
+    if (GetParam() == StateKind::kMemory) return;
+#if STREAMSTATE_HAS_ROCKSDB
+    options.state_backend = rocksdb_state(directory_.file("state"));
+    if (GetParam() == StateKind::kRocksDbWithCache) options.write_back_cache = WriteBackCacheOptions{.max_bytes = 8192};
+#else
+    GTEST_SKIP() << "built without RocksDB";
+#endif
+  }
+  testing::TempDir directory_;
+};
+
+TEST_P(PipelineResume, AfterCrashesTheOutputIsExactlyTheFailureFreeOne) {
   const std::vector<std::string> expected = failure_free_output(3, 2000, 17);
   std::shared_ptr<CheckpointStorage> storage = open_memory_storage();
   auto output = std::make_shared<CollectedOutput<std::string>>();
@@ -181,7 +200,9 @@ TEST(Pipeline, ResumesAfterCrashesWithExactlyTheFailureFreeOutput) {
     auto source = clicks(3, 2000, 17);
     source->pace(10, 300);
     if (attempt < 4) source->fail_after(1500);
-    Pipeline pipeline({.name = "resumed", .checkpoints = storage, .checkpoint_interval_millis = 1});
+    PipelineOptions options{.name = "resumed", .checkpoints = storage, .checkpoint_interval_millis = 1};
+    configure(options);
+    Pipeline pipeline(options);
     build_job(pipeline, source, output, {});
     committed_before_last_run = output->records().size();
     Result<PipelineResult> result = pipeline.run();
@@ -199,6 +220,17 @@ TEST(Pipeline, ResumesAfterCrashesWithExactlyTheFailureFreeOutput) {
   EXPECT_GT(committed_before_last_run, 0u);
   EXPECT_TRUE(sorted(output->records()) == expected) << difference(sorted(output->records()), expected);
 }
+
+INSTANTIATE_TEST_SUITE_P(States, PipelineResume,
+                         ::testing::Values(StateKind::kMemory, StateKind::kRocksDb, StateKind::kRocksDbWithCache),
+                         [](const ::testing::TestParamInfo<StateKind>& kind) {
+                           switch (kind.param) {
+                             case StateKind::kMemory: return std::string("Memory");
+                             case StateKind::kRocksDb: return std::string("RocksDb");
+                             case StateKind::kRocksDbWithCache: return std::string("RocksDbWithWriteBackCache");
+                           }
+                           return std::string("Unknown");
+                         });
 
 TEST(Pipeline, ResumesIntoAnotherParallelism) {
   const std::vector<std::string> expected = failure_free_output(3, 2000, 17);
