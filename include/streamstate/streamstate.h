@@ -38,6 +38,7 @@
 #include "streamstate/rescale.h"
 #include "streamstate/schema.h"
 #include "streamstate/sink.h"
+#include "streamstate/sinks.h"
 #include "streamstate/scratch_state.h"
 #include "streamstate/source.h"
 #include "streamstate/state_access.h"
