@@ -252,7 +252,8 @@ struct RedisStreamSinkOptions {
   // and <key_prefix>:committed (the transactions already appended). Two pipelines writing to
   // one stream need different prefixes. Default: "<stream_key>:streamstate".
   std::string key_prefix;
-  // When > 0, XADD trims the stream to about this many entries (MAXLEN ~). Default: 0 (never).
+  // When > 0, every XADD trims the stream to its newest `maxlen` entries (MAXLEN =), so readers
+  // slower than that lose entries. Default: 0 (never trimmed).
   uint64_t maxlen = 0;
   // Staged entries are sent to Redis when this many are buffered (and at every checkpoint).
   // Default: 512.

@@ -1,0 +1,245 @@
+// The exactly-once Redis Streams sink against a real redis-server: nothing in the stream before
+// commit, one atomic commit per transaction, idempotent commits, recover after a simulated
+// crash, and the errors of an unreachable server or lost staged entries.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "streamstate/sinks.h"
+#include "testutil/redis_server.h"
+#include "testutil/status_matchers.h"
+
+namespace streamstate {
+namespace {
+
+using testing::RedisServer;
+using testing::shared_redis_server;
+
+// A stream key of its own for every test (and every run of it).
+std::string unique_stream(const char* tag) {
+  static std::atomic<int> calls{0};
+  return std::string("sinktest:") + tag + ":" + std::to_string(::getpid()) + ":" + std::to_string(++calls);
+}
+
+// The values of the stream's entries, in order, when every entry has the one field "v".
+std::vector<std::string> stream_values(const RedisServer& server, const std::string& stream) {
+  auto flat = server.command({"XRANGE", stream, "-", "+"});
+  EXPECT_OK(flat);
+  std::vector<std::string> values;
+  if (!flat.is_ok()) return values;
+  for (size_t i = 0; i + 2 < flat->size(); i += 3) {
+    EXPECT_EQ((*flat)[i + 1], "v");
+    values.push_back((*flat)[i + 2]);
+  }
+  return values;
+}
+
+std::vector<std::string> staging_keys(const RedisServer& server, const std::string& stream) {
+  return server.command({"KEYS", stream + ":streamstate:staging:*"}).value();
+}
+
+RedisStreamEntry value(const std::string& v) { return {{"v", v}}; }
+
+class RedisSinkTest : public ::testing::Test {
+ protected:
+  RedisStreamSinkOptions options(const RedisServer& server) const {
+    RedisStreamSinkOptions options;
+    options.port = server.port();
+    options.stream_key = stream_;
+    options.batch_entries = 2;
+    return options;
+  }
+  std::unique_ptr<Sink<RedisStreamEntry>> make_sink(const RedisServer& server) {
+    auto sink = redis_stream_entry_sink(options(server));
+    EXPECT_OK(sink);
+    return sink.is_ok() ? std::move(sink).value() : nullptr;
+  }
+  static std::unique_ptr<SinkWriter<RedisStreamEntry>> open(Sink<RedisStreamEntry>& sink, uint32_t instance = 0) {
+    auto writer = sink.open_writer({"out", instance, 2});
+    EXPECT_OK(writer);
+    return writer.is_ok() ? std::move(writer).value() : nullptr;
+  }
+  static void write_all(SinkWriter<RedisStreamEntry>& writer, const std::vector<std::string>& values) {
+    for (const std::string& v : values) ASSERT_OK(writer.write(value(v), kNoEventTime));
+  }
+
+  std::string stream_ = unique_stream("s");
+};
+
+TEST_F(RedisSinkTest, NothingIsInTheStreamBeforeCommitAndCommitAppendsWhatPreCommitCovered) {
+  RedisServer& server = shared_redis_server();
+  auto sink = make_sink(server);
+  ASSERT_NE(sink, nullptr);
+  EXPECT_TRUE(sink->exactly_once());
+  auto writer = open(*sink);
+  write_all(*writer, {"a", "b", "c"});
+  auto committable = writer->pre_commit(1);
+  ASSERT_OK(committable);
+  EXPECT_EQ(server.command({"XLEN", stream_}).value(), std::vector<std::string>{"0"});
+  ASSERT_EQ(staging_keys(server, stream_).size(), 1u) << "staged in Redis by pre_commit";
+  write_all(*writer, {"d"});  // the next transaction
+
+  ASSERT_OK(sink->commit(*committable));
+  EXPECT_EQ(stream_values(server, stream_), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(staging_keys(server, stream_).empty()) << "committed, and \"d\" is still buffered in the writer";
+  ASSERT_OK(sink->commit(writer->pre_commit(2).value()));
+  EXPECT_EQ(stream_values(server, stream_), (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_TRUE(staging_keys(server, stream_).empty());
+}
+
+TEST_F(RedisSinkTest, CommittingTwiceAppendsOnce) {
+  RedisServer& server = shared_redis_server();
+  auto sink = make_sink(server);
+  ASSERT_NE(sink, nullptr);
+  auto writer = open(*sink);
+  write_all(*writer, {"x", "y", "z"});
+  std::string committable = writer->pre_commit(9).value();
+  ASSERT_OK(sink->commit(committable));
+  ASSERT_OK(sink->commit(committable));
+  auto again = make_sink(server);  // another process committing the same transaction
+  ASSERT_OK(again->commit(committable));
+  EXPECT_EQ(stream_values(server, stream_), (std::vector<std::string>{"x", "y", "z"}));
+}
+
+TEST_F(RedisSinkTest, RecoverCommitsTheListedTransactionsAndDiscardsTheOthers) {
+  RedisServer& server = shared_redis_server();
+  std::string first;
+  std::string second;
+  {
+    auto sink = make_sink(server);
+    ASSERT_NE(sink, nullptr);
+    auto writer = open(*sink);
+    write_all(*writer, {"a1", "a2"});
+    first = writer->pre_commit(1).value();
+    write_all(*writer, {"b1"});
+    second = writer->pre_commit(2).value();
+    write_all(*writer, {"c1", "c2"});  // staged (a full batch), never pre-committed
+    // A crash: no commit, no close().
+  }
+  EXPECT_EQ(staging_keys(server, stream_).size(), 3u);
+  EXPECT_EQ(server.command({"XLEN", stream_}).value(), std::vector<std::string>{"0"});
+
+  auto sink = make_sink(server);
+  ASSERT_OK(sink->recover({first}));
+  EXPECT_EQ(stream_values(server, stream_), (std::vector<std::string>{"a1", "a2"}));
+  EXPECT_TRUE(staging_keys(server, stream_).empty());
+  EXPECT_STATUS(sink->commit(second), StatusCode::kDataLoss, "holds 0 of its 1 entries");
+  EXPECT_EQ(stream_values(server, stream_), (std::vector<std::string>{"a1", "a2"}));
+}
+
+TEST_F(RedisSinkTest, ATransactionCommittedBeforeTheCrashAndAgainOnRecoverAppearsOnce) {
+  RedisServer& server = shared_redis_server();
+  std::string committable;
+  {
+    auto sink = make_sink(server);
+    ASSERT_NE(sink, nullptr);
+    auto writer = open(*sink);
+    write_all(*writer, {"once", "only"});
+    committable = writer->pre_commit(3).value();
+    ASSERT_OK(sink->commit(committable));
+  }
+  auto sink = make_sink(server);
+  ASSERT_OK(sink->recover({committable}));
+  EXPECT_EQ(stream_values(server, stream_), (std::vector<std::string>{"once", "only"}));
+}
+
+TEST_F(RedisSinkTest, AShortStagingListFailsTheCommitAndAppendsNothing) {
+  RedisServer& server = shared_redis_server();
+  auto sink = make_sink(server);
+  ASSERT_NE(sink, nullptr);
+  auto writer = open(*sink);
+  write_all(*writer, {"1", "2", "3"});
+  std::string committable = writer->pre_commit(1).value();
+  const std::string staging = staging_keys(server, stream_).at(0);
+  ASSERT_OK(server.command({"RPOP", staging}));
+  EXPECT_STATUS(sink->commit(committable), StatusCode::kDataLoss, staging);
+  EXPECT_EQ(server.command({"XLEN", stream_}).value(), std::vector<std::string>{"0"});
+}
+
+TEST_F(RedisSinkTest, EntriesKeepEveryFieldAndByte) {
+  RedisServer& server = shared_redis_server();
+  auto sink = make_sink(server);
+  ASSERT_NE(sink, nullptr);
+  auto writer = open(*sink);
+  const std::string binary("12:ab\0:\n", 8);
+  ASSERT_OK(writer->write({{"user", "ada"}, {"odd:field", binary}, {"", "empty name"}}, kNoEventTime));
+  ASSERT_OK(sink->commit(writer->pre_commit(1).value()));
+  auto flat = server.command({"XRANGE", stream_, "-", "+"});
+  ASSERT_OK(flat);
+  EXPECT_EQ(std::vector<std::string>(flat->begin() + 1, flat->end()),
+            (std::vector<std::string>{"user", "ada", "odd:field", binary, "", "empty name"}));
+  EXPECT_STATUS(writer->write({}, kNoEventTime), StatusCode::kInvalidArgument, "1 to");
+}
+
+TEST_F(RedisSinkTest, JsonObjectsBecomeFields) {
+  RedisServer& server = shared_redis_server();
+  auto sink = redis_stream_sink<nlohmann::json>(options(server));
+  ASSERT_OK(sink);
+  auto writer = (*sink)->open_writer({"json", 0, 1});
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->write(nlohmann::json{{"user", "ada"}, {"count", 3}}, kNoEventTime));
+  ASSERT_OK((*sink)->commit((*writer)->pre_commit(1).value()));
+  auto flat = server.command({"XRANGE", stream_, "-", "+"});
+  ASSERT_OK(flat);
+  EXPECT_EQ(std::vector<std::string>(flat->begin() + 1, flat->end()),
+            (std::vector<std::string>{"count", "3", "user", "ada"}));
+}
+
+TEST_F(RedisSinkTest, MaxlenTrimsTheStream) {
+  RedisServer& server = shared_redis_server();
+  RedisStreamSinkOptions trimmed = options(server);
+  trimmed.maxlen = 3;
+  auto sink = redis_stream_entry_sink(trimmed);
+  ASSERT_OK(sink);
+  auto writer = open(**sink);
+  write_all(*writer, {"1", "2", "3", "4", "5"});
+  ASSERT_OK((*sink)->commit(writer->pre_commit(1).value()));
+  EXPECT_EQ(stream_values(server, stream_), (std::vector<std::string>{"3", "4", "5"}));
+}
+
+TEST_F(RedisSinkTest, CloseDiscardsTheOpenTransaction) {
+  RedisServer& server = shared_redis_server();
+  auto sink = make_sink(server);
+  ASSERT_NE(sink, nullptr);
+  auto writer = open(*sink);
+  write_all(*writer, {"kept"});
+  std::string committable = writer->pre_commit(1).value();
+  write_all(*writer, {"dropped", "dropped"});
+  ASSERT_OK(writer->close());
+  EXPECT_EQ(staging_keys(server, stream_).size(), 1u);
+  ASSERT_OK(sink->commit(committable));
+  EXPECT_EQ(stream_values(server, stream_), std::vector<std::string>{"kept"});
+}
+
+TEST_F(RedisSinkTest, AnUnreachableServerIsNamed) {
+  auto server = RedisServer::start();
+  ASSERT_OK(server);
+  RedisStreamSinkOptions unreachable = options(**server);
+  ASSERT_OK((*server)->stop());
+  const std::string address = "127.0.0.1:" + std::to_string(unreachable.port);
+  EXPECT_STATUS(redis_stream_entry_sink(unreachable), StatusCode::kUnavailable, address);
+}
+
+TEST_F(RedisSinkTest, StagedEntriesLostWithTheServerFailTheCommitLoudly) {
+  auto server = RedisServer::start();  // no persistence: a restart loses everything
+  ASSERT_OK(server);
+  auto sink = make_sink(**server);
+  ASSERT_NE(sink, nullptr);
+  auto writer = open(*sink);
+  write_all(*writer, {"a", "b"});
+  std::string committable = writer->pre_commit(1).value();
+  write_all(*writer, {"c", "d"});  // a full batch: staged in the open transaction
+  ASSERT_OK((*server)->restart());
+  EXPECT_STATUS(sink->commit(committable), StatusCode::kDataLoss, "holds 0 of its 2 entries");
+  // The writer notices at its next flush, instead of going on with a partial transaction.
+  ASSERT_OK(writer->write(value("e"), kNoEventTime));
+  EXPECT_STATUS(writer->write(value("f"), kNoEventTime), StatusCode::kDataLoss, "holds 0 entries, 2 were staged");
+}
+
+}  // namespace
+}  // namespace streamstate
