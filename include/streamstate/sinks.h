@@ -171,7 +171,8 @@ struct FileSinkOptions {
   // The directory committed part files appear in; created (with its parents) when missing.
   // Required.
   std::string directory;
-  // Start of every part file's name, <prefix>-<instance>-<checkpoint>-<part><suffix>; also
+  // Start of every part file's name, <prefix>-<instance>-<checkpoint>-<part><suffix> (e.g.
+  // part-0-00000042-0000.jsonl: checkpoint zero-padded to 8 digits, part to 4); also
   // names the staging folder (<directory>/.<prefix>.in-progress), so two file sinks may share a
   // directory only with different prefixes. 1..100 characters of [A-Za-z0-9_.-], not starting
   // with '.'. Default: "part".

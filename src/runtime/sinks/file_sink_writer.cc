@@ -68,10 +68,11 @@ Status FileLineWriter::roll() {
 }
 
 std::string FileLineWriter::final_name(uint64_t checkpoint, size_t part) const {
-  char number[24];
-  std::snprintf(number, sizeof number, "%08llu", static_cast<unsigned long long>(checkpoint));
-  return layout_->prefix + "-" + std::to_string(instance_) + "-" + number + "-" + std::to_string(part) +
-         layout_->suffix;
+  // Zero-padded, so that listing the directory in name order lists an instance's parts in the
+  // order they were written.
+  char numbers[48];
+  std::snprintf(numbers, sizeof numbers, "%08llu-%04zu", static_cast<unsigned long long>(checkpoint), part);
+  return layout_->prefix + "-" + std::to_string(instance_) + "-" + numbers + layout_->suffix;
 }
 
 Result<std::string> FileLineWriter::pre_commit(uint64_t checkpoint) {

@@ -3,7 +3,8 @@
 //
 // In-progress files are named <sink>-<instance>-<writer token>-<transaction>-<part><suffix>
 // in the staging folder: the random writer token keeps two runs of one instance apart. At
-// pre_commit each part gets its final name <prefix>-<instance>-<checkpoint>-<part><suffix>.
+// pre_commit each part gets its final name <prefix>-<instance>-<checkpoint>-<part><suffix>
+// (checkpoint zero-padded to 8 digits, part to 4).
 //
 // Thread-safety: one thread at a time (the sink instance's).
 #pragma once

@@ -3,12 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "streamstate/sinks.h"
@@ -95,14 +99,14 @@ TEST_F(FileSinkTest, NothingIsVisibleBeforeCommitAndCommitPublishesWhatPreCommit
   write_all(*writer, {"{\"a\":3}"});  // belongs to the next transaction
 
   ASSERT_OK(sink->commit(*committable));
-  EXPECT_EQ(visible_files(out()), std::vector<std::string>{"clicks-0-00000001-0.jsonl"});
+  EXPECT_EQ(visible_files(out()), std::vector<std::string>{"clicks-0-00000001-0000.jsonl"});
   EXPECT_EQ(visible_content(out()), "{\"a\":1}\n{\"a\":2}\n");
 
   auto second = writer->pre_commit(2);
   ASSERT_OK(second);
   ASSERT_OK(sink->commit(*second));
-  EXPECT_EQ(visible_files(out()), (std::vector<std::string>{"clicks-0-00000001-0.jsonl", "clicks-0-00000002-0.jsonl"}));
-  EXPECT_EQ(read_file(out() / "clicks-0-00000002-0.jsonl"), "{\"a\":3}\n");
+  EXPECT_EQ(visible_files(out()), (std::vector<std::string>{"clicks-0-00000001-0000.jsonl", "clicks-0-00000002-0000.jsonl"}));
+  EXPECT_EQ(read_file(out() / "clicks-0-00000002-0000.jsonl"), "{\"a\":3}\n");
   EXPECT_EQ(staged_files(staging()), 0u);
 }
 
@@ -115,7 +119,7 @@ TEST_F(FileSinkTest, CommittingTwiceIsCommittingOnce) {
   ASSERT_OK(sink->commit(*committable));
   ASSERT_OK(sink->commit(*committable));
   ASSERT_OK(sink->commit(*committable));
-  EXPECT_EQ(visible_files(out()), std::vector<std::string>{"clicks-0-00000007-0.jsonl"});
+  EXPECT_EQ(visible_files(out()), std::vector<std::string>{"clicks-0-00000007-0000.jsonl"});
   EXPECT_EQ(visible_content(out()), "x\ny\n");
 }
 
@@ -148,11 +152,11 @@ TEST_F(FileSinkTest, RecoverCommitsTheListedTransactionsAndDiscardsTheOthers) {
   // The restored checkpoint is 1: its transaction is published, 2's and the open one vanish.
   auto sink = make_sink(options());
   ASSERT_OK(sink->recover({first}));
-  EXPECT_EQ(visible_files(out()), std::vector<std::string>{"clicks-0-00000001-0.jsonl"});
+  EXPECT_EQ(visible_files(out()), std::vector<std::string>{"clicks-0-00000001-0000.jsonl"});
   EXPECT_EQ(visible_content(out()), "a1\na2\n");
   EXPECT_EQ(staged_files(staging()), 0u);
   // Checkpoint 2 never completed; its files are gone, so committing it now is a loud error.
-  EXPECT_STATUS(sink->commit(second), StatusCode::kDataLoss, "clicks-0-00000002-0.jsonl");
+  EXPECT_STATUS(sink->commit(second), StatusCode::kDataLoss, "clicks-0-00000002-0000.jsonl");
 
   // The replay writes the same records again and commits them under a new checkpoint.
   auto writer = open(*sink);
@@ -173,7 +177,7 @@ TEST_F(FileSinkTest, ATransactionCommittedBeforeTheCrashAndAgainOnRecoverAppears
   }
   auto sink = make_sink(options());
   ASSERT_OK(sink->recover({committable}));
-  EXPECT_EQ(visible_files(out()), std::vector<std::string>{"clicks-0-00000004-0.jsonl"});
+  EXPECT_EQ(visible_files(out()), std::vector<std::string>{"clicks-0-00000004-0000.jsonl"});
   EXPECT_EQ(visible_content(out()), "once\n");
   EXPECT_EQ(staged_files(staging()), 0u);
 }
@@ -208,8 +212,8 @@ TEST_F(FileSinkTest, ARecoverInterruptedHalfwayThroughATransactionFinishesIt) {
 
   auto restarted = make_sink(small);
   ASSERT_OK(restarted->recover({committable}));
-  EXPECT_EQ(visible_files(out()), (std::vector<std::string>{"clicks-0-00000001-0.jsonl", "clicks-0-00000001-1.jsonl",
-                                                            "clicks-0-00000001-2.jsonl"}));
+  EXPECT_EQ(visible_files(out()), (std::vector<std::string>{"clicks-0-00000001-0000.jsonl", "clicks-0-00000001-0001.jsonl",
+                                                            "clicks-0-00000001-0002.jsonl"}));
   EXPECT_EQ(visible_content(out()), "aa\nbb\ncc\n");
   EXPECT_EQ(staged_files(staging()), 0u);
 }
@@ -221,11 +225,11 @@ TEST_F(FileSinkTest, PartsRollBySize) {
   auto writer = open(*sink);
   write_all(*writer, {"line1", "line2", "line3", "line4", "line5"});  // 6 bytes each
   ASSERT_OK(sink->commit(writer->pre_commit(3).value()));
-  EXPECT_EQ(visible_files(out()), (std::vector<std::string>{"clicks-0-00000003-0.jsonl", "clicks-0-00000003-1.jsonl",
-                                                            "clicks-0-00000003-2.jsonl"}));
-  EXPECT_EQ(read_file(out() / "clicks-0-00000003-0.jsonl"), "line1\nline2\n");
-  EXPECT_EQ(read_file(out() / "clicks-0-00000003-1.jsonl"), "line3\nline4\n");
-  EXPECT_EQ(read_file(out() / "clicks-0-00000003-2.jsonl"), "line5\n");
+  EXPECT_EQ(visible_files(out()), (std::vector<std::string>{"clicks-0-00000003-0000.jsonl", "clicks-0-00000003-0001.jsonl",
+                                                            "clicks-0-00000003-0002.jsonl"}));
+  EXPECT_EQ(read_file(out() / "clicks-0-00000003-0000.jsonl"), "line1\nline2\n");
+  EXPECT_EQ(read_file(out() / "clicks-0-00000003-0001.jsonl"), "line3\nline4\n");
+  EXPECT_EQ(read_file(out() / "clicks-0-00000003-0002.jsonl"), "line5\n");
 }
 
 TEST_F(FileSinkTest, PartsRollByAge) {
@@ -240,9 +244,9 @@ TEST_F(FileSinkTest, PartsRollByAge) {
   write_all(*writer, {"t1000"});  // the first part is 1000 ms old: a new part
   clock_->advance_millis(5000);
   ASSERT_OK(sink->commit(writer->pre_commit(1).value()));
-  EXPECT_EQ(visible_files(out()), (std::vector<std::string>{"clicks-0-00000001-0.jsonl", "clicks-0-00000001-1.jsonl"}));
-  EXPECT_EQ(read_file(out() / "clicks-0-00000001-0.jsonl"), "t0\nt999\n");
-  EXPECT_EQ(read_file(out() / "clicks-0-00000001-1.jsonl"), "t1000\n");
+  EXPECT_EQ(visible_files(out()), (std::vector<std::string>{"clicks-0-00000001-0000.jsonl", "clicks-0-00000001-0001.jsonl"}));
+  EXPECT_EQ(read_file(out() / "clicks-0-00000001-0000.jsonl"), "t0\nt999\n");
+  EXPECT_EQ(read_file(out() / "clicks-0-00000001-0001.jsonl"), "t1000\n");
 }
 
 TEST_F(FileSinkTest, CloseDiscardsTheOpenTransactionButKeepsPreCommittedOnes) {
@@ -266,8 +270,68 @@ TEST_F(FileSinkTest, InstancesWriteTheirOwnParts) {
   write_all(*one, {"from1"});
   ASSERT_OK(sink->commit(zero->pre_commit(5).value()));
   ASSERT_OK(sink->commit(one->pre_commit(5).value()));
-  EXPECT_EQ(visible_files(out()), (std::vector<std::string>{"clicks-0-00000005-0.jsonl", "clicks-1-00000005-0.jsonl"}));
+  EXPECT_EQ(visible_files(out()), (std::vector<std::string>{"clicks-0-00000005-0000.jsonl", "clicks-1-00000005-0000.jsonl"}));
   EXPECT_EQ(visible_content(out()), "from0\nfrom1\n");
+}
+
+TEST_F(FileSinkTest, CommitsFromAnotherThreadWhileTheWritersGoOn) {
+  FileSinkOptions small = options();
+  small.roll_bytes = 64;
+  auto sink = make_sink(small);
+  auto zero = open(*sink, 0);
+  auto one = open(*sink, 1);
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::deque<std::string> pending;
+  bool done = false;
+  Status committed;
+  // The runtime's coordinating thread: commits each transaction as its checkpoint completes.
+  std::thread committer([&] {
+    std::unique_lock<std::mutex> lock(mutex);
+    for (;;) {
+      ready.wait(lock, [&] { return done || !pending.empty(); });
+      if (pending.empty()) return;
+      std::string committable = std::move(pending.front());
+      pending.pop_front();
+      lock.unlock();
+      Status status = sink->commit(committable);
+      lock.lock();
+      if (committed.is_ok()) committed = status;
+    }
+  });
+  std::string expected0;
+  std::string expected1;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string line = "record-" + std::to_string(i);
+    ASSERT_OK(zero->write(line + "-0", kNoEventTime));
+    ASSERT_OK(one->write(line + "-1", kNoEventTime));
+    expected0 += line + "-0\n";
+    expected1 += line + "-1\n";
+    if (i % 100 == 99) {
+      const uint64_t checkpoint = static_cast<uint64_t>(i / 100 + 1);
+      std::string first = zero->pre_commit(checkpoint).value();
+      std::string second = one->pre_commit(checkpoint).value();
+      std::lock_guard<std::mutex> lock(mutex);
+      pending.push_back(std::move(first));
+      pending.push_back(std::move(second));
+      ready.notify_one();
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    done = true;
+    ready.notify_one();
+  }
+  committer.join();
+  ASSERT_OK(committed);
+  std::string content0;
+  std::string content1;
+  for (const std::string& name : visible_files(out())) {
+    (name.rfind("clicks-0-", 0) == 0 ? content0 : content1) += read_file(out() / name);
+  }
+  EXPECT_EQ(content0, expected0);
+  EXPECT_EQ(content1, expected1);
+  EXPECT_EQ(staged_files(staging()), 0u);
 }
 
 TEST_F(FileSinkTest, AReplacedPartIsReportedNotSilentlyAccepted) {
@@ -276,8 +340,8 @@ TEST_F(FileSinkTest, AReplacedPartIsReportedNotSilentlyAccepted) {
   write_all(*writer, {"original"});
   std::string committable = writer->pre_commit(1).value();
   ASSERT_OK(sink->commit(committable));
-  std::ofstream(out() / "clicks-0-00000001-0.jsonl") << "something else entirely\n";
-  EXPECT_STATUS(sink->commit(committable), StatusCode::kCorruption, "clicks-0-00000001-0.jsonl");
+  std::ofstream(out() / "clicks-0-00000001-0000.jsonl") << "something else entirely\n";
+  EXPECT_STATUS(sink->commit(committable), StatusCode::kCorruption, "clicks-0-00000001-0000.jsonl");
 }
 
 TEST_F(FileSinkTest, AnotherSinksCommittablesAreRefused) {

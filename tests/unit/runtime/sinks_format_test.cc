@@ -54,7 +54,7 @@ TEST(SinkFormatTest, JsonRecordsBecomeJsonLines) {
   ASSERT_OK((*writer)->write(nlohmann::json{{"user", "ada"}, {"clicks", 3}}, kNoEventTime));
   ASSERT_OK((*writer)->write(nlohmann::json::array({1, "two\nlines"}), kNoEventTime));
   ASSERT_OK((*sink)->commit((*writer)->pre_commit(1).value()));
-  EXPECT_EQ(read_file(dir.path() / "out-0-00000001-0.jsonl"), "{\"clicks\":3,\"user\":\"ada\"}\n[1,\"two\\nlines\"]\n");
+  EXPECT_EQ(read_file(dir.path() / "out-0-00000001-0000.jsonl"), "{\"clicks\":3,\"user\":\"ada\"}\n[1,\"two\\nlines\"]\n");
 }
 
 TEST(SinkFormatTest, CsvFilesStartEveryPartWithTheHeader) {
@@ -77,8 +77,8 @@ TEST(SinkFormatTest, CsvFilesStartEveryPartWithTheHeader) {
   ASSERT_OK((*writer)->write(Count{"bob, jr", 2}, kNoEventTime));  // 24 bytes: rolls
   ASSERT_OK((*writer)->write(Count{"cy", 3}, kNoEventTime));
   ASSERT_OK((*sink)->commit((*writer)->pre_commit(2).value()));
-  EXPECT_EQ(read_file(dir.path() / "out-0-00000002-0.csv"), "user,clicks\nada,1\n\"bob, jr\",2\n");
-  EXPECT_EQ(read_file(dir.path() / "out-0-00000002-1.csv"), "user,clicks\ncy,3\n");
+  EXPECT_EQ(read_file(dir.path() / "out-0-00000002-0000.csv"), "user,clicks\nada,1\n\"bob, jr\",2\n");
+  EXPECT_EQ(read_file(dir.path() / "out-0-00000002-0001.csv"), "user,clicks\ncy,3\n");
 }
 
 TEST(SinkFormatTest, AFormatterThatThrowsFailsTheWrite) {
