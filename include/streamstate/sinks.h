@@ -18,6 +18,9 @@
 //     append_csv_row({c.user, std::to_string(c.count)}, line);
 //   });
 //
+// The option structs have a default for every field, so designated initializers may name only
+// the fields they set.
+//
 // Thread-safety: as streamstate/sink.h says - a writer is used by one thread at a time;
 // commit() and recover() may be called from any thread, concurrently with the writers.
 #pragma once
@@ -170,7 +173,7 @@ std::unique_ptr<Sink<T>> format_with(std::unique_ptr<Sink<Line>> core, std::func
 struct FileSinkOptions {
   // The directory committed part files appear in; created (with its parents) when missing.
   // Required.
-  std::string directory;
+  std::string directory{};
   // Start of every part file's name, <prefix>-<instance>-<checkpoint>-<part><suffix> (e.g.
   // part-0-00000042-0000.jsonl: checkpoint zero-padded to 8 digits, part to 4); also
   // names the staging folder (<directory>/.<prefix>.in-progress), so two file sinks may share a
@@ -187,9 +190,9 @@ struct FileSinkOptions {
   int64_t roll_millis = 0;
   // When not empty, the first line of every part file (e.g. a CSV header, without '\n').
   // Default: empty.
-  std::string header;
+  std::string header{};
   // The clock that ages parts. Default: system_clock().
-  std::shared_ptr<const Clock> clock;
+  std::shared_ptr<const Clock> clock{};
 };
 
 // The byte-level file sink: each record is one line. Creates the directory and its staging
@@ -244,15 +247,15 @@ struct RedisStreamSinkOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 6379;
   // AUTH password; empty = none. Default: empty.
-  std::string password;
+  std::string password{};
   // Logical database (SELECT). Default: 0.
   int database = 0;
   // The stream the entries are appended to (XADD). Required.
-  std::string stream_key;
+  std::string stream_key{};
   // Start of this sink's own keys: <key_prefix>:staging:<transaction> (a list per transaction)
   // and <key_prefix>:committed (the transactions already appended). Two pipelines writing to
   // one stream need different prefixes. Default: "<stream_key>:streamstate".
-  std::string key_prefix;
+  std::string key_prefix{};
   // When > 0, every XADD trims the stream to its newest `maxlen` entries (MAXLEN =), so readers
   // slower than that lose entries. Default: 0 (never trimmed).
   uint64_t maxlen = 0;
