@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <thread>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -223,6 +224,46 @@ TEST_F(RedisSinkTest, AnUnreachableServerIsNamed) {
   ASSERT_OK((*server)->stop());
   const std::string address = "127.0.0.1:" + std::to_string(unreachable.port);
   EXPECT_STATUS(redis_stream_entry_sink(unreachable), StatusCode::kUnavailable, address);
+}
+
+TEST_F(RedisSinkTest, AWriterOpenedAfterTheServerWentAwayIsNamed) {
+  auto server = RedisServer::start();
+  ASSERT_OK(server);
+  auto sink = make_sink(**server);
+  ASSERT_NE(sink, nullptr);
+  ASSERT_OK((*server)->stop());
+  EXPECT_STATUS(sink->open_writer({"out", 0, 1}), StatusCode::kUnavailable,
+                "127.0.0.1:" + std::to_string((*server)->port()));
+}
+
+TEST_F(RedisSinkTest, CommitsFromAnotherThreadWhileAWriterGoesOn) {
+  RedisServer& server = shared_redis_server();
+  auto sink = make_sink(server);
+  ASSERT_NE(sink, nullptr);
+  auto writer = open(*sink);
+  std::vector<std::string> committables;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 300; ++i) {
+    expected.push_back(std::to_string(i));
+    ASSERT_OK(writer->write(value(expected.back()), kNoEventTime));
+    if (i % 30 == 29) committables.push_back(writer->pre_commit(static_cast<uint64_t>(i / 30 + 1)).value());
+  }
+  // The writer stages the next transaction while another thread commits the earlier ones.
+  Status committed;
+  std::thread committer([&] {
+    for (const std::string& committable : committables) {
+      Status status = sink->commit(committable);
+      if (committed.is_ok()) committed = status;
+    }
+  });
+  for (int i = 300; i < 400; ++i) {
+    expected.push_back(std::to_string(i));
+    EXPECT_OK(writer->write(value(expected.back()), kNoEventTime));  // no early return: join first
+  }
+  committer.join();
+  ASSERT_OK(committed);
+  ASSERT_OK(sink->commit(writer->pre_commit(100).value()));
+  EXPECT_EQ(stream_values(server, stream_), expected);
 }
 
 TEST_F(RedisSinkTest, StagedEntriesLostWithTheServerFailTheCommitLoudly) {

@@ -301,19 +301,22 @@ TEST_F(FileSinkTest, CommitsFromAnotherThreadWhileTheWritersGoOn) {
   });
   std::string expected0;
   std::string expected1;
-  for (int i = 0; i < 2000; ++i) {
+  Status written;  // the writers' first error; the loop stops there, and the thread is joined
+  for (int i = 0; i < 2000 && written.is_ok(); ++i) {
     const std::string line = "record-" + std::to_string(i);
-    ASSERT_OK(zero->write(line + "-0", kNoEventTime));
-    ASSERT_OK(one->write(line + "-1", kNoEventTime));
+    written = zero->write(line + "-0", kNoEventTime);
+    if (written.is_ok()) written = one->write(line + "-1", kNoEventTime);
     expected0 += line + "-0\n";
     expected1 += line + "-1\n";
-    if (i % 100 == 99) {
+    if (written.is_ok() && i % 100 == 99) {
       const uint64_t checkpoint = static_cast<uint64_t>(i / 100 + 1);
-      std::string first = zero->pre_commit(checkpoint).value();
-      std::string second = one->pre_commit(checkpoint).value();
+      Result<std::string> first = zero->pre_commit(checkpoint);
+      Result<std::string> second = one->pre_commit(checkpoint);
+      written = first.is_ok() ? second.status() : first.status();
+      if (!written.is_ok()) break;
       std::lock_guard<std::mutex> lock(mutex);
-      pending.push_back(std::move(first));
-      pending.push_back(std::move(second));
+      pending.push_back(*first);
+      pending.push_back(*second);
       ready.notify_one();
     }
   }
@@ -323,6 +326,7 @@ TEST_F(FileSinkTest, CommitsFromAnotherThreadWhileTheWritersGoOn) {
     ready.notify_one();
   }
   committer.join();
+  ASSERT_OK(written);
   ASSERT_OK(committed);
   std::string content0;
   std::string content1;
