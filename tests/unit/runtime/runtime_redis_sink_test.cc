@@ -4,7 +4,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
 #include <thread>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -12,8 +17,10 @@
 #include <vector>
 
 #include "streamstate/sinks.h"
+#include "testutil/kill_rounds.h"
 #include "testutil/redis_server.h"
 #include "testutil/status_matchers.h"
+#include "testutil/temp_dir.h"
 
 namespace streamstate {
 namespace {
@@ -280,6 +287,78 @@ TEST_F(RedisSinkTest, StagedEntriesLostWithTheServerFailTheCommitLoudly) {
   // The writer notices at its next flush, instead of going on with a partial transaction.
   ASSERT_OK(writer->write(value("e"), kNoEventTime));
   EXPECT_STATUS(writer->write(value("f"), kNoEventTime), StatusCode::kDataLoss, "holds 0 entries, 2 were staged");
+}
+
+// kill -9 of a process writing through the sink: the child stages numbered entries, pre-commits
+// every 100, stores the committable as a completed checkpoint (a file renamed into place) and
+// commits it, until killed after a random number of checkpoints - while staging, in a
+// pre-commit or around a commit script. Recovering a fresh sink with the last completed
+// checkpoint's committable leaves the stream holding exactly the entries it covers.
+[[noreturn]] void stage_until_killed(const RedisStreamSinkOptions& options, const std::filesystem::path& checkpoints,
+                                     uint64_t first_entry, uint64_t first_checkpoint, uint32_t round, int ack_fd) {
+  auto sink = redis_stream_entry_sink(options);
+  if (!sink.is_ok()) ::_exit(10);
+  auto writer = (*sink)->open_writer({"crash", 0, 1});
+  if (!writer.is_ok()) ::_exit(11);
+  uint64_t checkpoint = first_checkpoint;
+  for (uint64_t n = first_entry;; ++n) {
+    if (!(*writer)->write(value(std::to_string(n)), kNoEventTime).is_ok()) ::_exit(12);
+    if ((n + 1 - first_entry) % 100 != 0) continue;
+    Result<std::string> committable = (*writer)->pre_commit(checkpoint);
+    if (!committable.is_ok()) ::_exit(13);
+    const std::filesystem::path temporary = checkpoints / "tmp";
+    {
+      std::ofstream out(temporary, std::ios::trunc);
+      out << (n + 1) << '\n' << *committable;
+    }
+    std::filesystem::rename(temporary, checkpoints / ("chk-" + std::to_string(checkpoint)));
+    if (!testing::send_ack(ack_fd, {round, 0, checkpoint})) ::_exit(14);
+    if (!(*sink)->commit(*committable).is_ok()) ::_exit(15);
+    ++checkpoint;
+  }
+}
+
+TEST_F(RedisSinkTest, StreamAfterSigkillAndRecoverHoldsExactlyTheLastCheckpoints) {
+  RedisServer& server = shared_redis_server();
+  testing::TempDir checkpoints;
+  const uint32_t seed = std::random_device()();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 random(seed);
+  uint64_t restored_id = 0;
+  uint64_t restored_end = 0;
+  std::string restored_committable;
+  const int rounds = std::max(10, testing::kill_rounds());
+  for (int round = 0; round < rounds; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    std::vector<testing::WriteAck> acks;
+    ASSERT_OK(testing::run_until_killed(
+        std::uniform_int_distribution<size_t>(1, 5)(random),
+        [&](int ack_fd) {
+          stage_until_killed(options(server), checkpoints.path(), restored_end, restored_id + 1,
+                             static_cast<uint32_t>(round), ack_fd);
+        },
+        acks));
+    for (const auto& entry : std::filesystem::directory_iterator(checkpoints.path())) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("chk-", 0) != 0 || std::stoull(name.substr(4)) <= restored_id) continue;
+      restored_id = std::stoull(name.substr(4));
+      std::ifstream in(entry.path());
+      in >> restored_end;
+      in.get();
+      std::stringstream rest;
+      rest << in.rdbuf();
+      restored_committable = rest.str();
+    }
+    ASSERT_GE(restored_id, acks.back().n) << "an acknowledged checkpoint is missing";
+
+    auto sink = make_sink(server);
+    ASSERT_NE(sink, nullptr);
+    ASSERT_OK(sink->recover({restored_committable}));
+    std::vector<std::string> expected;
+    for (uint64_t n = 0; n < restored_end; ++n) expected.push_back(std::to_string(n));
+    ASSERT_EQ(stream_values(server, stream_), expected) << "after checkpoint " << restored_id;
+    EXPECT_TRUE(staging_keys(server, stream_).empty());
+  }
 }
 
 }  // namespace
