@@ -210,6 +210,24 @@ TEST_F(RedisSinkTest, MaxlenTrimsTheStream) {
   EXPECT_EQ(stream_values(server, stream_), (std::vector<std::string>{"3", "4", "5"}));
 }
 
+TEST_F(RedisSinkTest, ATransactionForgottenAfterRememberCheckpointsIsRefusedNotAppendedTwice) {
+  RedisServer& server = shared_redis_server();
+  RedisStreamSinkOptions short_memory = options(server);
+  short_memory.remember_checkpoints = 2;
+  auto sink = redis_stream_entry_sink(short_memory);
+  ASSERT_OK(sink);
+  auto writer = open(**sink);
+  write_all(*writer, {"old"});
+  std::string old = writer->pre_commit(1).value();
+  ASSERT_OK((*sink)->commit(old));
+  ASSERT_OK((*sink)->commit(old));  // remembered: nothing appended
+  write_all(*writer, {"new"});
+  ASSERT_OK((*sink)->commit(writer->pre_commit(5).value()));  // forgets checkpoints before 3
+  EXPECT_EQ(server.command({"ZCARD", stream_ + ":streamstate:committed"}).value(), std::vector<std::string>{"1"});
+  EXPECT_STATUS((*sink)->commit(old), StatusCode::kDataLoss, "remember_checkpoints");
+  EXPECT_EQ(stream_values(server, stream_), (std::vector<std::string>{"old", "new"}));
+}
+
 TEST_F(RedisSinkTest, CloseDiscardsTheOpenTransaction) {
   RedisServer& server = shared_redis_server();
   auto sink = make_sink(server);
