@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "backend/redis/redis_scripts.h"
+#include "runtime/sinks/committable_json.h"
 #include "util/status_macros.h"
 
 namespace streamstate {
@@ -48,12 +49,6 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5])
 redis.call('DEL', KEYS[3])
 return 1
 )lua";
-
-const nlohmann::json* member(const nlohmann::json& object, const char* key) {
-  if (!object.is_object()) return nullptr;
-  auto found = object.find(key);
-  return found == object.end() ? nullptr : &*found;
-}
 
 // `text` with the glob characters of SCAN MATCH escaped.
 std::string glob_escaped(const std::string& text) {
@@ -211,22 +206,12 @@ std::string encode_redis_transaction(const RedisStreamTransaction& transaction) 
 
 Result<RedisStreamTransaction> decode_redis_transaction(const std::string& committable, const std::string& sink) {
   const std::string bad = "Redis stream sink " + sink + ": a committable ";
-  const nlohmann::json json = nlohmann::json::parse(committable, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object()) return Status::corruption(bad + "that is not JSON: " + committable);
-  const nlohmann::json* format = member(json, "format");
-  if (format == nullptr || *format != kFormat) {
-    return Status::corruption(bad + "of another kind of sink (no \"format\":\"" + kFormat + "\"): " + committable);
-  }
-  const nlohmann::json* version = member(json, "version");
-  if (version == nullptr || *version != kVersion) {
-    return Status::corruption(bad + "of an unknown version (this library reads version " +
-                              std::to_string(kVersion) + "): " + committable);
-  }
-  const nlohmann::json* stream = member(json, "stream");
-  const nlohmann::json* prefix = member(json, "prefix");
-  const nlohmann::json* transaction = member(json, "transaction");
-  const nlohmann::json* checkpoint = member(json, "checkpoint");
-  const nlohmann::json* entries = member(json, "entries");
+  STREAMSTATE_ASSIGN_OR_RETURN(const nlohmann::json json, parse_committable(committable, kFormat, kVersion, bad));
+  const nlohmann::json* stream = json_member(json, "stream");
+  const nlohmann::json* prefix = json_member(json, "prefix");
+  const nlohmann::json* transaction = json_member(json, "transaction");
+  const nlohmann::json* checkpoint = json_member(json, "checkpoint");
+  const nlohmann::json* entries = json_member(json, "entries");
   for (const nlohmann::json* text : {stream, prefix, transaction}) {
     if (text == nullptr || !text->is_string()) return Status::corruption(bad + "with a missing field: " + committable);
   }

@@ -1,9 +1,8 @@
 // The writer of one Redis Streams sink instance: stages entries in a list per transaction.
-#include <cstdio>
-#include <random>
 #include <utility>
 
 #include "runtime/redis/redis_stream_sink.h"
+#include "runtime/sinks/transaction_ids.h"
 #include "util/status_macros.h"
 
 namespace streamstate::internal {
@@ -13,30 +12,14 @@ namespace {
 // into one XADD.
 constexpr size_t kMaxFields = 1000;
 
-std::string safe_id_part(const std::string& name) {
-  std::string safe;
-  for (char c : name) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
-    safe.push_back(plain ? c : '_');
-  }
-  return safe.empty() ? "sink" : safe;
-}
-
-std::string random_token() {
-  std::random_device device;
-  uint64_t value = (static_cast<uint64_t>(device()) << 32) ^ device();
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
-  return text;
-}
-
 }  // namespace
 
 RedisStreamWriter::RedisStreamWriter(std::shared_ptr<const RedisStreamSinkLayout> layout,
                                      std::unique_ptr<RedisConnection> connection, const SinkWriterContext& context)
     : layout_(std::move(layout)),
       connection_(std::move(connection)),
-      id_base_(safe_id_part(context.sink_name) + "-" + std::to_string(context.instance) + "-" + random_token()) {}
+      id_base_(safe_name_part(context.sink_name) + "-" + std::to_string(context.instance) + "-" +
+               random_writer_token()) {}
 
 std::string RedisStreamWriter::transaction_id() const { return id_base_ + "-" + std::to_string(transaction_); }
 

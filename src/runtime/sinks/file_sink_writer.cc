@@ -1,40 +1,20 @@
 #include "runtime/sinks/file_sink_writer.h"
 
 #include <cstdio>
-#include <random>
 #include <system_error>
 #include <utility>
 
+#include "runtime/sinks/transaction_ids.h"
 #include "util/status_macros.h"
 #include "wal/file_io.h"
 
 namespace streamstate::internal {
-namespace {
-
-std::string safe_file_name_part(const std::string& name) {
-  std::string safe;
-  for (char c : name) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    safe.push_back(plain ? c : '_');
-  }
-  return safe.empty() ? "sink" : safe;
-}
-
-std::string random_token() {
-  std::random_device device;
-  uint64_t value = (static_cast<uint64_t>(device()) << 32) ^ device();
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
-  return text;
-}
-
-}  // namespace
 
 FileLineWriter::FileLineWriter(std::shared_ptr<const FileSinkLayout> layout, const SinkWriterContext& context)
     : layout_(std::move(layout)),
-      sink_name_(safe_file_name_part(context.sink_name)),
+      sink_name_(safe_name_part(context.sink_name)),
       instance_(context.instance),
-      token_(random_token()) {}
+      token_(random_writer_token()) {}
 
 Status FileLineWriter::write(const std::string& line, int64_t /*event_time_millis*/) {
   if (closed_) return Status::closed("file sink " + layout_->directory.string() + ": the writer is closed");

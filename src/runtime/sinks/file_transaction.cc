@@ -8,6 +8,7 @@
 #include <optional>
 #include <system_error>
 
+#include "runtime/sinks/committable_json.h"
 #include "util/status_macros.h"
 #include "wal/file_io.h"
 
@@ -69,13 +70,6 @@ Status publish_part(const FilePart& part, const std::filesystem::path& staging, 
   return Status::ok();
 }
 
-// The member `key` of `object`, or null when `object` is not an object or lacks it.
-const nlohmann::json* member(const nlohmann::json& object, const char* key) {
-  if (!object.is_object()) return nullptr;
-  auto found = object.find(key);
-  return found == object.end() ? nullptr : &*found;
-}
-
 }  // namespace
 
 std::string encode_file_transaction(const FileTransaction& transaction) {
@@ -90,28 +84,18 @@ std::string encode_file_transaction(const FileTransaction& transaction) {
 
 Result<FileTransaction> decode_file_transaction(const std::string& committable, const std::string& sink) {
   const std::string bad = "file sink " + sink + ": a committable ";
-  const nlohmann::json json = nlohmann::json::parse(committable, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object()) return Status::corruption(bad + "that is not JSON: " + committable);
-  const nlohmann::json* format = member(json, "format");
-  if (format == nullptr || *format != kFormat) {
-    return Status::corruption(bad + "of another kind of sink (no \"format\":\"" + kFormat + "\"): " + committable);
-  }
-  const nlohmann::json* version = member(json, "version");
-  if (version == nullptr || *version != kVersion) {
-    return Status::corruption(bad + "of an unknown version (this library reads version " +
-                              std::to_string(kVersion) + "): " + committable);
-  }
-  const nlohmann::json* prefix = member(json, "prefix");
-  const nlohmann::json* parts = member(json, "parts");
+  STREAMSTATE_ASSIGN_OR_RETURN(const nlohmann::json json, parse_committable(committable, kFormat, kVersion, bad));
+  const nlohmann::json* prefix = json_member(json, "prefix");
+  const nlohmann::json* parts = json_member(json, "parts");
   if (prefix == nullptr || !prefix->is_string() || parts == nullptr || !parts->is_array()) {
     return Status::corruption(bad + "without prefix or parts: " + committable);
   }
   FileTransaction transaction;
   transaction.prefix = prefix->get<std::string>();
   for (const nlohmann::json& part : *parts) {
-    const nlohmann::json* in_progress = member(part, "in_progress");
-    const nlohmann::json* final_name = member(part, "final");
-    const nlohmann::json* bytes = member(part, "bytes");
+    const nlohmann::json* in_progress = json_member(part, "in_progress");
+    const nlohmann::json* final_name = json_member(part, "final");
+    const nlohmann::json* bytes = json_member(part, "bytes");
     if (in_progress == nullptr || !in_progress->is_string() || final_name == nullptr || !final_name->is_string() ||
         bytes == nullptr || !bytes->is_number_unsigned()) {
       return Status::corruption(bad + "with a malformed part: " + committable);
