@@ -50,6 +50,7 @@
 #include "streamstate/pipeline.h"
 #include "streamstate/process_function.h"
 #include "streamstate/sink.h"
+#include "streamstate/sinks.h"
 #include "streamstate/source.h"
 
 #if STREAMSTATE_HAS_ROCKSDB
