@@ -40,6 +40,7 @@
 #include "streamstate/sink.h"
 #include "streamstate/scratch_state.h"
 #include "streamstate/source.h"
+#include "streamstate/sources.h"
 #include "streamstate/state_access.h"
 #include "streamstate/state_config.h"
 #include "streamstate/state_descriptor.h"
