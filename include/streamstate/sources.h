@@ -327,6 +327,8 @@ struct CsvRecord {
   std::shared_ptr<const std::vector<std::string>> columns;
   // The field of column `column`; null when there is no such column (or no header).
   const std::string* field(std::string_view column) const;
+  // Equal fields and equal column names.
+  friend bool operator==(const CsvRecord& a, const CsvRecord& b);
 };
 
 // CSV (RFC 4180): fields separated by the delimiter, optionally in double quotes; inside quotes

@@ -17,6 +17,12 @@ const std::string* CsvRecord::field(std::string_view column) const {
   return nullptr;
 }
 
+bool operator==(const CsvRecord& a, const CsvRecord& b) {
+  if (a.fields != b.fields) return false;
+  if (a.columns == nullptr || b.columns == nullptr) return a.columns == b.columns;
+  return *a.columns == *b.columns;
+}
+
 namespace {
 
 class CsvFormat final : public internal::LineFormat<CsvRecord> {
