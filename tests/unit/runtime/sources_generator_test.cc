@@ -72,6 +72,9 @@ TEST(GeneratorSource, RecordDependsOnlyOnSeedAndIndex) {
     }
   }
   EXPECT_EQ(seen, 200u);
+  std::set<uint64_t> distinct;
+  for (const Sample& s : by_index) distinct.insert(s.value);
+  EXPECT_EQ(distinct.size(), 200u) << "records of different indexes must differ";
   EXPECT_EQ(by_index[5].value, [] {
     GeneratorRandom random(generator_record_seed(7, 5));
     return random();

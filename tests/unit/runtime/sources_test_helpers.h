@@ -41,7 +41,8 @@ std::unique_ptr<SourceReader<T>> open_or_fail(Source<T>& source, std::vector<Sou
 }
 
 // Polls `reader` (max_records per poll) until kEnd, appending to `out`; fails the test on an
-// error or when 10000 polls in a row emit nothing.
+// error, when 10000 polls in a row emit nothing, or past 200,000 records (a reader that
+// never ends).
 template <typename T>
 void read_to_end(SourceReader<T>& reader, CollectingOutput<T>& out, size_t max_records = 7) {
   size_t empty_polls = 0;
@@ -52,6 +53,7 @@ void read_to_end(SourceReader<T>& reader, CollectingOutput<T>& out, size_t max_r
     if (*poll == SourcePoll::kEnd) return;
     empty_polls = out.records.size() == before ? empty_polls + 1 : 0;
     ASSERT_LT(empty_polls, 10000u) << "the reader makes no progress";
+    ASSERT_LT(out.records.size(), 200'000u) << "the reader does not end";
   }
 }
 
@@ -84,7 +86,8 @@ void expect_exact_replay(Source<T>& source, const std::vector<size_t>& cuts, siz
     CollectingOutput<T> out;
     std::unique_ptr<SourceReader<T>> first = open_or_fail(source, *splits);
     ASSERT_NE(first, nullptr);
-    while (out.records.size() < cut) {
+    for (size_t polls = 0; out.records.size() < cut; ++polls) {
+      ASSERT_LT(polls, 100'000u);
       Result<SourcePoll> poll = first->poll(out, max_records);
       ASSERT_OK(poll);
       if (*poll == SourcePoll::kEnd) break;
@@ -115,7 +118,8 @@ void expect_same_records_regrouped(Source<T>& source, size_t read_before,
     CollectingOutput<T> out;
     std::unique_ptr<SourceReader<T>> first = open_or_fail(source, *splits);
     ASSERT_NE(first, nullptr);
-    while (out.records.size() < read_before) {
+    for (size_t polls = 0; out.records.size() < read_before; ++polls) {
+      ASSERT_LT(polls, 100'000u);
       Result<SourcePoll> poll = first->poll(out, 3);
       ASSERT_OK(poll);
       if (*poll == SourcePoll::kEnd) break;
