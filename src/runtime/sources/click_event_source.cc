@@ -2,7 +2,7 @@
 // uniformly chosen user on a page, at an event time spaced by events_per_second and jittered
 // backwards by up to max_out_of_order_millis.
 
-#include <cstdio>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -14,20 +14,32 @@ namespace {
 
 constexpr const char* kPlainPages[] = {"/home", "/search", "/cart"};
 
+// Appends `value` in decimal, zero-padded to at least `width` digits (snprintf is a third of
+// the cost of an event).
+void append_decimal(std::string& out, uint64_t value, size_t width) {
+  char digits[20];
+  size_t length = 0;
+  do {
+    digits[length++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  if (width > length) out.append(width - length, '0');
+  while (length > 0) out += digits[--length];
+}
+
 }  // namespace
 
 ClickEvent make_click_event(const ClickEventOptions& options, uint64_t index, GeneratorRandom& random) {
   ClickEvent event;
-  char user[32];
-  const int user_length = std::snprintf(user, sizeof(user), "user-%05llu",
-                                        static_cast<unsigned long long>(random.below(options.users)));
-  event.user.assign(user, static_cast<size_t>(user_length));
+  event.user = "user-";
+  append_decimal(event.user, random.below(options.users), 5);
   // A quarter of the clicks on the plain pages, the rest on one of 1000 products.
   const uint64_t page = random.below(4000);
   if (page < 1000) {
     event.page = kPlainPages[page % 3];
   } else {
-    event.page = "/product/" + std::to_string(page % 1000);
+    event.page = "/product/";
+    append_decimal(event.page, page % 1000, 1);
   }
   const uint64_t per_second = options.events_per_second == 0 ? 1 : options.events_per_second;
   const auto offset = static_cast<int64_t>(index / per_second * 1000 + index % per_second * 1000 / per_second);
