@@ -113,6 +113,8 @@ class GeneratorCursors {
   void next_batch(size_t max_records, std::vector<uint64_t>& indexes);
   bool done() const;
   std::vector<SourceSplit> splits() const;
+  // "record 17 (split partition-1-of-4, position 4)", for messages.
+  std::string describe_record(uint64_t index) const;
 
  private:
   struct Cursor {
@@ -154,10 +156,10 @@ class GeneratorReader final : public SourceReader<T> {
           out.emit(std::move(record));
         }
       } catch (const std::exception& error) {
-        return Status::invalid_argument("generator function failed at record " + std::to_string(index) +
-                                        ": " + error.what());
+        return Status::invalid_argument("generator function failed at " + cursors_.describe_record(index) + ": " +
+                                        error.what());
       } catch (...) {
-        return Status::invalid_argument("generator function failed at record " + std::to_string(index) +
+        return Status::invalid_argument("generator function failed at " + cursors_.describe_record(index) +
                                         " with a non-standard exception");
       }
     }

@@ -144,10 +144,14 @@ class RedisStreamReader final : public SourceReader<RedisStreamEntry> {
   }
 
  private:
+  // "streams a after entry 5-0, b from the start at host:port": the splits and positions of a read.
   std::string describe_streams(const std::vector<size_t>& active) const {
-    std::string text = "stream";
-    if (active.size() > 1) text += "s";
-    for (size_t k = 0; k < active.size(); ++k) text += (k == 0 ? " " : ", ") + cursors_[active[k]].split.id;
+    std::string text = active.size() > 1 ? "streams" : "stream";
+    for (size_t k = 0; k < active.size(); ++k) {
+      const SourceSplit& split = cursors_[active[k]].split;
+      text += (k == 0 ? " " : ", ") + split.id +
+              (split.position.empty() ? " from the start" : " after entry " + split.position);
+    }
     return text + " at " + connection_->address();
   }
 
@@ -174,6 +178,11 @@ class RedisStreamSource final : public Source<RedisStreamEntry> {
     if (!valid.is_ok()) return valid;
     std::vector<StreamCursor> cursors;
     for (SourceSplit& split : splits) {
+      for (const StreamCursor& other : cursors) {
+        if (other.split.id == split.id) {
+          return Status::invalid_argument("redis_stream_source: stream " + split.id + " was given twice");
+        }
+      }
       if (!split.position.empty() && !parse_id(split.position)) {
         return Status::invalid_argument("redis_stream_source: position '" + split.position + "' of stream " +
                                         split.id + " is not a stream entry id (<milliseconds>-<sequence>)");

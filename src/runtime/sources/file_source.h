@@ -206,7 +206,11 @@ class FileSourceImpl final : public FileSource<T> {
     std::sort(splits.begin(), splits.end(),
               [](const SourceSplit& a, const SourceSplit& b) { return a.id < b.id; });
     std::vector<uint64_t> offsets;
-    for (const SourceSplit& split : splits) {
+    for (size_t i = 0; i < splits.size(); ++i) {
+      const SourceSplit& split = splits[i];
+      if (i > 0 && splits[i - 1].id == split.id) {
+        return Status::invalid_argument(source_ + ": file " + split.id + " was given twice");
+      }
       Result<uint64_t> offset = restored_offset(split, source_);
       if (!offset.is_ok()) return offset.status();
       offsets.push_back(*offset);

@@ -193,6 +193,12 @@ bool GeneratorCursors::done() const {
   return true;
 }
 
+std::string GeneratorCursors::describe_record(uint64_t index) const {
+  return "record " + std::to_string(index) + " (split " +
+         split_id(static_cast<uint32_t>(index % options_.splits), options_.splits) + ", position " +
+         std::to_string(index / options_.splits) + ")";
+}
+
 std::vector<SourceSplit> GeneratorCursors::splits() const {
   std::vector<SourceSplit> splits;
   splits.reserve(cursors_.size());

@@ -159,7 +159,9 @@ TEST_F(RedisStreamSourceTest, BadPositionsAndOptionsAreRefused) {
   auto reader = open_or_fail(*wrong, {{"plain", ""}});
   ASSERT_NE(reader, nullptr);
   CollectingOutput<RedisStreamEntry> out;
-  EXPECT_STATUS(reader->poll(out, 10), StatusCode::kIoError, "stream plain");
+  EXPECT_STATUS(reader->poll(out, 10), StatusCode::kIoError,
+                "stream plain from the start at 127.0.0.1:" + std::to_string(server_->port()));
+  EXPECT_STATUS(source->open_reader({{"s0", ""}, {"s0", "1-0"}}, {}), StatusCode::kInvalidArgument, "twice");
 }
 
 }  // namespace

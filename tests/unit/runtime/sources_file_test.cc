@@ -185,6 +185,7 @@ TEST_F(FileSourceTest, PositionsThatDoNotFitTheFileAreRefused) {
   EXPECT_STATUS(source->open_reader({{path, "-1"}}, {}), StatusCode::kInvalidArgument, "'-1'");
   EXPECT_EQ(numbers(read_all(*source, {{path, "9"}})), (std::vector<int>{2}));
   EXPECT_TRUE(read_all(*source, {{path, "18"}}).empty());
+  EXPECT_STATUS(source->open_reader({{path, "9"}, {path, ""}}, {}), StatusCode::kInvalidArgument, "given twice");
 }
 
 TEST_F(FileSourceTest, LineLongerThanTheLimitFailsNamingTheOffset) {

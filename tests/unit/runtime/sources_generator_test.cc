@@ -160,7 +160,8 @@ TEST(GeneratorSource, UserExceptionFailsThePollNamingTheRecord) {
   });
   auto reader = open_or_fail(*source, *source->discover_splits());
   CollectingOutput<int> out;
-  EXPECT_STATUS(reader->poll(out, 10), StatusCode::kInvalidArgument, "record 3: no three");
+  EXPECT_STATUS(reader->poll(out, 10), StatusCode::kInvalidArgument,
+                "record 3 (split partition-3-of-4, position 0): no three");
 }
 
 TEST(GeneratorSource, RateLimitGrantsTheRateOverTimeAndBurstsAtMostATenthOfASecond) {
