@@ -52,6 +52,7 @@
 #include "streamstate/sink.h"
 #include "streamstate/sinks.h"
 #include "streamstate/source.h"
+#include "streamstate/sources.h"
 
 #if STREAMSTATE_HAS_ROCKSDB
 #include "streamstate/rocksdb.h"
