@@ -14,7 +14,7 @@ build: setup
 	@cmake --build $(RELEASE_DIR) -j$(JOBS)
 
 demo: build
-	@$(RELEASE_DIR)/examples/count_events --state-dir build/demo-state
+	@$(RELEASE_DIR)/examples/click_pipeline --dir build/demo
 
 test:
 	@scripts/test.sh

@@ -7,7 +7,7 @@
 //       {.parallelism = 2, .event_time = [](const ClickEvent& c) { return c.time_millis; }});
 //   clicks.key_by([](const ClickEvent& c) { return c.user; })
 //       .process<UserCount>("count", [] { return std::make_unique<CountPerUser>(); }, {.parallelism = 2})
-//       .sink("out", file_sink<UserCount>({.directory = "out"}, format_count));
+//       .sink("out", std::shared_ptr<Sink<UserCount>>(file_sink<UserCount>({.directory = "out"}, format_count).value()));
 //   Result<PipelineResult> result = pipeline.run();   // blocks until the input ends or stop()
 //
 // The shape: a source stage (each instance a thread reading some of the source's splits, with

@@ -8,7 +8,7 @@
 //   - stdout_sink / ostream_sink: at least once; lines are written at once.
 // docs/sinks.md describes the guarantees, the file layouts, the options and the errors.
 //
-// Each sink has a byte-level core - a Sink<std::string> of lines, or a Sink<RedisStreamEntry>
+// Each sink has a byte-level core - a Sink<std::string> of lines, or a Sink<RedisStreamFields>
 // of stream entries - and the typed factories wrap it with a formatter that turns a record into
 // a line or an entry. A formatter that throws fails the write with InvalidArgument (the
 // pipeline then fails naming the record); nothing is thrown across the API.
@@ -52,10 +52,10 @@ template <typename T>
 using LineFormatter = std::function<void(const T& record, std::string& line)>;
 
 // The fields of one Redis stream entry, in order (XADD field value ...).
-using RedisStreamEntry = std::vector<std::pair<std::string, std::string>>;
+using RedisStreamFields = std::vector<std::pair<std::string, std::string>>;
 // Appends the fields of one record to `fields` (empty on entry). At least one field.
 template <typename T>
-using EntryFormatter = std::function<void(const T& record, RedisStreamEntry& fields)>;
+using EntryFormatter = std::function<void(const T& record, RedisStreamFields& fields)>;
 
 // A string is its own line.
 LineFormatter<std::string> string_lines();
@@ -273,21 +273,21 @@ struct RedisStreamSinkOptions {
 
 // The byte-level Redis Streams sink. Connects now: Unavailable naming host:port when the server
 // cannot be reached, InvalidArgument for bad options or a refused password.
-Result<std::unique_ptr<Sink<RedisStreamEntry>>> redis_stream_entry_sink(const RedisStreamSinkOptions& options);
+Result<std::unique_ptr<Sink<RedisStreamFields>>> redis_stream_entry_sink(const RedisStreamSinkOptions& options);
 
 // The Redis Streams sink for records of type T, whose fields `format` gives (json_fields() for
 // nlohmann::json when empty).
 template <typename T>
 Result<std::unique_ptr<Sink<T>>> redis_stream_sink(const RedisStreamSinkOptions& options,
                                                    EntryFormatter<T> format = {}) {
-  Result<std::unique_ptr<Sink<RedisStreamEntry>>> core = redis_stream_entry_sink(options);
+  Result<std::unique_ptr<Sink<RedisStreamFields>>> core = redis_stream_entry_sink(options);
   if (!core.is_ok()) return core.status();
   if constexpr (std::is_same_v<T, nlohmann::json>) {
     if (!format) format = json_fields();
-  } else if constexpr (!std::is_same_v<T, RedisStreamEntry>) {
+  } else if constexpr (!std::is_same_v<T, RedisStreamFields>) {
     if (!format) return Status::invalid_argument("redis_stream_sink: pass an EntryFormatter for this record type");
   }
-  return internal::format_with<T, RedisStreamEntry>(std::move(core).value(), std::move(format));
+  return internal::format_with<T, RedisStreamFields>(std::move(core).value(), std::move(format));
 }
 #endif
 

@@ -48,12 +48,14 @@ enum class SourcePoll : uint8_t {
 // Collects the records of one poll. A record may carry its event time (milliseconds since the
 // epoch); records without one get the source's timestamp assigner's, if any.
 //
-// Watermarks per split: a reader of several splits says which split the records it emits
-// come from (select_split, an index into its splits()) and when a split is exhausted
-// (finish_split). The instance's watermark is then the lowest of its unfinished splits' own
-// watermarks, so a split that lags behind another - after a restore, or a slower file - never
-// makes its records late. A reader that never calls select_split gets one watermark over all
-// its records, which is right only when its splits advance in event time together.
+// Watermarks per split: a reader that reads several splits side by side says which split the
+// records it emits come from (select_split, an index into its splits()) and when a split is
+// exhausted (finish_split). The instance's watermark then follows the lowest of its own
+// watermarks over the splits that emitted records and did not finish, so a split that lags
+// behind another (after a restore, say) never makes its records late. A reader that never
+// calls select_split gets one watermark over all its records: right for a reader that emits
+// in event-time order across its splits (the generator) or reads one split after another
+// (files).
 template <typename T>
 class SourceOutput {
  public:

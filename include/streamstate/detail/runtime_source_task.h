@@ -46,8 +46,7 @@ class SourceTask {
         output_(std::move(output)),
         collector_(*this, std::move(event_time)),
         policy_(policy),
-        batch_records_(batch_records),
-        reader_splits_(reader_->splits().size()) {}
+        batch_records_(batch_records) {}
 
   // The thread body. A failure fails the job.
   void run() {
@@ -85,23 +84,26 @@ class SourceTask {
     }
     void select_split(size_t split_index) override {
       if (split_index >= splits_.size()) splits_.resize(split_index + 1);
+      splits_[split_index].seen = true;
       current_ = split_index;
     }
     void finish_split(size_t split_index) override {
       if (split_index >= splits_.size()) splits_.resize(split_index + 1);
       splits_[split_index].finished = true;
     }
-    // The largest event time that bounds the watermark: per split when the reader reports
-    // splits (the lowest over its unfinished ones; one not heard from yet holds it back), else
-    // over all records. INT64_MAX when every reported split finished.
-    int64_t watermark_bound(size_t reader_splits) const {
+    // The event time that bounds the watermark: per split when the reader reports splits (the
+    // lowest over the splits that emitted and have not finished), else over all records.
+    // INT64_MIN when no split is active.
+    int64_t watermark_bound() const {
       if (splits_.empty()) return task_.max_event_time_;
       int64_t bound = INT64_MAX;
-      for (size_t i = 0; i < std::max(reader_splits, splits_.size()); ++i) {
-        if (i >= splits_.size()) return INT64_MIN;
-        if (!splits_[i].finished) bound = std::min(bound, splits_[i].max_event_time);
+      bool any = false;
+      for (const SplitTime& split : splits_) {
+        if (!split.seen || split.finished) continue;
+        any = true;
+        bound = std::min(bound, split.max_event_time);
       }
-      return bound;
+      return any ? bound : INT64_MIN;
     }
     Status take_status() { return std::exchange(status_, Status::ok()); }
     uint64_t take_emitted() { return std::exchange(emitted_, 0); }
@@ -109,6 +111,7 @@ class SourceTask {
    private:
     struct SplitTime {
       int64_t max_event_time = INT64_MIN;
+      bool seen = false;
       bool finished = false;
     };
     SourceTask& task_;
@@ -173,7 +176,7 @@ class SourceTask {
   }
 
   Status advance_watermark() {
-    const int64_t bound = collector_.watermark_bound(reader_splits_);
+    const int64_t bound = collector_.watermark_bound();
     if (bound == INT64_MIN || bound == INT64_MAX) return Status::ok();
     const int64_t candidate = bound - policy_.max_out_of_order_millis - 1;
     if (candidate <= watermark_ && !idle_) return Status::ok();
@@ -217,7 +220,6 @@ class SourceTask {
   Collector collector_;
   WatermarkPolicy policy_;
   size_t batch_records_;
-  size_t reader_splits_;
   CheckpointId injected_ = 0;
   bool finished_ = false;
   bool idle_ = false;

@@ -60,7 +60,7 @@ std::string glob_escaped(const std::string& text) {
   return escaped;
 }
 
-class RedisStreamSink final : public Sink<RedisStreamEntry> {
+class RedisStreamSink final : public Sink<RedisStreamFields> {
  public:
   RedisStreamSink(std::shared_ptr<const RedisStreamSinkLayout> layout, std::unique_ptr<RedisConnection> connection)
       : layout_(std::move(layout)), connection_(std::move(connection)) {
@@ -76,10 +76,10 @@ class RedisStreamSink final : public Sink<RedisStreamEntry> {
     });
   }
 
-  Result<std::unique_ptr<SinkWriter<RedisStreamEntry>>> open_writer(const SinkWriterContext& context) override {
+  Result<std::unique_ptr<SinkWriter<RedisStreamFields>>> open_writer(const SinkWriterContext& context) override {
     STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<RedisConnection> connection,
                                  RedisConnection::open(layout_->connection));
-    return std::unique_ptr<SinkWriter<RedisStreamEntry>>(
+    return std::unique_ptr<SinkWriter<RedisStreamFields>>(
         new RedisStreamWriter(layout_, std::move(connection), context));
   }
 
@@ -182,7 +182,7 @@ Status validate(const RedisStreamSinkOptions& options) {
 
 }  // namespace
 
-void encode_stream_entry(const RedisStreamEntry& entry, std::string& out) {
+void encode_stream_entry(const RedisStreamFields& entry, std::string& out) {
   for (const auto& [field, value] : entry) {
     out += std::to_string(field.size());
     out.push_back(':');
@@ -227,7 +227,7 @@ Result<RedisStreamTransaction> decode_redis_transaction(const std::string& commi
 
 }  // namespace internal
 
-Result<std::unique_ptr<Sink<RedisStreamEntry>>> redis_stream_entry_sink(const RedisStreamSinkOptions& options) {
+Result<std::unique_ptr<Sink<RedisStreamFields>>> redis_stream_entry_sink(const RedisStreamSinkOptions& options) {
   STREAMSTATE_RETURN_IF_ERROR(internal::validate(options));
   auto layout = std::make_shared<internal::RedisStreamSinkLayout>();
   layout->options = options;
@@ -243,7 +243,7 @@ Result<std::unique_ptr<Sink<RedisStreamEntry>>> redis_stream_entry_sink(const Re
                                internal::RedisConnection::open(layout->connection));
   auto sink = std::make_unique<internal::RedisStreamSink>(std::move(layout), std::move(connection));
   STREAMSTATE_RETURN_IF_ERROR(sink->load_script());
-  return std::unique_ptr<Sink<RedisStreamEntry>>(std::move(sink));
+  return std::unique_ptr<Sink<RedisStreamFields>>(std::move(sink));
 }
 
 }  // namespace streamstate

@@ -42,7 +42,7 @@ struct RedisStreamSinkLayout {
 };
 
 // Appends `entry` to `out` as netstrings of its fields and values.
-void encode_stream_entry(const RedisStreamEntry& entry, std::string& out);
+void encode_stream_entry(const RedisStreamFields& entry, std::string& out);
 
 struct RedisStreamTransaction {
   std::string stream;
@@ -56,14 +56,14 @@ std::string encode_redis_transaction(const RedisStreamTransaction& transaction);
 // Corruption (naming `sink`) when `committable` is not a Redis Streams sink's committable.
 Result<RedisStreamTransaction> decode_redis_transaction(const std::string& committable, const std::string& sink);
 
-class RedisStreamWriter final : public SinkWriter<RedisStreamEntry> {
+class RedisStreamWriter final : public SinkWriter<RedisStreamFields> {
  public:
   RedisStreamWriter(std::shared_ptr<const RedisStreamSinkLayout> layout, std::unique_ptr<RedisConnection> connection,
                     const SinkWriterContext& context);
   // Leaves the open transaction's staged entries in Redis, as a crash would.
   ~RedisStreamWriter() override = default;
 
-  Status write(const RedisStreamEntry& entry, int64_t event_time_millis) override;
+  Status write(const RedisStreamFields& entry, int64_t event_time_millis) override;
   Result<std::string> pre_commit(uint64_t checkpoint) override;
   // Deletes the open transaction's staged entries.
   Status close() override;

@@ -100,6 +100,8 @@ class RedisStreamReader final : public SourceReader<RedisStreamEntry> {
                                    [&key](const StreamCursor& c) { return c.split.id == key; });
         if (cursor == cursors_.end()) continue;
         got_entries[static_cast<size_t>(cursor - cursors_.begin())] = true;
+        // Streams are read side by side: a watermark per stream.
+        out.select_split(static_cast<size_t>(cursor - cursors_.begin()));
         const redisReply& entries = *stream.element[1];
         for (size_t e = 0; e < entries.elements && !cursor->done; ++e) {
           const redisReply& entry = *entries.element[e];

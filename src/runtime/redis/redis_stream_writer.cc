@@ -23,7 +23,7 @@ RedisStreamWriter::RedisStreamWriter(std::shared_ptr<const RedisStreamSinkLayout
 
 std::string RedisStreamWriter::transaction_id() const { return id_base_ + "-" + std::to_string(transaction_); }
 
-Status RedisStreamWriter::write(const RedisStreamEntry& entry, int64_t /*event_time_millis*/) {
+Status RedisStreamWriter::write(const RedisStreamFields& entry, int64_t /*event_time_millis*/) {
   if (closed_) return Status::closed("Redis stream sink " + layout_->options.stream_key + ": the writer is closed");
   if (entry.empty() || entry.size() > kMaxFields) {
     return Status::invalid_argument("Redis stream sink " + layout_->options.stream_key + ": an entry has " +

@@ -50,7 +50,7 @@ LineFormatter<std::vector<std::string>> csv_lines() {
 }
 
 EntryFormatter<nlohmann::json> json_fields() {
-  return [](const nlohmann::json& record, RedisStreamEntry& fields) {
+  return [](const nlohmann::json& record, RedisStreamFields& fields) {
     if (!record.is_object()) {
       fields.emplace_back("json", record.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict));
       return;

@@ -51,7 +51,7 @@ std::vector<std::string> staging_keys(const RedisServer& server, const std::stri
   return server.command({"KEYS", stream + ":streamstate:staging:*"}).value();
 }
 
-RedisStreamEntry value(const std::string& v) { return {{"v", v}}; }
+RedisStreamFields value(const std::string& v) { return {{"v", v}}; }
 
 class RedisSinkTest : public ::testing::Test {
  protected:
@@ -62,17 +62,17 @@ class RedisSinkTest : public ::testing::Test {
     options.batch_entries = 2;
     return options;
   }
-  std::unique_ptr<Sink<RedisStreamEntry>> make_sink(const RedisServer& server) {
+  std::unique_ptr<Sink<RedisStreamFields>> make_sink(const RedisServer& server) {
     auto sink = redis_stream_entry_sink(options(server));
     EXPECT_OK(sink);
     return sink.is_ok() ? std::move(sink).value() : nullptr;
   }
-  static std::unique_ptr<SinkWriter<RedisStreamEntry>> open(Sink<RedisStreamEntry>& sink, uint32_t instance = 0) {
+  static std::unique_ptr<SinkWriter<RedisStreamFields>> open(Sink<RedisStreamFields>& sink, uint32_t instance = 0) {
     auto writer = sink.open_writer({"out", instance, 2});
     EXPECT_OK(writer);
     return writer.is_ok() ? std::move(writer).value() : nullptr;
   }
-  static void write_all(SinkWriter<RedisStreamEntry>& writer, const std::vector<std::string>& values) {
+  static void write_all(SinkWriter<RedisStreamFields>& writer, const std::vector<std::string>& values) {
     for (const std::string& v : values) ASSERT_OK(writer.write(value(v), kNoEventTime));
   }
 

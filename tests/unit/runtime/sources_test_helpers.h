@@ -29,7 +29,11 @@ class CollectingOutput final : public SourceOutput<T> {
     records.push_back(std::move(record));
     times.push_back(event_time_millis);
   }
+  void select_split(size_t split_index) override { selected.push_back(split_index); }
+  void finish_split(size_t split_index) override { finished.push_back(split_index); }
   std::vector<T> records;
+  std::vector<size_t> selected;  // every select_split, in order
+  std::vector<size_t> finished;
   std::vector<int64_t> times;
 };
 
