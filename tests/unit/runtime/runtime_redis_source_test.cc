@@ -134,6 +134,35 @@ TEST_F(RedisStreamSourceTest, UnboundedReaderIsIdleWithoutEntriesAndPicksUpNewOn
   EXPECT_EQ(*poll, SourcePoll::kIdle);
 }
 
+TEST(RedisStreamSourceRestart, ReaderReconnectsAfterAServerRestartAndContinuesAfterItsPosition) {
+  Result<std::unique_ptr<RedisServer>> started = RedisServer::start("", RedisServer::Persistence::kAppendOnlyFile);
+  ASSERT_OK(started);
+  std::unique_ptr<RedisServer> server = std::move(started).value();
+  for (int i = 1; i <= 10; ++i) {
+    ASSERT_OK(server->command({"XADD", "s", std::to_string(i) + "-0", "i", std::to_string(i)}));
+  }
+  RedisStreamSourceOptions options;
+  options.port = server->port();
+  options.streams = {"s"};
+  options.batch_size = 4;
+  options.block_millis = 0;
+  auto source = redis_stream_source(options);
+  auto reader = open_or_fail(*source, *source->discover_splits());
+  ASSERT_NE(reader, nullptr);
+  CollectingOutput<RedisStreamEntry> out;
+  ASSERT_OK(reader->poll(out, 100));
+  ASSERT_EQ(out.records.size(), 4u);
+  ASSERT_OK(server->restart());
+  while (out.records.size() < 10) {
+    Result<SourcePoll> poll = reader->poll(out, 100);
+    ASSERT_OK(poll);
+    ASSERT_EQ(*poll, SourcePoll::kMore);
+  }
+  std::vector<std::string> ids;
+  for (const RedisStreamEntry& entry : out.records) ids.push_back(entry.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"1-0", "2-0", "3-0", "4-0", "5-0", "6-0", "7-0", "8-0", "9-0", "10-0"}));
+}
+
 TEST_F(RedisStreamSourceTest, UnreachableServerIsUnavailableNamingHostAndPort) {
   const uint16_t port = server_->port();
   ASSERT_OK(server_->stop());
