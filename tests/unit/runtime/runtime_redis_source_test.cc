@@ -132,6 +132,16 @@ TEST_F(RedisStreamSourceTest, UnboundedReaderIsIdleWithoutEntriesAndPicksUpNewOn
   poll = blocking_reader->poll(out, 10);
   ASSERT_OK(poll);
   EXPECT_EQ(*poll, SourcePoll::kIdle);
+  // A poll shares its max_records among its streams (XREAD COUNT is per stream).
+  for (int i = 0; i < 10; ++i) {
+    add("live", std::to_string(i + 10) + "-0", "c");
+    add("live2", std::to_string(i + 10) + "-0", "d");
+  }
+  auto two = open_or_fail(*source, {{"live", "6-0"}, {"live2", ""}});
+  CollectingOutput<RedisStreamEntry> shared;
+  ASSERT_OK(two->poll(shared, 4));
+  EXPECT_EQ(shared.records.size(), 4u);
+  EXPECT_EQ(two->splits(), (std::vector<SourceSplit>{{"live", "11-0"}, {"live2", "11-0"}}));
 }
 
 TEST(RedisStreamSourceRestart, ReaderReconnectsAfterAServerRestartAndContinuesAfterItsPosition) {
