@@ -173,6 +173,25 @@ TEST(RedisStreamSourceRestart, ReaderReconnectsAfterAServerRestartAndContinuesAf
   EXPECT_EQ(ids, (std::vector<std::string>{"1-0", "2-0", "3-0", "4-0", "5-0", "6-0", "7-0", "8-0", "9-0", "10-0"}));
 }
 
+TEST(RedisStreamSourcePassword, ReadsWithThePasswordAndRefusesAWrongOne) {
+  Result<std::unique_ptr<RedisServer>> started = RedisServer::start("s3cret");
+  ASSERT_OK(started);
+  std::unique_ptr<RedisServer> server = std::move(started).value();
+  ASSERT_OK(server->command({"XADD", "s", "1-0", "k", "v"}));
+  RedisStreamSourceOptions options;
+  options.port = server->port();
+  options.streams = {"s"};
+  options.stop_at_end = true;
+  options.password = "s3cret";
+  auto source = redis_stream_source(options);
+  EXPECT_EQ(read_all(*source, {{"s", ""}}).size(), 1u);
+  options.password = "wrong";
+  EXPECT_STATUS(redis_stream_source(options)->open_reader({{"s", ""}}, {}), StatusCode::kInvalidArgument, "AUTH");
+  options.password = "";
+  EXPECT_STATUS(redis_stream_source(options)->open_reader({{"s", ""}}, {}), StatusCode::kInvalidArgument,
+                "requires a password");
+}
+
 TEST_F(RedisStreamSourceTest, UnreachableServerIsUnavailableNamingHostAndPort) {
   const uint16_t port = server_->port();
   ASSERT_OK(server_->stop());
