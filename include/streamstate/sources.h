@@ -353,7 +353,8 @@ struct RedisStreamSourceOptions {
   int database = 0;
   // The stream keys, one split each. Default: none (at least one is required).
   std::vector<std::string> streams;
-  // Entries asked per stream and poll (XREAD COUNT). Default: 512.
+  // Most entries read per stream and poll (XREAD COUNT; a poll asks each of its streams for
+  // an equal share of its max_records, up to this). Default: 512.
   uint32_t batch_size = 512;
   // How long a poll waits for new entries (XREAD BLOCK) before returning kIdle; 0 = do not
   // wait. Must be below command_timeout. Default: 100 ms.

@@ -65,7 +65,9 @@ class RedisStreamReader final : public SourceReader<RedisStreamEntry> {
       if (!cursors_[i].done) active.push_back(i);
     }
     if (active.empty()) return SourcePoll::kEnd;
-    const std::string count = std::to_string(std::max<size_t>(1, std::min<size_t>(options_.batch_size, max_records)));
+    // XREAD's COUNT is per stream: share max_records among the streams read.
+    const size_t per_stream = (std::max<size_t>(1, max_records) + active.size() - 1) / active.size();
+    const std::string count = std::to_string(std::min<size_t>(options_.batch_size, per_stream));
     const std::string block = std::to_string(options_.block_millis);
     std::vector<std::string> ids;
     for (size_t i : active) ids.push_back(cursors_[i].split.position.empty() ? "0-0" : cursors_[i].split.position);

@@ -73,7 +73,7 @@ class FileSourceReader final : public SourceReader<T> {
           if (!handled.is_ok()) return handled;
           continue;
         }
-        splits_[current_].position = std::to_string(file_->offset());
+        offsets_[current_] = file_->offset();
         file_.reset();
         ++current_;
         continue;
@@ -101,7 +101,7 @@ class FileSourceReader final : public SourceReader<T> {
           [[fallthrough]];
         case LineFormat<T>::Parsed::kBlank:
           pending_ = false;
-          splits_[current_].position = std::to_string(file_->offset());
+          offsets_[current_] = file_->offset();
           break;
         case LineFormat<T>::Parsed::kIncomplete:
           if (!pending_) {
@@ -121,7 +121,13 @@ class FileSourceReader final : public SourceReader<T> {
     return SourcePoll::kMore;
   }
 
-  std::vector<SourceSplit> splits() const override { return splits_; }
+  std::vector<SourceSplit> splits() const override {
+    std::vector<SourceSplit> splits = splits_;
+    for (size_t i = 0; i < splits.size(); ++i) {
+      if (offsets_[i] != 0) splits[i].position = std::to_string(offsets_[i]);
+    }
+    return splits;
+  }
 
  private:
   Status open_current() {
@@ -152,7 +158,7 @@ class FileSourceReader final : public SourceReader<T> {
       skipped_->fetch_add(1, std::memory_order_relaxed);
       pending_ = false;
       file_->seek(resume_at);
-      splits_[current_].position = std::to_string(resume_at);
+      offsets_[current_] = resume_at;
       return Status::ok();
     }
     Result<uint64_t> line = line_number_at(file_->path(), record_start);
@@ -164,8 +170,8 @@ class FileSourceReader final : public SourceReader<T> {
                                     "to skip and count such records");
   }
 
-  std::vector<SourceSplit> splits_;
-  std::vector<uint64_t> offsets_;  // where each split starts in this reader
+  std::vector<SourceSplit> splits_;  // as given to the reader; positions are in offsets_
+  std::vector<uint64_t> offsets_;    // each split's position: where it continues
   std::string source_;
   FileSourceOptions options_;
   std::unique_ptr<LineFormat<T>> format_;

@@ -103,6 +103,11 @@ Result<bool> LineReader::next(std::string_view& line) {
     begin_ += length + (newline != nullptr ? 1 : 0);
     if (length > 0 && start[length - 1] == '\r') --length;
     line = std::string_view(start, length);
+    // A UTF-8 byte order mark (as spreadsheets write) is not part of the first line.
+    constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+    if (line_start_ == 0 && line.substr(0, kByteOrderMark.size()) == kByteOrderMark) {
+      line.remove_prefix(kByteOrderMark.size());
+    }
     return true;
   }
 }

@@ -29,7 +29,8 @@ class LineReader {
   // Continues at byte `offset` (the start of a line).
   void seek(uint64_t offset);
   // The next line, without its "\n" nor a "\r" before it, in `line` (valid until the next call
-  // to next() or seek()); false at the end of the file. A last line without "\n" is a line.
+  // to next() or seek()); false at the end of the file. A last line without "\n" is a line;
+  // a UTF-8 byte order mark at the start of the file is dropped.
   Result<bool> next(std::string_view& line);
   // The offset where the line last returned starts, and the offset after it (and its "\n").
   uint64_t line_start() const { return line_start_; }

@@ -132,6 +132,64 @@ TEST_F(RedisStreamSourceTest, UnboundedReaderIsIdleWithoutEntriesAndPicksUpNewOn
   poll = blocking_reader->poll(out, 10);
   ASSERT_OK(poll);
   EXPECT_EQ(*poll, SourcePoll::kIdle);
+  // A poll shares its max_records among its streams (XREAD COUNT is per stream).
+  for (int i = 0; i < 10; ++i) {
+    add("live", std::to_string(i + 10) + "-0", "c");
+    add("live2", std::to_string(i + 10) + "-0", "d");
+  }
+  auto two = open_or_fail(*source, {{"live", "6-0"}, {"live2", ""}});
+  CollectingOutput<RedisStreamEntry> shared;
+  ASSERT_OK(two->poll(shared, 4));
+  EXPECT_EQ(shared.records.size(), 4u);
+  EXPECT_EQ(two->splits(), (std::vector<SourceSplit>{{"live", "11-0"}, {"live2", "11-0"}}));
+}
+
+TEST(RedisStreamSourceRestart, ReaderReconnectsAfterAServerRestartAndContinuesAfterItsPosition) {
+  Result<std::unique_ptr<RedisServer>> started = RedisServer::start("", RedisServer::Persistence::kAppendOnlyFile);
+  ASSERT_OK(started);
+  std::unique_ptr<RedisServer> server = std::move(started).value();
+  for (int i = 1; i <= 10; ++i) {
+    ASSERT_OK(server->command({"XADD", "s", std::to_string(i) + "-0", "i", std::to_string(i)}));
+  }
+  RedisStreamSourceOptions options;
+  options.port = server->port();
+  options.streams = {"s"};
+  options.batch_size = 4;
+  options.block_millis = 0;
+  auto source = redis_stream_source(options);
+  auto reader = open_or_fail(*source, *source->discover_splits());
+  ASSERT_NE(reader, nullptr);
+  CollectingOutput<RedisStreamEntry> out;
+  ASSERT_OK(reader->poll(out, 100));
+  ASSERT_EQ(out.records.size(), 4u);
+  ASSERT_OK(server->restart());
+  while (out.records.size() < 10) {
+    Result<SourcePoll> poll = reader->poll(out, 100);
+    ASSERT_OK(poll);
+    ASSERT_EQ(*poll, SourcePoll::kMore);
+  }
+  std::vector<std::string> ids;
+  for (const RedisStreamEntry& entry : out.records) ids.push_back(entry.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"1-0", "2-0", "3-0", "4-0", "5-0", "6-0", "7-0", "8-0", "9-0", "10-0"}));
+}
+
+TEST(RedisStreamSourcePassword, ReadsWithThePasswordAndRefusesAWrongOne) {
+  Result<std::unique_ptr<RedisServer>> started = RedisServer::start("s3cret");
+  ASSERT_OK(started);
+  std::unique_ptr<RedisServer> server = std::move(started).value();
+  ASSERT_OK(server->command({"XADD", "s", "1-0", "k", "v"}));
+  RedisStreamSourceOptions options;
+  options.port = server->port();
+  options.streams = {"s"};
+  options.stop_at_end = true;
+  options.password = "s3cret";
+  auto source = redis_stream_source(options);
+  EXPECT_EQ(read_all(*source, {{"s", ""}}).size(), 1u);
+  options.password = "wrong";
+  EXPECT_STATUS(redis_stream_source(options)->open_reader({{"s", ""}}, {}), StatusCode::kInvalidArgument, "AUTH");
+  options.password = "";
+  EXPECT_STATUS(redis_stream_source(options)->open_reader({{"s", ""}}, {}), StatusCode::kInvalidArgument,
+                "requires a password");
 }
 
 TEST_F(RedisStreamSourceTest, UnreachableServerIsUnavailableNamingHostAndPort) {

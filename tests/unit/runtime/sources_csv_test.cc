@@ -86,6 +86,14 @@ TEST_F(CsvSourceTest, HeaderNamesColumnsAndQuotedFieldsMayHoldDelimitersQuotesAn
   testing::expect_exact_replay<CsvRecord>(*csv, {1, 2, 3, 4});
 }
 
+TEST_F(CsvSourceTest, ByteOrderMarkIsNotPartOfTheFirstColumnName) {
+  const std::string path = write("bom.csv", "\xEF\xBB\xBFuser,n\nada,1\n");
+  const std::vector<CsvRecord> records = read(*source({path}));
+  ASSERT_EQ(records.size(), 1u);
+  ASSERT_NE(records[0].field("user"), nullptr);
+  EXPECT_EQ(*records[0].field("user"), "ada");
+}
+
 TEST_F(CsvSourceTest, RestoredReaderReadsTheHeaderAgain) {
   const std::string path = write("h.csv", "k,v\n1,one\n2,two\n3,three\n");
   auto csv = source({path});

@@ -92,6 +92,15 @@ TEST_F(FileSourceTest, ContinuesExactlyFromItsPositionsAcrossBufferBoundaries) {
   testing::expect_exact_replay<json>(*source, {0, 1, 39, 40, 41, 77, 101});
 }
 
+TEST_F(FileSourceTest, SequenceDoesNotDependOnPollSizes) {
+  write("x.jsonl", json_lines(0, 30));
+  write("y.jsonl", json_lines(30, 30));
+  FileSourceOptions options;
+  options.globs = {dir_.file("*.jsonl")};
+  auto source = json_lines_source(options);
+  EXPECT_EQ(numbers(read_all(*source, discover(*source), 1)), numbers(read_all(*source, discover(*source), 1000)));
+}
+
 TEST_F(FileSourceTest, RegroupedSplitsGiveTheSameRecords) {
   for (int f = 0; f < 5; ++f) write("f" + std::to_string(f) + ".jsonl", json_lines(f * 20, 20));
   FileSourceOptions options;

@@ -58,6 +58,15 @@ TEST(GeneratorSource, OneReaderOverAllSplitsEmitsIndexesInOrderAndEnds) {
   for (uint64_t i = 0; i < records.size(); ++i) EXPECT_EQ(records[i].index, i);
 }
 
+TEST(GeneratorSource, SequenceDoesNotDependOnPollSizes) {
+  auto source = samples(bounded(500, 3));
+  const std::vector<Sample> one_by_one = read_all(*source, discover(*source), 1);
+  EXPECT_TRUE(one_by_one == read_all(*source, discover(*source), 1000));
+  std::vector<SourceSplit> two = discover(*source);
+  two.pop_back();
+  EXPECT_TRUE(read_all(*source, two, 1) == read_all(*source, two, 13));
+}
+
 TEST(GeneratorSource, RecordDependsOnlyOnSeedAndIndex) {
   // The same seed with 4 splits in one reader and 7 splits over 3 readers: same record i.
   auto four = samples(bounded(200, 4));
