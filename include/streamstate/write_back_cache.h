@@ -6,7 +6,8 @@
 //   auto rocks = std::shared_ptr<StateBackend>(RocksDbBackend::open({.path = "/var/lib/app/state"}).value());
 //   auto cache = open_write_back_cache(rocks, {.max_bytes = 64 << 20}).value();
 //   ... use `cache` as the backend (KeyedStateStore::open(cache), ...);
-//   at each checkpoint barrier: cache->flush(), then snapshot or checkpoint as usual.
+//   at each checkpoint barrier: snapshot or checkpoint as usual (snapshot() writes the cached
+//   writes back first); flush() or write_back() to hand them to the inner backend at other times.
 //
 // Reads see the cache first: a dirty entry (written since the last flush), then a clean one
 // (read from or flushed to the inner backend, kept while it fits in max_clean_bytes), then the
@@ -79,9 +80,13 @@ struct WriteBackCacheStatistics {
 
 class WriteBackCache : public StateBackend {
  public:
-  // StateBackend::flush(): writes every dirty entry to the inner backend in one WriteBatch, then
-  // flushes the inner backend. Call it at each checkpoint barrier.
+  // StateBackend::flush(): write_back(), then the inner backend's flush() (on RocksDB: WAL sync
+  // and memtable flush).
   using StateBackend::flush;
+  // Writes every dirty entry to the inner backend in one WriteBatch, without asking it to make
+  // them durable. At a checkpoint barrier, snapshot() (and so start_checkpoint) does this by
+  // itself; call it before using inner() directly, e.g. for a RocksDB native checkpoint.
+  virtual Status write_back() = 0;
 
   virtual WriteBackCacheStatistics cache_statistics() const = 0;
   // The backend below the cache (do not write to it directly; see the file comment).

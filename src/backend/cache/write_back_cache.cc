@@ -98,6 +98,7 @@ class WriteBackCacheBackend final : public WriteBackCache {
   }
   Status close() override { return core_->close(); }
 
+  Status write_back() override { return core_->flush_dirty(); }
   WriteBackCacheStatistics cache_statistics() const override { return core_->cache_statistics(); }
   StateBackend& inner() override { return core_->inner(); }
 

@@ -22,6 +22,7 @@ class RefusingBackend final : public StateBackend {
  public:
   RefusingBackend() : inner_(MemoryBackend::open({}).value()) {}
   bool refuse_writes = false;
+  int flushes = 0;
 
   std::string_view kind() const override { return "refusing"; }
   BackendCapabilities capabilities() const override { return inner_->capabilities(); }
@@ -34,7 +35,10 @@ class RefusingBackend final : public StateBackend {
   }
   Result<std::unique_ptr<BackendSnapshot>> snapshot() override { return inner_->snapshot(); }
   BackendStatistics statistics() const override { return inner_->statistics(); }
-  Status flush() override { return inner_->flush(); }
+  Status flush() override {
+    ++flushes;
+    return inner_->flush();
+  }
   Status close() override { return inner_->close(); }
 
  private:
@@ -67,6 +71,17 @@ TEST(WriteBackCacheFlushFailure, RefusedFlushKeepsEveryEntryForTheNextOne) {
   EXPECT_EQ(below->get("b").value(), std::nullopt);
   EXPECT_EQ(below->get("big").value(), std::string(5000, 'x'));
   ASSERT_OK(cache->close());
+}
+
+TEST(WriteBackCacheFlushFailure, WriteBackHandsEntriesOverWithoutFlushingTheInnerBackend) {
+  auto inner = std::make_shared<RefusingBackend>();
+  std::shared_ptr<WriteBackCache> cache = open_write_back_cache(inner).value();
+  ASSERT_OK(cache->column("c").value()->put("k", "v"));
+  ASSERT_OK(cache->write_back());
+  EXPECT_EQ(inner->column("c").value()->get("k").value(), "v");
+  EXPECT_EQ(inner->flushes, 0) << "write_back() flushed the inner backend";
+  ASSERT_OK(cache->flush());
+  EXPECT_EQ(inner->flushes, 1) << "flush() must flush the inner backend too";
 }
 
 }  // namespace
