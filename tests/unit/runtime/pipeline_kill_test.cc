@@ -103,7 +103,7 @@ std::string difference(const std::vector<std::string>& actual, const std::vector
 std::vector<std::string> job_args(const std::string& root, const std::string& state, uint32_t parallelism) {
   return {"--checkpoints", root + "/checkpoints", "--output", root + "/output", "--state", state,
           "--events", "150000", "--users", "400", "--seed", "11", "--parallelism", std::to_string(parallelism),
-          "--interval-millis", "40", "--rate", "100000"};
+          "--interval-millis", "40", "--rate", "50000"};
 }
 
 // Kills and restarts the job until it completes; `parallelism_of(round)` per start.
@@ -134,7 +134,7 @@ void kill_until_done(const std::string& state_kind, const std::function<uint32_t
       args.insert(args.end(), {"--kill-in-commit", std::to_string(std::uniform_int_distribution<int>(1, 4)(random))});
       kill_after = 5000;
     }
-    JobRun run = run_job(args, log, round < 14 ? kill_after : -1);
+    JobRun run = run_job(args, log, round < 16 ? kill_after : -1);
     if (run.killed) {
       ++kills;
       continue;
