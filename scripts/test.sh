@@ -23,12 +23,13 @@ cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEB
       -DSTREAMSTATE_WERROR=ON -DSTREAMSTATE_SANITIZE=address,undefined >/dev/null
 cmake --build build/test -j"$jobs"
 
-echo "== build: memory backend, conformance, keyed-state concurrency, checkpoint storage, write-ahead log and checkpoint tests with thread sanitizer (build/tsan)"
+echo "== build: memory backend, conformance, keyed-state concurrency, checkpoint storage, write-ahead log, checkpoint, write-back cache and pipeline runtime tests with thread sanitizer (build/tsan)"
 cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DSTREAMSTATE_WERROR=ON \
       -DSTREAMSTATE_SANITIZE=thread -DSTREAMSTATE_WITH_ROCKSDB=OFF -DSTREAMSTATE_WITH_REDIS=OFF \
       -DSTREAMSTATE_BUILD_BENCH=OFF >/dev/null
 cmake --build build/tsan -j"$jobs" --target streamstate_memory_tests streamstate_conformance_tests \
-      streamstate_state_concurrency_tests streamstate_storage_tests streamstate_wal_tests streamstate_checkpoint_tests
+      streamstate_state_concurrency_tests streamstate_storage_tests streamstate_wal_tests streamstate_checkpoint_tests \
+      streamstate_cache_tests streamstate_runtime_tests
 
 echo "== run: thread sanitizer"
 build/tsan/tests/streamstate_memory_tests --gtest_brief=1
@@ -37,6 +38,9 @@ build/tsan/tests/streamstate_state_concurrency_tests --gtest_brief=1
 build/tsan/tests/streamstate_storage_tests --gtest_brief=1
 build/tsan/tests/streamstate_wal_tests --gtest_brief=1
 build/tsan/tests/streamstate_checkpoint_tests --gtest_brief=1
+build/tsan/tests/streamstate_cache_tests --gtest_brief=1
+# The pipeline's threads; the kill -9 proof (separate processes) runs in the ASan build.
+build/tsan/tests/streamstate_runtime_tests --gtest_brief=1 --gtest_filter=-PipelineKill.*:*FileCrash*:*CrashTest*
 
 echo "== run: all tests (ctest)"
 ctest --test-dir build/test --output-on-failure -j"$jobs"
