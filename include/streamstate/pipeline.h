@@ -104,7 +104,10 @@ struct PipelineOptions {
   // Default: 1000.
   int64_t checkpoint_interval_millis = 1000;
   CheckpointingMode mode = CheckpointingMode::kExactlyOnce;
-  // A checkpoint not complete after this long fails the pipeline. Default: 10 minutes.
+  // A checkpoint not complete after this long fails the pipeline. It also bounds how long a
+  // sink's transaction stays pre-committed but uncommitted: keep it below the transaction
+  // timeout of the system a sink writes to, so that the pipeline fails loudly instead of the
+  // system dropping the transaction. Default: 10 minutes.
   int64_t checkpoint_timeout_millis = 600'000;
   // Completed checkpoints kept (older job manifests and the state only they need are deleted).
   // Default: 3.
@@ -170,7 +173,9 @@ struct CheckpointMetrics {
   int64_t last_duration_millis = 0;   // trigger to job manifest committed
   int64_t last_sync_micros = 0;       // the longest synchronous snapshot of its instances
   uint64_t last_bytes = 0;            // state bytes written by its instances
-  int64_t oldest_uncommitted_millis = 0;  // age of the oldest pre-committed, uncommitted sink transaction
+  // Age of the oldest pre-committed sink transaction not yet committed (the checkpoint in
+  // flight); 0 when none.
+  int64_t oldest_uncommitted_millis = 0;
 };
 
 struct PipelineMetrics {
@@ -307,9 +312,39 @@ class Stream {
     });
   }
 
- private:
+ protected:
   detail::PipelineGraph* graph_;
   detail::StreamPort<T>* port_;
+};
+
+// The results of a keyed process function, plus its side outputs and late records.
+template <typename In, typename Out>
+class ProcessedStream : public Stream<Out> {
+ public:
+  ProcessedStream(detail::PipelineGraph* graph, detail::KeyedStage<In, Out>* stage)
+      : Stream<Out>(graph, stage->port), stage_(stage) {}
+
+  // The records the function sent to `tag` with ProcessContext::emit_to.
+  template <typename T>
+  Stream<T> side_output(const SideOutput<T>& tag) {
+    Status error;
+    detail::StreamPort<T>* port = stage_->template side_port<T>(*this->graph_, tag.name(), error);
+    if (port == nullptr) {
+      if (this->graph_->build_error.is_ok()) this->graph_->build_error = error;
+      port = this->graph_->template make_port<T>(stage_);
+    }
+    return Stream<T>(this->graph_, port);
+  }
+
+  // Records that arrived at or below the operator's watermark (late). Without this stream they
+  // are dropped and counted (OperatorMetrics::late_records_dropped).
+  Stream<In> late_records() {
+    if (stage_->late_port == nullptr) stage_->late_port = this->graph_->template make_port<In>(stage_);
+    return Stream<In>(this->graph_, stage_->late_port);
+  }
+
+ private:
+  detail::KeyedStage<In, Out>* stage_;
 };
 
 template <typename T>
@@ -320,7 +355,7 @@ class KeyedStream {
 
   // A keyed process function (process_function.h): `factory` makes one per instance.
   template <typename Out>
-  Stream<Out> process(std::string name, KeyedProcessFactory<T, Out> factory, OperatorOptions options = {}) {
+  ProcessedStream<T, Out> process(std::string name, KeyedProcessFactory<T, Out> factory, OperatorOptions options = {}) {
     graph_->claim_name(name, "operator");
     if (options.parallelism == 0 && graph_->build_error.is_ok()) {
       graph_->build_error =
@@ -337,7 +372,7 @@ class KeyedStream {
       return std::unique_ptr<detail::Output<T>>(std::make_unique<detail::ExchangeOutput<T>>(
           name, extractor, setup.job.max_parallelism(), raw->gates(), setup.instance, setup.job.batch_records()));
     });
-    return Stream<Out>(graph_, raw->port);
+    return ProcessedStream<T, Out>(graph_, raw);
   }
 
  private:

@@ -35,6 +35,27 @@ inline constexpr int64_t kMinWatermark = INT64_MIN;
 // The watermark of a finished input: every event-time timer fires.
 inline constexpr int64_t kMaxWatermark = INT64_MAX;
 
+// Names a side output of a keyed process function: a second stream of results, of any type,
+// emitted with ProcessContext::emit_to and read with process(...).side_output(tag). Records
+// sent to a side output nobody reads are dropped.
+template <typename T>
+class SideOutput {
+ public:
+  using Record = T;
+  explicit SideOutput(std::string name) : name_(std::move(name)) {}
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+};
+
+namespace detail {
+// A side output's path out of a keyed instance (runtime_side_outputs.h).
+class SideChannelBase;
+template <typename T>
+class SideChannel;
+}  // namespace detail
+
 // What open() sees: the instance's place and its state.
 class OperatorContext {
  public:
@@ -64,12 +85,25 @@ class ProcessContext {
   // Sends a result downstream with the current timestamp, or with `timestamp`.
   virtual void emit(Out value) = 0;
   virtual void emit(Out value, int64_t timestamp) = 0;
+  // Sends a result to a side output (with the current timestamp, or `timestamp`).
+  template <typename T>
+  void emit_to(const SideOutput<T>& tag, T value) {
+    emit_to(tag, std::move(value), timestamp());
+  }
+  template <typename T>
+  void emit_to(const SideOutput<T>& tag, T value, int64_t timestamp);
   // Timers of the current key. Registering one that exists, or deleting one that does not,
   // changes nothing.
   virtual Status register_timer(TimeDomain domain, int64_t time) = 0;
   virtual Status delete_timer(TimeDomain domain, int64_t time) = 0;
   // The instance's keyed state, with the current key set.
   virtual KeyedStateStore& state() = 0;
+
+ protected:
+  // The side output named `name` of this instance; null when nobody reads it.
+  virtual detail::SideChannelBase* side_channel(const std::string& name) = 0;
+  // A side output used with another record type than it was read with.
+  virtual void side_output_failed(Status status) = 0;
 };
 
 template <typename In, typename Out>
@@ -88,6 +122,26 @@ class KeyedProcessFunction {
   // Once when the instance stops (finished, failed or cancelled).
   virtual Status close() { return Status::ok(); }
 };
+
+}  // namespace streamstate
+
+#include "streamstate/detail/runtime_side_outputs.h"
+
+namespace streamstate {
+
+template <typename Out>
+template <typename T>
+void ProcessContext<Out>::emit_to(const SideOutput<T>& tag, T value, int64_t timestamp) {
+  detail::SideChannelBase* channel = side_channel(tag.name());
+  if (channel == nullptr) return;  // nobody reads it
+  auto* typed = dynamic_cast<detail::SideChannel<T>*>(channel);
+  if (typed == nullptr) {
+    side_output_failed(Status::invalid_argument("side output '" + tag.name() +
+                                                "' is read with another record type than it is emitted with"));
+    return;
+  }
+  typed->emit(std::move(value), timestamp);
+}
 
 // Makes a new function object for each instance.
 template <typename In, typename Out>

@@ -127,6 +127,9 @@ class Pipeline::Runner final : public detail::RunEnvironment {
   CheckpointMetrics checkpoint_metrics_;
   bool running_ = false;
   bool ran_ = false;
+  // Steady-clock start of the checkpoint in flight (0 = none): its sink transactions are
+  // pre-committed and wait for its completion.
+  std::atomic<int64_t> in_flight_since_{0};
 };
 
 Status Pipeline::Runner::validate() const {
@@ -366,6 +369,11 @@ Result<PipelineResult> Pipeline::Runner::run() {
 
 Status Pipeline::Runner::run_checkpoint(CheckpointId id, bool final_checkpoint) {
   const int64_t start = steady_millis();
+  in_flight_since_.store(start, std::memory_order_release);
+  struct InFlight {
+    std::atomic<int64_t>& since;
+    ~InFlight() { since.store(0, std::memory_order_release); }
+  } in_flight{in_flight_since_};
   job_->trigger(id, final_checkpoint);
   std::optional<std::vector<detail::TaskAck>> acks = job_->wait_for_acks(id, options_.checkpoint_timeout_millis);
   if (!acks) {
@@ -468,6 +476,9 @@ PipelineMetrics Pipeline::Runner::metrics() const {
   metrics.running = running_;
   metrics.elapsed_millis = started_millis_ == 0 ? 0 : steady_millis() - started_millis_;
   metrics.checkpoints = checkpoint_metrics_;
+  if (const int64_t since = in_flight_since_.load(std::memory_order_acquire); since != 0) {
+    metrics.checkpoints.oldest_uncommitted_millis = steady_millis() - since;
+  }
   if (restored_) metrics.restored_from = restored_->id;
   metrics.restore_millis = restore_millis_;
   if (job_ && job_->first_record_steady_millis() != 0) {

@@ -25,6 +25,7 @@
 #include "streamstate/detail/runtime_gate.h"
 #include "streamstate/detail/runtime_job.h"
 #include "streamstate/detail/runtime_outputs.h"
+#include "streamstate/detail/runtime_side_outputs.h"
 #include "streamstate/detail/runtime_timers.h"
 #include "streamstate/keyed_state_store.h"
 #include "streamstate/process_function.h"
@@ -57,7 +58,8 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
  public:
   KeyedTask(JobRuntime& job, OperatorCounters& counters, KeyedInstance parts,
             std::unique_ptr<KeyedProcessFunction<In, Out>> function, InputGate<In>& gate,
-            std::unique_ptr<Output<Out>> output, StateCheckpointPlan plan)
+            std::unique_ptr<Output<Out>> output, StateCheckpointPlan plan,
+            std::vector<std::unique_ptr<SideChannelBase>> sides, std::unique_ptr<SideChannel<In>> late)
       : job_(job),
         counters_(counters),
         parts_(std::move(parts)),
@@ -65,6 +67,8 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
         gate_(gate),
         output_(std::move(output)),
         plan_(std::move(plan)),
+        sides_(std::move(sides)),
+        late_(std::move(late)),
         channels_(gate.channel_count()) {}
 
   // Closes the state (and its backend). The pipeline destroys its tasks only after every state
@@ -113,9 +117,35 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
     } catch (const std::exception& e) {
       first = Status::aborted("operator '" + parts_.operator_name + "' failed to close: " + e.what());
     }
-    Status closed = output_->close();
+    Status closed = each_output([](auto& out) { return out.close(); }, /*stop_at_error=*/false);
     if (first.is_ok()) first = closed;
     return first;
+  }
+
+  // Calls `fn` on the main output, then on every side output (and the late records' stream).
+  template <typename F>
+  Status each_output(F&& fn, bool stop_at_error = true) {
+    Status first = fn(*output_);
+    if (!first.is_ok() && stop_at_error) return first;
+    for (auto& side : sides_) {
+      Status status = fn(*side);
+      if (first.is_ok()) first = status;
+      if (!first.is_ok() && stop_at_error) return first;
+    }
+    if (late_) {
+      Status status = fn(*late_);
+      if (first.is_ok()) first = status;
+    }
+    return first;
+  }
+
+  // The first error of a side output since the last call.
+  Status side_status() {
+    for (auto& side : sides_) {
+      if (Status status = side->take_status(); !status.is_ok()) return status;
+    }
+    if (late_) return late_->take_status();
+    return Status::ok();
   }
 
   Status loop() {
@@ -144,7 +174,7 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
           channels_[channel].ended = true;
           if (Status status = maybe_complete_alignment(); !status.is_ok()) return status;
           if (std::all_of(channels_.begin(), channels_.end(), [](const ChannelState& c) { return c.ended; })) {
-            return output_->end();
+            return each_output([](auto& out) { return out.end(); });
           }
           if (Status status = merge_watermarks(); !status.is_ok()) return status;
           break;
@@ -161,7 +191,11 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
     for (KeyedRecord<In>& record : records) {
       counters_.records_in.fetch_add(1, std::memory_order_relaxed);
       if (record.timestamp != INT64_MIN && record.timestamp <= watermark_) {
-        counters_.late_records_dropped.fetch_add(1, std::memory_order_relaxed);
+        if (late_) {
+          late_->emit(std::move(record.value), record.timestamp);
+        } else {
+          counters_.late_records_dropped.fetch_add(1, std::memory_order_relaxed);
+        }
         continue;
       }
       if (Status status = parts_.store->set_current_key(BytesView(record.key)); !status.is_ok()) return status;
@@ -174,9 +208,11 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
         return record_failure("operator", parts_.operator_name, record.value, e.what());
       }
       if (status.is_ok()) status = std::exchange(emit_status_, Status::ok());
+      if (status.is_ok()) status = side_status();
       if (!status.is_ok()) return record_failure("operator", parts_.operator_name, record.value, status.to_string());
     }
-    return output_->flush();
+    if (Status status = side_status(); !status.is_ok()) return status;
+    return each_output([](auto& out) { return out.flush(); });
   }
 
   Status merge_watermarks() {
@@ -198,8 +234,12 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
     watermark_ = merged;
     counters_.watermark.store(watermark_, std::memory_order_relaxed);
     if (Status status = fire_timers(TimeDomain::kEventTime, watermark_); !status.is_ok()) return status;
-    if (Status status = output_->watermark(watermark_, false); !status.is_ok()) return status;
-    return output_->flush();
+    const int64_t watermark = watermark_;
+    if (Status status = each_output([watermark](auto& out) { return out.watermark(watermark, false); });
+        !status.is_ok()) {
+      return status;
+    }
+    return each_output([](auto& out) { return out.flush(); });
   }
 
   Status fire_processing_timers() {
@@ -207,7 +247,7 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
     if (Status status = fire_timers(TimeDomain::kProcessingTime, job_.clock().now_millis()); !status.is_ok()) {
       return status;
     }
-    return output_->flush();
+    return each_output([](auto& out) { return out.flush(); });
   }
 
   Status fire_timers(TimeDomain domain, int64_t up_to) {
@@ -226,6 +266,7 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
         status = Status::aborted(e.what());
       }
       if (status.is_ok()) status = std::exchange(emit_status_, Status::ok());
+      if (status.is_ok()) status = side_status();
       if (!status.is_ok()) {
         return Status(status.code(), "operator '" + parts_.operator_name + "' failed on a timer at " +
                                          std::to_string(timer.time) + " for key " +
@@ -277,7 +318,9 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
                                      std::make_shared<PendingCheckpoint>(std::move(*pending))};
     }
     BarrierScope scope{id, final_barrier, &ack};
-    if (Status status = output_->barrier(scope); !status.is_ok()) return status;
+    if (Status status = each_output([&scope](auto& out) { return out.barrier(scope); }); !status.is_ok()) {
+      return status;
+    }
     job_.acknowledge(std::move(ack));
     return Status::ok();
   }
@@ -304,6 +347,15 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
     if (!parts_.store->has_current_key()) return Status::failed_precondition("register_timer needs a current key");
     return parts_.timers->add(domain, parts_.store->current_key(), current_key_group_, time);
   }
+  SideChannelBase* side_channel(const std::string& name) override {
+    for (auto& side : sides_) {
+      if (side->name() == name) return side.get();
+    }
+    return nullptr;
+  }
+  void side_output_failed(Status status) override {
+    if (emit_status_.is_ok()) emit_status_ = std::move(status);
+  }
   Status delete_timer(TimeDomain domain, int64_t time) override {
     if (!parts_.store->has_current_key()) return Status::failed_precondition("delete_timer needs a current key");
     return parts_.timers->remove(domain, parts_.store->current_key(), current_key_group_, time);
@@ -316,6 +368,8 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
   InputGate<In>& gate_;
   std::unique_ptr<Output<Out>> output_;
   StateCheckpointPlan plan_;
+  std::vector<std::unique_ptr<SideChannelBase>> sides_;
+  std::unique_ptr<SideChannel<In>> late_;
   std::vector<ChannelState> channels_;
   int64_t watermark_ = INT64_MIN;
   int64_t timestamp_ = INT64_MIN;

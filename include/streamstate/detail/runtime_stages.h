@@ -16,11 +16,56 @@
 #include "streamstate/detail/runtime_gate.h"
 #include "streamstate/detail/runtime_graph.h"
 #include "streamstate/detail/runtime_keyed_task.h"
+#include "streamstate/detail/runtime_side_outputs.h"
 #include "streamstate/detail/runtime_source_task.h"
 #include "streamstate/process_function.h"
 #include "streamstate/source.h"
 
 namespace streamstate::detail {
+
+// A side output's chain, as the keyed instance sees it.
+template <typename T>
+class OutputSideChannel final : public SideChannel<T> {
+ public:
+  OutputSideChannel(std::string name, std::unique_ptr<Output<T>> output)
+      : SideChannel<T>(std::move(name)), output_(std::move(output)) {}
+  void emit(T value, int64_t timestamp) override { this->record(output_->push(std::move(value), timestamp)); }
+  Status flush() override { return output_->flush(); }
+  Status watermark(int64_t watermark, bool idle) override { return output_->watermark(watermark, idle); }
+  Status barrier(const BarrierScope& scope) override { return output_->barrier(scope); }
+  Status end() override { return output_->end(); }
+  Status close() override { return output_->close(); }
+
+ private:
+  std::unique_ptr<Output<T>> output_;
+};
+
+// A side output of a keyed stage that something reads.
+class SidePortBase {
+ public:
+  explicit SidePortBase(std::string name) : name_(std::move(name)) {}
+  virtual ~SidePortBase() = default;
+  const std::string& name() const { return name_; }
+  virtual Result<std::unique_ptr<SideChannelBase>> build(TaskSetup& setup) = 0;
+
+ private:
+  std::string name_;
+};
+
+template <typename T>
+class SidePort final : public SidePortBase {
+ public:
+  SidePort(std::string name, StreamPort<T>* port) : SidePortBase(std::move(name)), port_(port) {}
+  StreamPort<T>* port() const { return port_; }
+  Result<std::unique_ptr<SideChannelBase>> build(TaskSetup& setup) override {
+    Result<std::unique_ptr<Output<T>>> output = port_->build(setup);
+    if (!output.is_ok()) return output.status();
+    return std::unique_ptr<SideChannelBase>(std::make_unique<OutputSideChannel<T>>(name(), std::move(*output)));
+  }
+
+ private:
+  StreamPort<T>* port_;
+};
 
 template <typename T>
 class SourceStage final : public StageBase {
@@ -80,6 +125,27 @@ class KeyedStage final : public StageBase {
       : StageBase(std::move(name), "keyed", parallelism), factory_(std::move(factory)) {}
 
   StreamPort<Out>* port = nullptr;
+  // Late records (at or below the watermark) go here when something reads them; else dropped.
+  StreamPort<In>* late_port = nullptr;
+
+  // The stream of side output `name`, made on first use; null (with `error` set) when it was
+  // asked for with another record type before.
+  template <typename T>
+  StreamPort<T>* side_port(PipelineGraph& graph, const std::string& name, Status& error) {
+    for (const auto& side : side_ports_) {
+      if (side->name() != name) continue;
+      auto* typed = dynamic_cast<SidePort<T>*>(side.get());
+      if (typed == nullptr) {
+        error = Status::invalid_argument("operator '" + this->name() + "': side output '" + name +
+                                         "' is read with two record types");
+        return nullptr;
+      }
+      return typed->port();
+    }
+    StreamPort<T>* created = graph.make_port<T>(this);
+    side_ports_.push_back(std::make_unique<SidePort<T>>(name, created));
+    return created;
+  }
 
   // The gates of the current run, one per instance (the upstream's exchanges push into them).
   std::vector<InputGate<In>*> gates() const {
@@ -111,9 +177,22 @@ class KeyedStage final : public StageBase {
       TaskSetup setup{env.job(), instance, parallelism()};
       Result<std::unique_ptr<Output<Out>>> output = port->build(setup);
       if (!output.is_ok()) return output.status();
+      std::vector<std::unique_ptr<SideChannelBase>> sides;
+      for (const auto& side : side_ports_) {
+        Result<std::unique_ptr<SideChannelBase>> channel = side->build(setup);
+        if (!channel.is_ok()) return channel.status();
+        sides.push_back(std::move(*channel));
+      }
+      std::unique_ptr<SideChannel<In>> late;
+      if (late_port != nullptr) {
+        Result<std::unique_ptr<Output<In>>> late_output = late_port->build(setup);
+        if (!late_output.is_ok()) return late_output.status();
+        late = std::make_unique<OutputSideChannel<In>>("late records", std::move(*late_output));
+      }
       auto task = std::make_shared<KeyedTask<In, Out>>(env.job(), counters, std::move(*parts), std::move(function),
                                                        *gates_[instance], std::move(*output),
-                                                       env.checkpoint_plan(name(), instance));
+                                                       env.checkpoint_plan(name(), instance), std::move(sides),
+                                                       std::move(late));
       tasks.push_back([task] { task->run(); });
     }
     return tasks;
@@ -124,6 +203,7 @@ class KeyedStage final : public StageBase {
  private:
   KeyedProcessFactory<In, Out> factory_;
   std::vector<std::unique_ptr<InputGate<In>>> gates_;
+  std::vector<std::unique_ptr<SidePortBase>> side_ports_;
 };
 
 }  // namespace streamstate::detail
