@@ -164,6 +164,9 @@ struct OperatorMetrics {
   uint64_t queued_batches = 0;
   uint64_t queue_capacity = 0;
   int64_t watermark = INT64_MIN;
+  // The pipeline clock's time minus the watermark, when event time is processing-time-like
+  // (0 before the first watermark and after the end of input).
+  int64_t watermark_lag_millis = 0;
 };
 
 struct CheckpointMetrics {

@@ -497,6 +497,9 @@ PipelineMetrics Pipeline::Runner::metrics() const {
       op.queued_batches = counters->queued_batches.load(std::memory_order_relaxed);
       op.queue_capacity = counters->queue_capacity.load(std::memory_order_relaxed);
       op.watermark = counters->watermark.load(std::memory_order_relaxed);
+      if (op.watermark != INT64_MIN && op.watermark != INT64_MAX && clock_) {
+        op.watermark_lag_millis = clock_->now_millis() - op.watermark;
+      }
       metrics.operators.push_back(std::move(op));
     }
   }

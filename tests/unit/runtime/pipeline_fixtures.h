@@ -96,6 +96,49 @@ class NumberedSource final : public Source<T> {
   std::atomic<uint64_t> emitted_{0};
 };
 
+// Emits the given records (split "records", on instance 0) and then nothing, forever, as an
+// unbounded source with no more data does; every other instance gets an empty split "idle"
+// that never emits and never ends.
+template <typename T>
+class EndlessSource final : public Source<T> {
+ public:
+  explicit EndlessSource(std::vector<T> records) : records_(std::move(records)) {}
+
+  Result<std::vector<SourceSplit>> discover_splits() override {
+    return std::vector<SourceSplit>{{"records", ""}, {"idle", ""}};
+  }
+  Result<std::unique_ptr<SourceReader<T>>> open_reader(std::vector<SourceSplit> splits,
+                                                       const SourceReaderContext&) override {
+    return std::unique_ptr<SourceReader<T>>(std::make_unique<Reader>(records_, std::move(splits)));
+  }
+  std::string describe() const override { return "endless records"; }
+
+ private:
+  class Reader final : public SourceReader<T> {
+   public:
+    Reader(const std::vector<T>& records, std::vector<SourceSplit> splits)
+        : records_(records), splits_(std::move(splits)) {}
+    Result<SourcePoll> poll(SourceOutput<T>& out, size_t) override {
+      for (SourceSplit& split : splits_) {
+        if (split.id != "records") continue;
+        size_t next = split.position.empty() ? 0 : std::stoul(split.position);
+        if (next >= records_.size()) break;
+        out.emit(records_[next]);
+        split.position = std::to_string(next + 1);
+        return SourcePoll::kMore;
+      }
+      return SourcePoll::kIdle;
+    }
+    std::vector<SourceSplit> splits() const override { return splits_; }
+
+   private:
+    const std::vector<T>& records_;
+    std::vector<SourceSplit> splits_;
+  };
+
+  std::vector<T> records_;
+};
+
 // What readers of a CollectingSink's output see: committed records only.
 template <typename T>
 struct CollectedOutput {

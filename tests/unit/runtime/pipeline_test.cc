@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <map>
 #include <string>
 #include <vector>
@@ -371,6 +373,114 @@ TEST(Pipeline, LateRecordsGoToTheirStreamOrAreCountedAsDropped) {
       EXPECT_EQ(count->late_records_dropped, late_times.size());
     }
   }
+}
+
+// Emits "<key>@<time>" when an event-time or processing-time timer of its key fires; registers
+// an event-time timer at each record's time + 100 and a processing-time timer 1 s after the
+// first record of each key.
+class TimerEcho final : public KeyedProcessFunction<Click, std::string> {
+ public:
+  Status open(OperatorContext& context) override {
+    Result<ValueState<bool>> seen = context.state().value_state(ValueStateDescriptor<bool>{.name = "seen"});
+    if (!seen.is_ok()) return seen.status();
+    seen_ = std::move(*seen);
+    return Status::ok();
+  }
+  Status process(const Click& click, ProcessContext<std::string>& context) override {
+    if (Status status = context.register_timer(TimeDomain::kEventTime, click.time + 100); !status.is_ok()) {
+      return status;
+    }
+    Result<std::optional<bool>> seen = seen_->value();
+    if (!seen.is_ok()) return seen.status();
+    if (seen->has_value()) return Status::ok();
+    if (Status status = seen_->update(true); !status.is_ok()) return status;
+    return context.register_timer(TimeDomain::kProcessingTime, context.processing_time() + 1000);
+  }
+  Status on_timer(TimeDomain domain, int64_t time, ProcessContext<std::string>& context) override {
+    context.emit(std::string(domain == TimeDomain::kEventTime ? "event " : "processing ") +
+                 std::string(context.key()) + "@" + std::to_string(time));
+    return Status::ok();
+  }
+
+ private:
+  std::optional<ValueState<bool>> seen_;
+};
+
+// Runs `pipeline` on a thread until `done()` holds for its committed output (checked every
+// millisecond, at most 20 s), then drains it.
+template <typename F>
+Result<PipelineResult> run_until(Pipeline& pipeline, F done) {
+  Result<PipelineResult> result = Status::internal("not run");
+  std::thread runner([&] { result = pipeline.run(); });
+  for (int i = 0; i < 20'000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  pipeline.stop(StopMode::kSuspend);
+  runner.join();
+  return result;
+}
+
+bool contains(const std::vector<std::string>& records, const std::string& wanted) {
+  return std::find(records.begin(), records.end(), wanted) != records.end();
+}
+
+TEST(Pipeline, AnIdleSourceInstanceStopsHoldingBackTheWatermark) {
+  // Instance 0 reads three clicks and then waits for more; instance 1 has nothing at all.
+  auto source = std::make_shared<testing::EndlessSource<Click>>(
+      std::vector<Click>{{"a", 1000}, {"b", 2000}, {"a", 5000}});
+  auto output = std::make_shared<CollectedOutput<std::string>>();
+  Pipeline pipeline({.name = "idle", .checkpoints = open_memory_storage(), .checkpoint_interval_millis = 5});
+  pipeline
+      .source<Click>("clicks", source,
+                     {.parallelism = 2, .event_time = [](const Click& c) { return c.time; }, .idle_timeout_millis = 20})
+      .key_by([](const Click& c) { return c.user; })
+      .process<std::string>("echo", [] { return std::make_unique<TimerEcho>(); }, {.parallelism = 2})
+      .sink("out", std::make_shared<CollectingSink<std::string>>(output));
+  // The watermark reaches 4999 (the last click minus 1): the timers at 1100 and 2100 fire
+  // though both instances wait forever, the one at 5100 does not.
+  Result<PipelineResult> result = run_until(pipeline, [&] {
+    std::vector<std::string> records = output->records();
+    return contains(records, "event a@1100") && contains(records, "event b@2100");
+  });
+  ASSERT_OK(result.status());
+  std::vector<std::string> records = output->records();
+  EXPECT_TRUE(contains(records, "event a@1100"));
+  EXPECT_TRUE(contains(records, "event b@2100"));
+  EXPECT_FALSE(contains(records, "event a@5100"));
+}
+
+TEST(Pipeline, ProcessingTimeTimersFollowThePipelineClock) {
+  auto clock = std::make_shared<ManualClock>(1'000'000);
+  auto source = std::make_shared<testing::EndlessSource<Click>>(std::vector<Click>{{"a", 1}, {"b", 2}});
+  auto output = std::make_shared<CollectedOutput<std::string>>();
+  Pipeline pipeline({.name = "processing-time",
+                     .checkpoints = open_memory_storage(),
+                     .checkpoint_interval_millis = 5,
+                     .clock = clock});
+  pipeline.source<Click>("clicks", source)
+      .key_by([](const Click& c) { return c.user; })
+      .process<std::string>("echo", [] { return std::make_unique<TimerEcho>(); })
+      .sink("out", std::make_shared<CollectingSink<std::string>>(output));
+  bool advanced = false;
+  Result<PipelineResult> result = run_until(pipeline, [&] {
+    const PipelineMetrics metrics = pipeline.metrics();
+    for (const OperatorMetrics& op : metrics.operators) {
+      if (op.name == "echo" && op.records_in == 2 && !advanced) {
+        // Both clicks processed at 1,000,000: their timers are due at 1,001,000.
+        EXPECT_TRUE(output->records().empty());
+        clock->advance_millis(999);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        EXPECT_TRUE(output->records().empty()) << "a processing-time timer fired before its time";
+        clock->advance_millis(1);
+        advanced = true;
+      }
+    }
+    std::vector<std::string> records = output->records();
+    return contains(records, "processing a@1001000") && contains(records, "processing b@1001000");
+  });
+  ASSERT_OK(result.status());
+  EXPECT_TRUE(advanced);
+  std::vector<std::string> records = output->records();
+  EXPECT_TRUE(contains(records, "processing a@1001000"));
+  EXPECT_TRUE(contains(records, "processing b@1001000"));
 }
 
 TEST(Pipeline, UserErrorsNameTheOperatorAndTheRecord) {
