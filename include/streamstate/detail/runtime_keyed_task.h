@@ -224,11 +224,16 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
       merged = std::min(merged, c.watermark);
     }
     if (!any_active) {
-      // Every channel ended: the finished input's watermark. Every channel idle: no progress.
-      if (!std::all_of(channels_.begin(), channels_.end(), [](const ChannelState& c) { return c.ended; })) {
-        return Status::ok();
+      // Every channel ended: the finished input's watermark. Every remaining channel idle: the
+      // largest of their watermarks, as nothing holds it back (what Flink does too).
+      merged = INT64_MIN;
+      bool all_ended = true;
+      for (const ChannelState& c : channels_) {
+        if (c.ended) continue;
+        all_ended = false;
+        merged = std::max(merged, c.watermark);
       }
-      merged = INT64_MAX;
+      if (all_ended) merged = INT64_MAX;
     }
     if (merged <= watermark_) return Status::ok();
     watermark_ = merged;
