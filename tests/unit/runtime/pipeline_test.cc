@@ -483,6 +483,68 @@ TEST(Pipeline, ProcessingTimeTimersFollowThePipelineClock) {
   EXPECT_TRUE(contains(records, "processing b@1001000"));
 }
 
+// Counts records per key, emitting "<key>:<n>".
+template <typename T>
+class CountRecords final : public KeyedProcessFunction<T, std::string> {
+ public:
+  Status open(OperatorContext& context) override {
+    Result<ValueState<int64_t>> count =
+        context.state().value_state(ValueStateDescriptor<int64_t>{.name = "count", .default_value = 0});
+    if (!count.is_ok()) return count.status();
+    count_ = std::move(*count);
+    return Status::ok();
+  }
+  Status process(const T&, ProcessContext<std::string>& context) override {
+    Result<int64_t> n = count_->update_with([](int64_t v) { return v + 1; });
+    if (!n.is_ok()) return n.status();
+    context.emit(std::string(context.key()) + ":" + std::to_string(*n));
+    return Status::ok();
+  }
+
+ private:
+  std::optional<ValueState<int64_t>> count_;
+};
+
+TEST(Pipeline, AKeyedStageCanFeedAnotherKeyedStage) {
+  // Clicks counted per user (3 instances), then the per-user lines counted per user parity
+  // (2 instances): every line of the first stage reaches the second once.
+  auto output = std::make_shared<CollectedOutput<std::string>>();
+  Pipeline pipeline({.name = "two-stages", .checkpoints = open_memory_storage(), .checkpoint_interval_millis = 1});
+  pipeline.source<Click>("clicks", clicks(2, 300, 10), {.parallelism = 2})
+      .key_by([](const Click& c) { return c.user; })
+      .process<std::string>("per-user", [] { return std::make_unique<CountRecords<Click>>(); }, {.parallelism = 3})
+      .key_by([](const std::string& line) {
+        const int user = std::stoi(line.substr(5, line.find(':') - 5));
+        return std::string(user % 2 == 0 ? "even" : "odd");
+      })
+      .process<std::string>("per-parity", [] { return std::make_unique<CountRecords<std::string>>(); },
+                            {.parallelism = 2})
+      .sink("out", std::make_shared<CollectingSink<std::string>>(output));
+  Result<PipelineResult> result = pipeline.run();
+  ASSERT_OK(result.status());
+  int64_t even = 0;
+  for (uint32_t s = 0; s < 2; ++s) {
+    for (uint64_t i = 0; i < 300; ++i) even += ((s * 7 + i) % 10) % 2 == 0 ? 1 : 0;
+  }
+  std::vector<std::string> expected;
+  for (int64_t k = 1; k <= even; ++k) expected.push_back("even:" + std::to_string(k));
+  for (int64_t k = 1; k <= 600 - even; ++k) expected.push_back("odd:" + std::to_string(k));
+  EXPECT_EQ(sorted(output->records()), sorted(expected));
+}
+
+TEST(Pipeline, AtLeastOnceModeGivesTheSameOutputWithoutFailures) {
+  auto output = std::make_shared<CollectedOutput<std::string>>();
+  Pipeline pipeline({.name = "at-least-once",
+                     .checkpoints = open_memory_storage(),
+                     .checkpoint_interval_millis = 1,
+                     .mode = CheckpointingMode::kAtLeastOnce});
+  build_job(pipeline, clicks(3, 400, 13), output, {.source_parallelism = 2, .keyed_parallelism = 2});
+  Result<PipelineResult> result = pipeline.run();
+  ASSERT_OK(result.status());
+  EXPECT_GE(result->metrics.checkpoints.completed, 1u);
+  EXPECT_EQ(sorted(output->records()), failure_free_output(3, 400, 13));
+}
+
 TEST(Pipeline, UserErrorsNameTheOperatorAndTheRecord) {
   auto source = std::make_shared<NumberedSource<int64_t>>(1, 10, [](uint32_t, uint64_t i) {
     return static_cast<int64_t>(i);
