@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -53,6 +54,19 @@ StateBackendFactory rocksdb_state(std::string directory) {
 }
 
 namespace {
+
+// Runs user code (a sink's commit or recover) that returns a Status, turning an exception into
+// an error.
+template <typename F>
+Status guarded(F&& fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return Status::aborted(std::string("exception: ") + e.what());
+  } catch (...) {
+    return Status::aborted("an exception that is not a std::exception");
+  }
+}
 
 int64_t steady_millis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -284,7 +298,7 @@ Result<PipelineResult> Pipeline::Runner::run() {
       auto it = restored_->committables.find(sink.name);
       if (it != restored_->committables.end()) committables = it->second;
     }
-    if (Status status = sink.recover(committables); !status.is_ok()) {
+    if (Status status = guarded([&] { return sink.recover(committables); }); !status.is_ok()) {
       return Status(status.code(), "sink '" + sink.name + "' could not recover: " + status.message());
     }
   }
@@ -423,7 +437,7 @@ Status Pipeline::Runner::run_checkpoint(CheckpointId id, bool final_checkpoint) 
     auto it = manifest.committables.find(sink.name);
     if (it == manifest.committables.end()) continue;
     for (const std::string& committable : it->second) {
-      if (Status status = sink.commit(committable); !status.is_ok()) {
+      if (Status status = guarded([&] { return sink.commit(committable); }); !status.is_ok()) {
         return Status(status.code(), "sink '" + sink.name + "' could not commit checkpoint " + std::to_string(id) +
                                          " (it is committed again on restart): " + status.message());
       }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -84,7 +85,12 @@ class SourceStage final : public StageBase {
     if (std::optional<std::vector<SourceSplit>> restored = env.restored_splits(name())) {
       splits = std::move(*restored);
     } else {
-      Result<std::vector<SourceSplit>> discovered = source_->discover_splits();
+      Result<std::vector<SourceSplit>> discovered = Status::ok();
+      try {
+        discovered = source_->discover_splits();
+      } catch (const std::exception& e) {
+        discovered = Status::aborted(std::string("exception: ") + e.what());
+      }
       if (!discovered.is_ok()) {
         return Status(discovered.status().code(),
                       "source '" + name() + "' (" + source_->describe() + "): " + discovered.status().message());
@@ -97,7 +103,12 @@ class SourceStage final : public StageBase {
       std::vector<SourceSplit> mine;
       for (size_t i = instance; i < splits.size(); i += parallelism()) mine.push_back(splits[i]);
       SourceReaderContext context{name(), instance, parallelism()};
-      Result<std::unique_ptr<SourceReader<T>>> reader = source_->open_reader(std::move(mine), context);
+      Result<std::unique_ptr<SourceReader<T>>> reader = Status::ok();
+      try {
+        reader = source_->open_reader(std::move(mine), context);
+      } catch (const std::exception& e) {
+        reader = Status::aborted(std::string("exception: ") + e.what());
+      }
       if (!reader.is_ok()) {
         return Status(reader.status().code(), "source '" + name() + "' instance " + std::to_string(instance) + " (" +
                                                   source_->describe() + "): " + reader.status().message());
@@ -170,7 +181,12 @@ class KeyedStage final : public StageBase {
     for (uint32_t instance = 0; instance < parallelism(); ++instance) {
       Result<KeyedInstance> parts = env.open_keyed_instance(name(), instance, parallelism());
       if (!parts.is_ok()) return parts.status();
-      std::unique_ptr<KeyedProcessFunction<In, Out>> function = factory_();
+      std::unique_ptr<KeyedProcessFunction<In, Out>> function;
+      try {
+        function = factory_();
+      } catch (const std::exception& e) {
+        return Status::aborted("operator '" + name() + "': its factory threw: " + e.what());
+      }
       if (!function) {
         return Status::invalid_argument("operator '" + name() + "': its factory returned no function object");
       }
