@@ -7,7 +7,7 @@
 //       {.parallelism = 2, .event_time = [](const ClickEvent& c) { return c.time_millis; }});
 //   clicks.key_by([](const ClickEvent& c) { return c.user; })
 //       .process<UserCount>("count", [] { return std::make_unique<CountPerUser>(); }, {.parallelism = 2})
-//       .sink("out", std::shared_ptr<Sink<UserCount>>(file_sink<UserCount>({.directory = "out"}, format_count).value()));
+//       .sink("out", file_sink<UserCount>({.directory = "out"}, format_count));
 //   Result<PipelineResult> result = pipeline.run();   // blocks until the input ends or stop()
 //
 // The shape: a source stage (each instance a thread reading some of the source's splits, with
@@ -292,6 +292,19 @@ class Stream {
     return key_by(make_key_extractor<T>(std::forward<F>(fn)));
   }
 
+  // Writes the stream to a sink made by a factory of sinks.h (file_sink, redis_stream_sink...):
+  // a factory's error is reported by run().
+  void sink(std::string name, Result<std::unique_ptr<Sink<T>>> made) {
+    if (!made.is_ok()) {
+      graph_->claim_name(name, "sink");
+      if (graph_->build_error.is_ok()) {
+        graph_->build_error = Status(made.status().code(), "sink '" + name + "': " + made.status().message());
+      }
+      return;
+    }
+    sink(std::move(name), std::shared_ptr<Sink<T>>(std::move(*made)));
+  }
+  void sink(std::string name, std::unique_ptr<Sink<T>> made) { sink(std::move(name), std::shared_ptr<Sink<T>>(std::move(made))); }
   // Writes the stream to `sink`, one writer per instance of this stream's stage.
   void sink(std::string name, std::shared_ptr<Sink<T>> sink) {
     graph_->claim_name(name, "sink");

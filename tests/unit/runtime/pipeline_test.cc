@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "streamstate/map_state.h"
+#include "streamstate/sinks.h"
 #include "streamstate/value_state.h"
 #include "streamstate/config.h"
 #include "testutil/status_matchers.h"
@@ -543,6 +545,22 @@ TEST(Pipeline, AtLeastOnceModeGivesTheSameOutputWithoutFailures) {
   ASSERT_OK(result.status());
   EXPECT_GE(result->metrics.checkpoints.completed, 1u);
   EXPECT_EQ(sorted(output->records()), failure_free_output(3, 400, 13));
+}
+
+TEST(Pipeline, ASinkThatCannotBeMadeIsReportedByRun) {
+  testing::TempDir directory;
+  { std::ofstream(directory.file("a-file")) << "not a directory"; }
+  auto source = std::make_shared<NumberedSource<int64_t>>(1, 1, [](uint32_t, uint64_t i) {
+    return static_cast<int64_t>(i);
+  });
+  Pipeline pipeline;
+  pipeline.source<int64_t>("numbers", source)
+      .map("text", [](const int64_t& n) { return std::to_string(n); })
+      .sink("files", file_sink<std::string>({.directory = directory.file("a-file") + "/out"}));
+  Result<PipelineResult> result = pipeline.run();
+  EXPECT_FALSE(result.is_ok());
+  EXPECT_THAT(result.status().message(), ::testing::HasSubstr("sink 'files'"));
+  EXPECT_THAT(result.status().message(), ::testing::HasSubstr("a-file/out"));
 }
 
 TEST(Pipeline, UserErrorsNameTheOperatorAndTheRecord) {
