@@ -112,6 +112,12 @@ struct PipelineOptions {
   // Completed checkpoints kept (older job manifests and the state only they need are deleted).
   // Default: 3.
   uint32_t retained_checkpoints = 3;
+  // Keeps a copy of each keyed instance's newest state checkpoint in this local directory
+  // (local_recovery.h), so that a restart on the same machine restores from local disk and
+  // reads only the manifests from `checkpoints` (S3, a shared directory). Files are verified
+  // against the remote manifest's sizes and checksums; a missing or damaged copy is read
+  // remotely. Default: "" (none).
+  std::string local_recovery_directory{};
   // Resume from the newest valid checkpoint in `checkpoints` when there is one. Default: true.
   bool resume = true;
   // Resume from this checkpoint instead (kNotFound when absent). Default: none.

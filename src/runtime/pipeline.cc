@@ -7,6 +7,7 @@
 #include <chrono>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "runtime/job_manifest.h"
 #include "runtime/prefixed_storage.h"
 #include "streamstate/config.h"
+#include "streamstate/local_recovery.h"
 #include "util/status_macros.h"
 #if STREAMSTATE_HAS_ROCKSDB
 #include "streamstate/rocksdb.h"
@@ -107,12 +109,12 @@ class Pipeline::Runner final : public detail::RunEnvironment {
   }
   Result<detail::KeyedInstance> open_keyed_instance(const std::string& operator_name, uint32_t instance,
                                                     uint32_t parallelism) override;
-  detail::StateCheckpointPlan checkpoint_plan(const std::string& operator_name, uint32_t instance) override {
+  Result<detail::StateCheckpointPlan> checkpoint_plan(const std::string& operator_name, uint32_t instance) override {
     detail::StateCheckpointPlan plan;
     plan.exactly_once = options_.mode == CheckpointingMode::kExactlyOnce;
     if (!options_.checkpoints) return plan;
     plan.prefix = detail::state_prefix(operator_name, instance);
-    plan.storage = std::make_shared<detail::PrefixedStorage>(options_.checkpoints, plan.prefix);
+    STREAMSTATE_ASSIGN_OR_RETURN(plan.storage, instance_storage(plan.prefix));
     plan.options = options_.state_checkpoints;
     plan.options.max_parallelism = options_.max_parallelism;
     plan.options.clock = clock_;
@@ -126,6 +128,10 @@ class Pipeline::Runner final : public detail::RunEnvironment {
   Status retain();
   void report_progress();
   CheckpointStorage* storage() const { return options_.checkpoints.get(); }
+  // The folder of a keyed instance's state checkpoints ("state/<operator>/<instance>/"), with
+  // a local copy under local_recovery_directory when one is configured. One per folder.
+  Result<std::shared_ptr<CheckpointStorage>> instance_storage(const std::string& prefix);
+  std::map<std::string, std::shared_ptr<CheckpointStorage>> instance_storages_;
 
   const PipelineOptions& options_;
   detail::PipelineGraph& graph_;
@@ -217,6 +223,24 @@ Status Pipeline::Runner::prepare_storage() {
   return retain();
 }
 
+Result<std::shared_ptr<CheckpointStorage>> Pipeline::Runner::instance_storage(const std::string& prefix) {
+  auto found = instance_storages_.find(prefix);
+  if (found != instance_storages_.end()) return found->second;
+  std::shared_ptr<CheckpointStorage> folder = std::make_shared<detail::PrefixedStorage>(options_.checkpoints, prefix);
+  if (!options_.local_recovery_directory.empty()) {
+    LocalRecoveryOptions local;
+    local.path = (std::filesystem::path(options_.local_recovery_directory) / prefix).string();
+    Result<std::unique_ptr<LocalRecoveryStorage>> opened = open_local_recovery_storage(folder, local);
+    if (!opened.is_ok()) {
+      return Status(opened.status().code(), "pipeline '" + options_.name +
+                                                "': local_recovery_directory: " + opened.status().message());
+    }
+    folder = std::shared_ptr<CheckpointStorage>(std::move(*opened));
+  }
+  instance_storages_.emplace(prefix, folder);
+  return folder;
+}
+
 Result<detail::KeyedInstance> Pipeline::Runner::open_keyed_instance(const std::string& operator_name,
                                                                     uint32_t instance, uint32_t parallelism) {
   detail::KeyedInstance parts;
@@ -233,12 +257,11 @@ Result<detail::KeyedInstance> Pipeline::Runner::open_keyed_instance(const std::s
   }
   parts.backend = std::move(*backend);
   if (restored_) {
-    std::vector<std::unique_ptr<detail::PrefixedStorage>> folders;
     std::vector<RestoreSource> sources;
     for (const detail::JobStateCheckpoint& state : restored_->states) {
       if (state.operator_name != operator_name || state.key_groups.intersect(parts.key_groups).empty()) continue;
-      folders.push_back(std::make_unique<detail::PrefixedStorage>(*storage(), state.prefix));
-      sources.push_back(RestoreSource{folders.back().get(), state.id});
+      STREAMSTATE_ASSIGN_OR_RETURN(std::shared_ptr<CheckpointStorage> folder, instance_storage(state.prefix));
+      sources.push_back(RestoreSource{folder.get(), state.id});
     }
     if (!sources.empty()) {
       RestoreOptions restore;

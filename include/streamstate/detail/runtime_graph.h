@@ -48,7 +48,7 @@ class RunEnvironment {
   // A keyed instance's backend (restored when resuming), store and timers.
   virtual Result<KeyedInstance> open_keyed_instance(const std::string& operator_name, uint32_t instance,
                                                     uint32_t parallelism) = 0;
-  virtual StateCheckpointPlan checkpoint_plan(const std::string& operator_name, uint32_t instance) = 0;
+  virtual Result<StateCheckpointPlan> checkpoint_plan(const std::string& operator_name, uint32_t instance) = 0;
 };
 
 class StageBase {

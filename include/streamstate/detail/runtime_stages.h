@@ -205,10 +205,11 @@ class KeyedStage final : public StageBase {
         if (!late_output.is_ok()) return late_output.status();
         late = std::make_unique<OutputSideChannel<In>>("late records", std::move(*late_output));
       }
+      Result<StateCheckpointPlan> plan = env.checkpoint_plan(name(), instance);
+      if (!plan.is_ok()) return plan.status();
       auto task = std::make_shared<KeyedTask<In, Out>>(env.job(), counters, std::move(*parts), std::move(function),
-                                                       *gates_[instance], std::move(*output),
-                                                       env.checkpoint_plan(name(), instance), std::move(sides),
-                                                       std::move(late));
+                                                       *gates_[instance], std::move(*output), std::move(*plan),
+                                                       std::move(sides), std::move(late));
       tasks.push_back([task] { task->run(); });
     }
     return tasks;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -561,6 +562,48 @@ TEST(Pipeline, ASinkThatCannotBeMadeIsReportedByRun) {
   EXPECT_FALSE(result.is_ok());
   EXPECT_THAT(result.status().message(), ::testing::HasSubstr("sink 'files'"));
   EXPECT_THAT(result.status().message(), ::testing::HasSubstr("a-file/out"));
+}
+
+TEST(Pipeline, ALocalCopyRestoresWhenTheRemoteDataFilesAreDamaged) {
+  const std::vector<std::string> expected = failure_free_output(3, 2000, 17);
+  testing::TempDir remote_dir;
+  testing::TempDir local_dir;
+  Result<std::unique_ptr<CheckpointStorage>> remote = open_directory_storage({.path = remote_dir.file("chk")});
+  ASSERT_OK(remote.status());
+  std::shared_ptr<CheckpointStorage> storage = std::move(*remote);
+  auto output = std::make_shared<CollectedOutput<std::string>>();
+  auto run = [&](bool local, uint64_t fail_after) {
+    auto source = clicks(3, 2000, 17);
+    source->pace(10, 300);
+    if (fail_after > 0) source->fail_after(fail_after);
+    PipelineOptions options{.name = "local", .checkpoints = storage, .checkpoint_interval_millis = 1};
+    if (local) options.local_recovery_directory = local_dir.file("copy");
+    Pipeline pipeline(options);
+    build_job(pipeline, source, output, {});
+    return pipeline.run();
+  };
+  Result<PipelineResult> crashed = run(true, 3000);
+  ASSERT_FALSE(crashed.is_ok());
+  // Damage every state file in the remote storage.
+  int damaged = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(remote_dir.file("chk"))) {
+    if (!entry.is_regular_file() || entry.path().filename() != "state.snap") continue;
+    std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(20);
+    char byte = 0;
+    file.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x5a);
+    file.seekp(20);
+    file.write(&byte, 1);
+    ++damaged;
+  }
+  ASSERT_GT(damaged, 0);
+  Result<PipelineResult> without_copy = run(false, 0);
+  EXPECT_STATUS(without_copy.status(), StatusCode::kCorruption, "state.snap");
+  Result<PipelineResult> with_copy = run(true, 0);
+  ASSERT_OK(with_copy.status());
+  EXPECT_TRUE(with_copy->metrics.restored_from.has_value());
+  EXPECT_TRUE(sorted(output->records()) == expected) << difference(sorted(output->records()), expected);
 }
 
 TEST(Pipeline, UserErrorsNameTheOperatorAndTheRecord) {
