@@ -199,7 +199,10 @@ int main(int argc, char** argv) {
   const PipelineMetrics& m = result->metrics;
   const uint64_t processed = records_of(m, "clicks-per-user");
   const double seconds = static_cast<double>(m.elapsed_millis) / 1000.0;
-  std::cout << (m.restored_from ? "resumed from checkpoint " + std::to_string(*m.restored_from)
+  std::cout << (m.restored_from ? "resumed from checkpoint " + std::to_string(*m.restored_from) +
+                                      ": state restored in " + std::to_string(m.restore_millis) +
+                                      " ms, first click processed after " + std::to_string(m.first_record_millis) +
+                                      " ms"
                                 : std::string("started fresh (no checkpoint yet)"))
             << "\n"
             << "processed " << processed << " clicks in " << seconds << " s ("
