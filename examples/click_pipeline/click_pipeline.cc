@@ -175,17 +175,18 @@ int main(int argc, char** argv) {
   // Progress, and the stop once this run read its share of the stream.
   std::atomic<bool> stopping{false};
   std::thread watcher([&] {
-    while (true) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    for (int tick = 1;; ++tick) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
       PipelineMetrics m = pipeline.metrics();
       if (!m.running && m.elapsed_millis > 0) break;
       const uint64_t read = records_of(m, "clicks");
       const uint64_t processed = records_of(m, "clicks-per-user");
+      if (read >= target && !stopping.exchange(true)) pipeline.stop(StopMode::kSuspend);
+      if (tick % 10 != 0) continue;
       std::fprintf(stderr, "\r  %6.1f s  read %9llu of %llu clicks  processed %9llu  checkpoints %llu   ",
                    static_cast<double>(m.elapsed_millis) / 1000.0, static_cast<unsigned long long>(read),
                    static_cast<unsigned long long>(target), static_cast<unsigned long long>(processed),
                    static_cast<unsigned long long>(m.checkpoints.completed));
-      if (read >= target && !stopping.exchange(true)) pipeline.stop(StopMode::kSuspend);
     }
   });
   Result<PipelineResult> result = pipeline.run();
