@@ -292,8 +292,21 @@ class Stream {
   // Partitions the stream by key: any KeyExtractor (key_extractor.h), or a callable
   // returning std::string / Result<std::string>.
   KeyedStream<T> key_by(KeyExtractor<T> extractor) { return KeyedStream<T>(graph_, port_, std::move(extractor)); }
+  // An extractor that may have failed to build (json_field_key with a bad path): its error is
+  // reported by run().
+  KeyedStream<T> key_by(Result<KeyExtractor<T>> extractor) {
+    if (!extractor.is_ok()) {
+      if (graph_->build_error.is_ok()) {
+        graph_->build_error = Status(extractor.status().code(), "key_by: " + extractor.status().message());
+      }
+      return key_by(KeyExtractor<T>([](const T&) -> Result<std::string> {
+        return Status::failed_precondition("key_by has no usable key extractor");
+      }));
+    }
+    return key_by(std::move(*extractor));
+  }
   template <typename F>
-    requires(!std::is_same_v<std::decay_t<F>, KeyExtractor<T>>)
+    requires(!std::is_same_v<std::decay_t<F>, KeyExtractor<T>> && !std::is_same_v<std::decay_t<F>, Result<KeyExtractor<T>>>)
   KeyedStream<T> key_by(F&& fn) {
     return key_by(make_key_extractor<T>(std::forward<F>(fn)));
   }
