@@ -606,6 +606,18 @@ TEST(Pipeline, ALocalCopyRestoresWhenTheRemoteDataFilesAreDamaged) {
   EXPECT_TRUE(sorted(output->records()) == expected) << difference(sorted(output->records()), expected);
 }
 
+TEST(Pipeline, AKeyExtractorThatFailedToBuildIsReportedByRun) {
+  auto source = std::make_shared<NumberedSource<nlohmann::json>>(1, 1, [](uint32_t, uint64_t i) {
+    return nlohmann::json{{"n", i}};
+  });
+  Pipeline pipeline;
+  pipeline.source<nlohmann::json>("records", source)
+      .key_by(json_field_key("user..id"))
+      .process<std::string>("count", [] { return std::make_unique<CountRecords<nlohmann::json>>(); });
+  Result<PipelineResult> result = pipeline.run();
+  EXPECT_STATUS(result.status(), StatusCode::kInvalidArgument, "key_by: ");
+}
+
 TEST(Pipeline, UserErrorsNameTheOperatorAndTheRecord) {
   auto source = std::make_shared<NumberedSource<int64_t>>(1, 10, [](uint32_t, uint64_t i) {
     return static_cast<int64_t>(i);
