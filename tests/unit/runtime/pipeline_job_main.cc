@@ -69,10 +69,6 @@ struct Args {
   std::string output_stream;  // with --redis
 };
 
-// The input streams of the Redis job: one per partition of the click generator.
-constexpr uint32_t kInputStreams = 4;
-
-std::string input_stream(uint32_t partition) { return "clicks-" + std::to_string(partition); }
 
 // Kills the process with SIGKILL at a chosen pre-commit or commit of the sink it wraps.
 class KillingSink final : public Sink<std::string> {
@@ -273,6 +269,11 @@ int file_job(const Args& args) {
 }
 
 #if STREAMSTATE_HAS_REDIS
+
+// The input streams of the Redis job: one per partition of the click generator.
+constexpr uint32_t kInputStreams = 4;
+
+std::string input_stream(uint32_t partition) { return "clicks-" + std::to_string(partition); }
 
 // "HOST:PORT" -> host and port; false when it is not that.
 bool parse_address(const std::string& text, std::string& host, uint16_t& port) {
