@@ -94,8 +94,9 @@ struct KillRounds {
 // Runs the job - `args_of(round)` plus the round's kill - again and again until a run
 // completes (at most 40 rounds). Round % 3 == 0: killed after a random 60-450 ms; 1: the job
 // kills itself in a random pre-commit (1st to 6th); 2: in a random commit (1st to 4th). From
-// round 16 on, runs are not killed (so that the job completes). A run that exits with an error
-// fails the test (its output is in `log`).
+// round 16 on, runs are not killed from outside (so that the job completes). A run that exits
+// with an error fails the test (its output is in `log`). Records the kills as the test
+// property "kills".
 inline void kill_and_restart_until_done(const std::function<std::vector<std::string>(int round)>& args_of,
                                         const std::string& log, std::mt19937& random, KillRounds& rounds) {
   for (int round = 0; round < 40 && !rounds.completed; ++round) {
@@ -116,6 +117,7 @@ inline void kill_and_restart_until_done(const std::function<std::vector<std::str
     ASSERT_EQ(run.exit_code, 0) << "round " << round << " failed; see " << log;
     rounds.completed = true;
   }
+  ::testing::Test::RecordProperty("kills", rounds.kills);  // in --gtest_output=xml reports
 }
 
 }  // namespace streamstate::testing
