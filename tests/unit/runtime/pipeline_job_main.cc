@@ -69,7 +69,6 @@ struct Args {
   std::string output_stream;  // with --redis
 };
 
-
 // Kills the process with SIGKILL at a chosen pre-commit or commit of the sink it wraps.
 class KillingSink final : public Sink<std::string> {
  public:
