@@ -14,9 +14,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <random>
@@ -70,6 +73,21 @@ inline JobRun run_job(const std::vector<std::string>& args, const std::string& l
   }
   ::waitpid(child, &status, 0);
   return job_run_of(status);
+}
+
+// Every line of every file the file sink published under `directory` (hidden staging files
+// excluded), sorted.
+inline std::vector<std::string> published_file_lines(const std::string& directory) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> lines;
+  if (!fs::exists(directory)) return lines;
+  for (const auto& entry : fs::directory_iterator(directory)) {
+    if (!entry.is_regular_file() || entry.path().filename().string().starts_with(".")) continue;
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
 }
 
 // What `actual` has more or fewer of than `expected` (multisets), at most ten lines of it.

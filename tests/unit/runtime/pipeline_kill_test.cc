@@ -7,9 +7,6 @@
 // another parallelism (2 -> 3 -> 1 -> 2).
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <random>
 #include <string>
@@ -21,25 +18,10 @@
 namespace streamstate {
 namespace {
 
-namespace fs = std::filesystem;
-
 using testing::difference;
 using testing::JobRun;
 using testing::KillRounds;
 using testing::run_job;
-
-// Every line of every published file under `directory` (hidden staging files excluded), sorted.
-std::vector<std::string> published_lines(const std::string& directory) {
-  std::vector<std::string> lines;
-  if (!fs::exists(directory)) return lines;
-  for (const auto& entry : fs::directory_iterator(directory)) {
-    if (!entry.is_regular_file() || entry.path().filename().string().starts_with(".")) continue;
-    std::ifstream in(entry.path());
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-  }
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
 
 std::vector<std::string> job_args(const std::string& root, const std::string& state, uint32_t parallelism) {
   return {"--checkpoints", root + "/checkpoints", "--output", root + "/output", "--state", state,
@@ -57,7 +39,7 @@ void kill_until_done(const std::string& state_kind, const std::function<uint32_t
   };
   JobRun reference = run_job(job_args(reference_dir.path().string(), state_for(reference_dir), 2), log, -1);
   ASSERT_EQ(reference.exit_code, 0) << "the failure-free run failed; see " << log;
-  const std::vector<std::string> expected = published_lines(reference_dir.file("output"));
+  const std::vector<std::string> expected = testing::published_file_lines(reference_dir.file("output"));
   ASSERT_GT(expected.size(), 150000u);
 
   const uint32_t seed = std::random_device()();
@@ -69,7 +51,7 @@ void kill_until_done(const std::string& state_kind, const std::function<uint32_t
       log, random, rounds);
   ASSERT_TRUE(rounds.completed) << "the job never completed; see " << log;
   EXPECT_GE(rounds.kills, 10);
-  const std::vector<std::string> actual = published_lines(crash_dir.file("output"));
+  const std::vector<std::string> actual = testing::published_file_lines(crash_dir.file("output"));
   EXPECT_EQ(actual.size(), expected.size());
   EXPECT_TRUE(actual == expected) << difference(actual, expected);
 }

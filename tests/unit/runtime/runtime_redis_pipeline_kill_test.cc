@@ -7,7 +7,8 @@
 // and between a completed checkpoint and its commit - and restarted each time; the entries it
 // finally appended to its output stream equal a failure-free run's: nothing lost, nothing
 // appended twice, no staged entry left behind. Also across restarts with another parallelism
-// of the source and of the keyed operator (2 -> 3 -> 1).
+// of the source and of the keyed operator (2 -> 3 -> 1). The failure-free run's output also equals
+// the file job's over the same generated clicks (the clicks survive the trip through Redis).
 //
 // The server is not killed (only the job), so it runs without persistence.
 #include <gtest/gtest.h>
@@ -73,6 +74,14 @@ class RedisPipelineKill : public ::testing::Test {
     expected_ = published_lines("out-reference");
     ASSERT_GT(expected_.size(), 150000u);
     ASSERT_EQ(staging_lists("out-reference"), std::vector<std::string>{});
+    // The clicks went through Redis unchanged: the file job over the generator itself
+    // publishes the same lines.
+    JobRun files = run_job({"--checkpoints", work_->file("files-checkpoints"), "--output", work_->file("files"),
+                            "--events", kEvents, "--users", "400", "--seed", "11"},
+                           log, -1);
+    ASSERT_EQ(files.exit_code, 0) << "the file job failed; see " << log;
+    const std::vector<std::string> file_lines = testing::published_file_lines(work_->file("files"));
+    ASSERT_TRUE(file_lines == expected_) << "the Redis job's lines against the file job's:" << difference(expected_, file_lines);
     ready_ = true;
   }
 
