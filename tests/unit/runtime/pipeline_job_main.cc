@@ -405,7 +405,9 @@ int redis_job(const Args& args) {
     std::cerr << "--redis " << args.redis << ": give HOST:PORT\n";
     return 2;
   }
-  for (uint32_t partition = 0; partition < kInputStreams; ++partition) source.streams.push_back(input_stream(partition));
+  for (uint32_t partition = 0; partition < kInputStreams; ++partition) {
+    source.streams.push_back(input_stream(partition));
+  }
   source.stop_at_end = true;
   RedisStreamSinkOptions sink_options;
   sink_options.host = source.host;

@@ -81,7 +81,8 @@ class RedisPipelineKill : public ::testing::Test {
                            log, -1);
     ASSERT_EQ(files.exit_code, 0) << "the file job failed; see " << log;
     const std::vector<std::string> file_lines = testing::published_file_lines(work_->file("files"));
-    ASSERT_TRUE(file_lines == expected_) << "the Redis job's lines against the file job's:" << difference(expected_, file_lines);
+    ASSERT_TRUE(file_lines == expected_)
+        << "the Redis job's lines against the file job's:" << difference(expected_, file_lines);
     ready_ = true;
   }
 
