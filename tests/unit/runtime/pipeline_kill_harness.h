@@ -121,11 +121,11 @@ inline void kill_and_restart_until_done(const std::function<std::vector<std::str
     std::vector<std::string> args = args_of(round);
     int64_t kill_after = std::uniform_int_distribution<int64_t>(60, 450)(random);
     if (round % 3 == 1) {
-      const int pre_commit = std::uniform_int_distribution<int>(1, 6)(random);
+      const int pre_commit = std::uniform_int_distribution<int>(1, 3)(random);
       args.insert(args.end(), {"--kill-in-pre-commit", std::to_string(pre_commit)});
       kill_after = 5000;
     } else if (round % 3 == 2) {
-      const int commit = std::uniform_int_distribution<int>(1, 4)(random);
+      const int commit = std::uniform_int_distribution<int>(1, 2)(random);
       args.insert(args.end(), {"--kill-in-commit", std::to_string(commit)});
       kill_after = 5000;
     }
