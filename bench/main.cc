@@ -1,4 +1,4 @@
-// streamstate-bench SUITE [--json] [--keys N] [--runs R] [--dir PATH] [--only PREFIX]
+// streamstate-bench SUITE [--json] [--keys N] [--events N] [--runs R] [--dir PATH] [--only PREFIX]
 //
 // Parses the command line, runs one registered suite and prints its results. Exit status:
 // 0 on success, 1 when the suite failed, 2 for a usage error or --help.
@@ -24,13 +24,14 @@ constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
 void print_usage(std::ostream& out) {
-  out << "usage: streamstate-bench SUITE [--json] [--keys N] [--runs R] [--dir PATH] [--only PREFIX]\n"
+  out << "usage: streamstate-bench SUITE [--json] [--keys N] [--events N] [--runs R] [--dir PATH] [--only PREFIX]\n"
          "\n"
          "Measures streamstate against a baseline doing the same work in the same run and\n"
          "reports both medians and their ratio (ours / baseline, higher is better).\n"
          "\n"
          "  --json      print a JSON array (one object per case) instead of a table\n"
          "  --keys N    distinct keys per case (default 1000000)\n"
+         "  --events N  events per measurement of the pipeline suite (default 10000000)\n"
          "  --runs R    measurements of each side per case; the median is reported (default 3)\n"
          "  --dir PATH  parent directory for on-disk data (default: the system temp directory);\n"
          "              a fresh directory is created inside it and removed afterwards\n"
@@ -89,6 +90,15 @@ std::optional<CommandLine> parse(const std::vector<std::string_view>& args, std:
         return std::nullopt;
       }
       line.options.keys = *keys;
+    } else if (flag == "--events") {
+      std::optional<std::string_view> text = take_value();
+      if (!text) return std::nullopt;
+      std::optional<uint64_t> events = parse_count(*text, uint64_t{1} << 40);
+      if (!events) {
+        error = "--events must be a whole number from 1 to 1099511627776, got '" + std::string(*text) + "'";
+        return std::nullopt;
+      }
+      line.options.events = *events;
     } else if (flag == "--runs") {
       std::optional<std::string_view> text = take_value();
       if (!text) return std::nullopt;

@@ -25,6 +25,9 @@ namespace streamstate::bench {
 struct BenchOptions {
   // Distinct keys each case works on. Default: 1,000,000.
   uint64_t keys = 1'000'000;
+  // Events per measurement of the suites that process event streams (pipeline). Default:
+  // 10,000,000.
+  uint64_t events = 10'000'000;
   // Measurements per case; the median is reported. Default: 3.
   int runs = 3;
   // Parent directory for on-disk data; empty means the system temp directory. A fresh

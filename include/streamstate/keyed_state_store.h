@@ -91,6 +91,11 @@ class KeyedStateStore {
   // key group and the store's range when the key belongs to another operator instance; the
   // store then has no current key until the next successful call.
   Status set_current_key(BytesView user_key);
+  // set_current_key for a caller that has already hashed the key (a runtime routing records by
+  // key group): skips the hash. Precondition: key_group == key_group_for_key(user_key,
+  // max_parallelism()); a wrong group makes the key's state unreachable by set_current_key.
+  // OutOfRange as set_current_key when the group is outside the store's range.
+  Status set_current_key_in_group(uint32_t key_group, BytesView user_key);
   // As set_current_key with the key's Codec<K> bytes. A key must always be given the same
   // way: set_current_key("a") and set_current_key_typed(std::string("a")) are different keys.
   template <Encodable K>

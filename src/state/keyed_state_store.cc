@@ -77,7 +77,11 @@ Status KeyedStateStore::close() {
 
 Status KeyedStateStore::set_current_key(BytesView user_key) {
   if (closed_) return closed_error("set_current_key");
-  const uint32_t key_group = key_group_for_key(user_key, options_.max_parallelism);
+  return set_current_key_in_group(key_group_for_key(user_key, options_.max_parallelism), user_key);
+}
+
+Status KeyedStateStore::set_current_key_in_group(uint32_t key_group, BytesView user_key) {
+  if (closed_) return closed_error("set_current_key");
   if (!key_groups_.contains(key_group)) {
     context_->clear_key();
     return Status::out_of_range("key " + internal::printable_bytes(user_key) + " belongs to key group " +

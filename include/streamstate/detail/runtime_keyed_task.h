@@ -198,7 +198,10 @@ class KeyedTask final : private OperatorContext, private ProcessContext<Out> {
         }
         continue;
       }
-      if (Status status = parts_.store->set_current_key(BytesView(record.key)); !status.is_ok()) return status;
+      if (Status status = parts_.store->set_current_key_in_group(record.key_group, BytesView(record.key));
+          !status.is_ok()) {
+        return status;
+      }
       current_key_group_ = record.key_group;
       timestamp_ = record.timestamp;
       Status status;

@@ -11,6 +11,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -233,22 +234,30 @@ class ExchangeOutput final : public Output<T> {
         gates_(std::move(gates)),
         channel_(channel),
         batch_records_(batch_records),
-        buffers_(gates_.size()) {}
+        buffers_(gates_.size()) {
+    // The instance of each key group, computed once instead of once per record.
+    target_of_group_.resize(max_parallelism_);
+    for (uint32_t group = 0; group < max_parallelism_; ++group) {
+      target_of_group_[group] =
+          operator_index_for_key_group(max_parallelism_, static_cast<uint32_t>(gates_.size()), group);
+    }
+  }
 
   Status push(T&& value, int64_t timestamp) override {
-    Result<std::string> key = Status::ok();
+    // Built in place from the extractor's result: no placeholder Result (whose construction
+    // from an OK Status would format an error message for every record).
+    std::optional<Result<std::string>> key;
     try {
-      key = extractor_(static_cast<const T&>(value));
+      key.emplace(extractor_(static_cast<const T&>(value)));
     } catch (const std::exception& e) {
       return record_failure("key_by", name_, value, e.what());
     }
-    if (!key.is_ok()) return record_failure("key_by", name_, value, key.status().to_string());
-    const uint32_t group = key_group_for_key(BytesView(*key), max_parallelism_);
-    const uint32_t target =
-        operator_index_for_key_group(max_parallelism_, static_cast<uint32_t>(gates_.size()), group);
+    if (!key->is_ok()) return record_failure("key_by", name_, value, key->status().to_string());
+    const uint32_t group = key_group_for_key(BytesView(**key), max_parallelism_);
+    const uint32_t target = target_of_group_[group];
     auto& buffer = buffers_[target];
     if (buffer.capacity() == 0) buffer.reserve(batch_records_);
-    buffer.push_back(KeyedRecord<T>{std::move(*key), group, timestamp, std::move(value)});
+    buffer.push_back(KeyedRecord<T>{std::move(**key), group, timestamp, std::move(value)});
     if (buffer.size() >= batch_records_) return send_records(target);
     return Status::ok();
   }
@@ -310,6 +319,7 @@ class ExchangeOutput final : public Output<T> {
   uint32_t channel_;
   size_t batch_records_;
   std::vector<std::vector<KeyedRecord<T>>> buffers_;
+  std::vector<uint32_t> target_of_group_;  // key group -> index into gates_
 };
 
 // The end of a chain: a sink instance's writer.

@@ -52,6 +52,23 @@ TEST(KeyedStateStoreTest, KeysOutsideTheKeyGroupRangeAreRejected) {
   EXPECT_EQ(count->value().value(), std::optional<int64_t>(1));
 }
 
+TEST(KeyedStateStoreTest, SetCurrentKeyInGroupReachesTheSameStateAsSetCurrentKey) {
+  auto store = open_store(memory_backend(), {.key_groups = KeyGroupRange(0, 64)});
+  auto count = store->value_state(ValueStateDescriptor<int64_t>{.name = "count"});
+  ASSERT_OK(count);
+  const std::string inside = key_in_group(10);
+  ASSERT_OK(store->set_current_key_in_group(10, inside));
+  EXPECT_EQ(store->current_key_group(), 10u);
+  EXPECT_EQ(store->current_key(), inside);
+  ASSERT_OK(count->update(5));
+  ASSERT_OK(store->set_current_key(inside));
+  EXPECT_EQ(count->value().value(), std::optional<int64_t>(5));
+  // A group outside the range fails as set_current_key does and leaves no current key.
+  EXPECT_STATUS(store->set_current_key_in_group(100, key_in_group(100)), StatusCode::kOutOfRange,
+                "key group 100");
+  EXPECT_FALSE(store->has_current_key());
+}
+
 TEST(KeyedStateStoreTest, StatesWithoutACurrentKeyFailNamingTheState) {
   auto store = open_store(memory_backend());
   auto value = store->value_state(ValueStateDescriptor<int64_t>{.name = "v"});
