@@ -157,6 +157,10 @@ struct SourceOptions {
 
 struct OperatorOptions {
   uint32_t parallelism = 1;
+  // A record whose key cannot be extracted (a missing JSON field, an extractor's error or
+  // exception): kFail fails the pipeline naming the operator, the record, the source's position
+  // and the cause; kSkip drops it and counts it (OperatorMetrics::malformed_records_skipped).
+  MalformedRecords malformed_records = MalformedRecords::kFail;
 };
 
 struct OperatorMetrics {
@@ -166,6 +170,7 @@ struct OperatorMetrics {
   uint64_t records_in = 0;
   uint64_t records_out = 0;
   uint64_t late_records_dropped = 0;
+  uint64_t malformed_records_skipped = 0;  // key_by could not extract their key (kSkip)
   double backpressure_seconds = 0;  // producers waiting for room in this operator's queues
   uint64_t queued_batches = 0;
   uint64_t queue_capacity = 0;
@@ -403,9 +408,14 @@ class KeyedStream {
     raw->port = graph_->make_port<Out>(raw);
     graph_->stages.push_back(std::move(stage));
     KeyExtractor<T> extractor = extractor_;
-    port_->add_consumer([raw, name, extractor](detail::TaskSetup& setup) -> Result<std::unique_ptr<detail::Output<T>>> {
+    const bool skip = options.malformed_records == MalformedRecords::kSkip;
+    port_->add_consumer([raw, name, extractor, skip](detail::TaskSetup& setup)
+                            -> Result<std::unique_ptr<detail::Output<T>>> {
+      std::atomic<uint64_t>* skipped = nullptr;
+      if (skip) skipped = &setup.job.counters(name, "keyed", raw->parallelism()).malformed_records_skipped;
       return std::unique_ptr<detail::Output<T>>(std::make_unique<detail::ExchangeOutput<T>>(
-          name, extractor, setup.job.max_parallelism(), raw->gates(), setup.instance, setup.job.batch_records()));
+          name, extractor, setup.job.max_parallelism(), raw->gates(), setup.instance, setup.job.batch_records(),
+          skipped));
     });
     return ProcessedStream<T, Out>(graph_, raw);
   }

@@ -38,6 +38,16 @@ struct SourceSplit {
   friend bool operator==(const SourceSplit&, const SourceSplit&) = default;
 };
 
+// What to do with a malformed record: a line a file source cannot parse (the poll fails naming
+// the file, line, byte offset and the parser's message, or the line is skipped and counted by
+// FileSource::skipped_records), or a record key_by cannot extract a key from
+// (OperatorOptions::malformed_records: the pipeline fails naming the operator, the record, the
+// source's position and the cause, or the record is dropped and counted).
+enum class MalformedRecords : uint8_t {
+  kFail,
+  kSkip,
+};
+
 // Where a poll left the reader.
 enum class SourcePoll : uint8_t {
   kMore,  // records may be available right away: poll again

@@ -278,11 +278,7 @@ std::shared_ptr<Source<ClickEvent>> click_event_source(ClickEventOptions options
 // ---------------------------------------------------------------------------------------------
 // Files
 
-// What a file source does with a line it cannot parse.
-enum class MalformedRecords : uint8_t {
-  kFail,  // the poll fails naming the file, line, byte offset and the parser's message
-  kSkip,  // the line is skipped and counted (FileSource::skipped_records)
-};
+// What a file source does with a line it cannot parse: MalformedRecords (source.h).
 
 struct FileSourceOptions {
   // Files to read. Default: none.

@@ -530,6 +530,7 @@ PipelineMetrics Pipeline::Runner::metrics() const {
       op.records_in = counters->records_in.load(std::memory_order_relaxed);
       op.records_out = counters->records_out.load(std::memory_order_relaxed);
       op.late_records_dropped = counters->late_records_dropped.load(std::memory_order_relaxed);
+      op.malformed_records_skipped = counters->malformed_records_skipped.load(std::memory_order_relaxed);
       op.backpressure_seconds = static_cast<double>(counters->backpressure_nanos.load(std::memory_order_relaxed)) / 1e9;
       op.queued_batches = counters->queued_batches.load(std::memory_order_relaxed);
       op.queue_capacity = counters->queue_capacity.load(std::memory_order_relaxed);

@@ -35,6 +35,7 @@ struct OperatorCounters {
   std::atomic<uint64_t> records_in{0};
   std::atomic<uint64_t> records_out{0};
   std::atomic<uint64_t> late_records_dropped{0};
+  std::atomic<uint64_t> malformed_records_skipped{0};  // key_by could not extract their key
   std::atomic<uint64_t> backpressure_nanos{0};  // time producers waited for room in its queues
   std::atomic<uint64_t> queued_batches{0};      // batches waiting in its input queues now
   std::atomic<uint64_t> queue_capacity{0};      // batches its input queues can hold

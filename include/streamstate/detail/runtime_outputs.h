@@ -7,6 +7,7 @@
 // Thread-safety: a chain belongs to one task thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -226,9 +227,13 @@ class DiscardOutput final : public Output<T> {
 template <typename T>
 class ExchangeOutput final : public Output<T> {
  public:
+  // skipped: counts the records whose key cannot be extracted, which are then dropped; null
+  // makes them fail the pipeline.
   ExchangeOutput(std::string key_by_name, KeyExtractor<T> extractor, uint32_t max_parallelism,
-                 std::vector<InputGate<T>*> gates, uint32_t channel, size_t batch_records)
+                 std::vector<InputGate<T>*> gates, uint32_t channel, size_t batch_records,
+                 std::atomic<uint64_t>* skipped = nullptr)
       : name_(std::move(key_by_name)),
+        skipped_(skipped),
         extractor_(std::move(extractor)),
         max_parallelism_(max_parallelism),
         gates_(std::move(gates)),
@@ -250,9 +255,13 @@ class ExchangeOutput final : public Output<T> {
     try {
       key.emplace(extractor_(static_cast<const T&>(value)));
     } catch (const std::exception& e) {
+      if (skipped_ != nullptr) return skip();
       return record_failure("key_by", name_, value, e.what());
     }
-    if (!key->is_ok()) return record_failure("key_by", name_, value, key->status().to_string());
+    if (!key->is_ok()) {
+      if (skipped_ != nullptr) return skip();
+      return record_failure("key_by", name_, value, key->status().to_string());
+    }
     const uint32_t group = key_group_for_key(BytesView(**key), max_parallelism_);
     const uint32_t target = target_of_group_[group];
     auto& buffer = buffers_[target];
@@ -289,6 +298,11 @@ class ExchangeOutput final : public Output<T> {
   Status close() override { return Status::ok(); }
 
  private:
+  Status skip() {
+    skipped_->fetch_add(1, std::memory_order_relaxed);
+    return Status::ok();
+  }
+
   Status send_records(uint32_t target) {
     auto& buffer = buffers_[target];
     if (buffer.empty()) return Status::ok();
@@ -313,6 +327,7 @@ class ExchangeOutput final : public Output<T> {
   }
 
   std::string name_;
+  std::atomic<uint64_t>* skipped_;
   KeyExtractor<T> extractor_;
   uint32_t max_parallelism_;
   std::vector<InputGate<T>*> gates_;
@@ -342,7 +357,12 @@ class SinkOutput final : public Output<T> {
   Status flush() override { return Status::ok(); }
   Status watermark(int64_t, bool) override { return Status::ok(); }
   Status barrier(const BarrierScope& scope) override {
-    Result<std::string> committable = writer_->pre_commit(scope.id);
+    Result<std::string> committable = Status::ok();
+    try {
+      committable = writer_->pre_commit(scope.id);
+    } catch (const std::exception& e) {
+      committable = Status::aborted(std::string("exception: ") + e.what());
+    }
     if (!committable.is_ok()) {
       return Status(committable.status().code(),
                     "sink '" + name_ + "' could not pre-commit checkpoint " + std::to_string(scope.id) + ": " +
@@ -354,7 +374,12 @@ class SinkOutput final : public Output<T> {
   Status end() override { return Status::ok(); }
   Status close() override {
     if (!writer_) return Status::ok();
-    Status status = writer_->close();
+    Status status;
+    try {
+      status = writer_->close();
+    } catch (const std::exception& e) {
+      status = Status::aborted("sink '" + name_ + "' failed to close: " + e.what());
+    }
     writer_.reset();
     return status;
   }

@@ -149,7 +149,7 @@ class SourceTask {
       } catch (const std::exception& e) {
         polled = Status::aborted(std::string("exception: ") + e.what());
       }
-      if (Status status = collector_.take_status(); !status.is_ok()) return status;
+      if (Status status = collector_.take_status(); !status.is_ok()) return with_position(status);
       if (!polled.is_ok()) {
         return Status(polled.status().code(), "source '" + name_ + "' instance " + std::to_string(instance_) +
                                                   " failed to read: " + polled.status().message());
@@ -173,6 +173,22 @@ class SourceTask {
       }
     }
     return Status::ok();
+  }
+
+  // A failure of the chain on a record of this instance, with where the instance was reading:
+  // the record is at or before these positions.
+  Status with_position(const Status& status) const {
+    std::string where;
+    size_t shown = 0;
+    for (const SourceSplit& split : reader_->splits()) {
+      if (++shown > 4) {
+        where += ", ...";
+        break;
+      }
+      where += (where.empty() ? "" : ", ") + split.id + " at " + (split.position.empty() ? "the start" : split.position);
+    }
+    return Status(status.code(), status.message() + " (source '" + name_ + "' instance " + std::to_string(instance_) +
+                                     ", in the poll that read up to: " + where + ")");
   }
 
   Status advance_watermark() {

@@ -618,6 +618,41 @@ TEST(Pipeline, AKeyExtractorThatFailedToBuildIsReportedByRun) {
   EXPECT_STATUS(result.status(), StatusCode::kInvalidArgument, "key_by: ");
 }
 
+// Every third record has no "user" field.
+std::shared_ptr<NumberedSource<nlohmann::json>> records_missing_keys() {
+  return std::make_shared<NumberedSource<nlohmann::json>>(1, 30, [](uint32_t, uint64_t i) {
+    if (i % 3 == 2) return nlohmann::json{{"n", i}};
+    return nlohmann::json{{"user", "u" + std::to_string(i % 2)}, {"n", i}};
+  });
+}
+
+TEST(Pipeline, RecordsWithoutAKeyFailNamingTheSourcePositionOrAreSkipped) {
+  {
+    Pipeline pipeline;
+    pipeline.source<nlohmann::json>("records", records_missing_keys())
+        .key_by(json_field_key("user"))
+        .process<std::string>("count", [] { return std::make_unique<CountRecords<nlohmann::json>>(); });
+    Result<PipelineResult> result = pipeline.run();
+    EXPECT_STATUS(result.status(), StatusCode::kAborted, "key_by 'count' failed on record {\"n\":2}");
+    EXPECT_THAT(result.status().message(), ::testing::HasSubstr("source 'records' instance 0"));
+    EXPECT_THAT(result.status().message(), ::testing::HasSubstr("split-0 at "));
+  }
+  auto output = std::make_shared<CollectedOutput<std::string>>();
+  Pipeline pipeline;
+  pipeline.source<nlohmann::json>("records", records_missing_keys())
+      .key_by(json_field_key("user"))
+      .process<std::string>("count", [] { return std::make_unique<CountRecords<nlohmann::json>>(); },
+                            {.malformed_records = MalformedRecords::kSkip})
+      .sink("out", std::make_shared<CollectingSink<std::string>>(output));
+  Result<PipelineResult> result = pipeline.run();
+  ASSERT_OK(result.status());
+  EXPECT_EQ(output->records().size(), 20u);
+  const auto& ops = result->metrics.operators;
+  auto count = std::find_if(ops.begin(), ops.end(), [](const OperatorMetrics& m) { return m.name == "count"; });
+  ASSERT_NE(count, ops.end());
+  EXPECT_EQ(count->malformed_records_skipped, 10u);
+}
+
 TEST(Pipeline, UserErrorsNameTheOperatorAndTheRecord) {
   auto source = std::make_shared<NumberedSource<int64_t>>(1, 10, [](uint32_t, uint64_t i) {
     return static_cast<int64_t>(i);
