@@ -4,6 +4,7 @@
 #include "streamstate/pipeline.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <filesystem>
@@ -79,7 +80,8 @@ int64_t steady_millis() {
 
 class Pipeline::Runner final : public detail::RunEnvironment {
  public:
-  Runner(const PipelineOptions& options, detail::PipelineGraph& graph) : options_(options), graph_(graph) {}
+  Runner(const PipelineOptions& options, detail::PipelineGraph& graph)
+      : options_(options), graph_(graph), clock_(options.clock ? options.clock : system_clock()) {}
 
   Result<PipelineResult> run();
   void stop(StopMode mode) {
@@ -138,8 +140,10 @@ class Pipeline::Runner final : public detail::RunEnvironment {
   std::shared_ptr<const Clock> clock_;
   std::optional<detail::JobManifest> restored_;
   CheckpointId next_id_ = 1;
-  int64_t started_millis_ = 0;
-  int64_t restore_millis_ = 0;
+  // Read by metrics() from other threads.
+  std::atomic<int64_t> started_millis_{0};
+  std::atomic<int64_t> restore_millis_{0};
+  std::atomic<CheckpointId> restored_from_{0};  // 0: not resumed
 
   mutable std::mutex mutex_;  // job_, checkpoint metrics, stop_requested_
   std::unique_ptr<detail::JobRuntime> job_;
@@ -201,6 +205,7 @@ Status Pipeline::Runner::prepare_storage() {
     std::vector<std::string> skipped;
     STREAMSTATE_ASSIGN_OR_RETURN(restored_, detail::latest_job_checkpoint(*storage(), &skipped));
   }
+  if (restored_) restored_from_ = restored_->id;
   if (restored_ && restored_->max_parallelism != options_.max_parallelism) {
     return Status::failed_precondition(
         "pipeline '" + options_.name + "': checkpoint " + std::to_string(restored_->id) + " has max_parallelism " +
@@ -298,7 +303,6 @@ Result<PipelineResult> Pipeline::Runner::run() {
     ran_ = true;
   }
   started_millis_ = steady_millis();
-  clock_ = options_.clock ? options_.clock : system_clock();
   STREAMSTATE_RETURN_IF_ERROR(validate());
   STREAMSTATE_RETURN_IF_ERROR(prepare_storage());
 
@@ -511,15 +515,16 @@ PipelineMetrics Pipeline::Runner::metrics() const {
   metrics.pipeline = options_.name;
   std::lock_guard<std::mutex> lock(mutex_);
   metrics.running = running_;
-  metrics.elapsed_millis = started_millis_ == 0 ? 0 : steady_millis() - started_millis_;
+  const int64_t started = started_millis_.load();
+  metrics.elapsed_millis = started == 0 ? 0 : steady_millis() - started;
   metrics.checkpoints = checkpoint_metrics_;
   if (const int64_t since = in_flight_since_.load(std::memory_order_acquire); since != 0) {
     metrics.checkpoints.oldest_uncommitted_millis = steady_millis() - since;
   }
-  if (restored_) metrics.restored_from = restored_->id;
-  metrics.restore_millis = restore_millis_;
+  if (const CheckpointId restored = restored_from_.load(); restored != 0) metrics.restored_from = restored;
+  metrics.restore_millis = restore_millis_.load();
   if (job_ && job_->first_record_steady_millis() != 0) {
-    metrics.first_record_millis = job_->first_record_steady_millis() - started_millis_;
+    metrics.first_record_millis = job_->first_record_steady_millis() - started;
   }
   if (job_) {
     for (const detail::OperatorCounters* counters : job_->all_counters()) {
