@@ -24,6 +24,7 @@ bench: build
 	@$(RELEASE_DIR)/bench/streamstate-bench state
 	@$(RELEASE_DIR)/bench/streamstate-bench checkpoint
 	@$(RELEASE_DIR)/bench/streamstate-bench wal
+	@$(RELEASE_DIR)/bench/streamstate-bench cache
 	@$(RELEASE_DIR)/bench/streamstate-bench pipeline
 
 install: build
