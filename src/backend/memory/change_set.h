@@ -33,6 +33,7 @@ class ChangeSet {
     for (const auto& [column, keys] : columns_) {
       if (keys.empty()) continue;
       std::vector<std::string>& target = out[column];
+      target.reserve(target.size() + keys.size());
       for (const auto& entry : keys) target.emplace_back(entry.first);
     }
   }
