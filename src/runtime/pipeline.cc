@@ -13,48 +13,14 @@
 #include <set>
 #include <thread>
 
-#include "checkpoint/checkpoint_names.h"
 #include "runtime/job_manifest.h"
+#include "runtime/job_retention.h"
 #include "runtime/prefixed_storage.h"
 #include "streamstate/config.h"
 #include "streamstate/local_recovery.h"
 #include "util/status_macros.h"
-#if STREAMSTATE_HAS_ROCKSDB
-#include "streamstate/rocksdb.h"
-#endif
 
 namespace streamstate {
-
-StateBackendFactory memory_state(MemoryBackendOptions options) {
-  return [options](const StateBackendRequest&) -> Result<std::shared_ptr<StateBackend>> {
-    STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<MemoryBackend> backend, MemoryBackend::open(options));
-    return std::shared_ptr<StateBackend>(std::move(backend));
-  };
-}
-
-StateBackendFactory rocksdb_state(std::string directory) {
-  return [directory](const StateBackendRequest& request) -> Result<std::shared_ptr<StateBackend>> {
-#if STREAMSTATE_HAS_ROCKSDB
-    const std::filesystem::path path =
-        std::filesystem::path(directory) / (request.operator_name + "-" + std::to_string(request.instance));
-    std::error_code error;
-    std::filesystem::remove_all(path, error);
-    if (error) {
-      return Status::io_error("cannot clear the state directory " + path.string() + " of operator '" +
-                              request.operator_name + "': " + error.message());
-    }
-    std::filesystem::create_directories(path.parent_path(), error);
-    RocksDbBackendOptions options;
-    options.path = path.string();
-    STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbBackend> backend, RocksDbBackend::open(options));
-    return std::shared_ptr<StateBackend>(std::move(backend));
-#else
-    (void)request;
-    return Status::invalid_argument("rocksdb_state(\"" + directory +
-                                    "\"): this streamstate was built without RocksDB; use memory_state()");
-#endif
-  };
-}
 
 namespace {
 
@@ -213,18 +179,8 @@ Status Pipeline::Runner::prepare_storage() {
         std::to_string(options_.max_parallelism) + "; key groups cannot change (keep " +
         std::to_string(restored_->max_parallelism) + ")");
   }
-  STREAMSTATE_ASSIGN_OR_RETURN(std::vector<CheckpointId> ids, detail::list_job_checkpoints(*storage()));
-  if (!ids.empty()) next_id_ = std::max(next_id_, ids.back() + 1);
-  STREAMSTATE_ASSIGN_OR_RETURN(std::vector<StoredObject> objects, storage()->list("state/"));
-  for (const StoredObject& object : objects) {
-    // "state/<operator>/<instance>/chk-<id>/..."
-    size_t slash = object.name.find('/', 6);
-    if (slash != std::string::npos) slash = object.name.find('/', slash + 1);
-    if (slash == std::string::npos) continue;
-    if (std::optional<CheckpointId> id = internal::checkpoint_id_of(std::string_view(object.name).substr(slash + 1))) {
-      next_id_ = std::max(next_id_, *id + 1);
-    }
-  }
+  STREAMSTATE_ASSIGN_OR_RETURN(CheckpointId next, detail::next_job_checkpoint_id(*storage()));
+  next_id_ = std::max(next_id_, next);
   return retain();
 }
 
@@ -482,33 +438,7 @@ Status Pipeline::Runner::run_checkpoint(CheckpointId id, bool final_checkpoint) 
 }
 
 // Keeps the newest retained_checkpoints job manifests and the state checkpoints they name.
-Status Pipeline::Runner::retain() {
-  STREAMSTATE_ASSIGN_OR_RETURN(std::vector<CheckpointId> ids, detail::list_job_checkpoints(*storage()));
-  std::set<std::pair<std::string, CheckpointId>> referenced;
-  const size_t keep = options_.retained_checkpoints;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i + keep < ids.size()) {
-      STREAMSTATE_RETURN_IF_ERROR(storage()->remove(detail::job_manifest_name(ids[i])));
-      continue;
-    }
-    Result<std::string> bytes = storage()->read(detail::job_manifest_name(ids[i]));
-    if (!bytes.is_ok()) continue;
-    Result<detail::JobManifest> manifest = detail::parse_job_manifest(detail::job_manifest_name(ids[i]), *bytes);
-    if (!manifest.is_ok()) continue;
-    for (const detail::JobStateCheckpoint& state : manifest->states) referenced.emplace(state.prefix, state.id);
-  }
-  STREAMSTATE_ASSIGN_OR_RETURN(std::vector<StoredObject> objects, storage()->list("state/"));
-  for (const StoredObject& object : objects) {
-    size_t slash = object.name.find('/', 6);
-    if (slash != std::string::npos) slash = object.name.find('/', slash + 1);
-    if (slash == std::string::npos) continue;
-    std::optional<CheckpointId> id = internal::checkpoint_id_of(std::string_view(object.name).substr(slash + 1));
-    if (!id) continue;
-    if (referenced.contains({object.name.substr(0, slash + 1), *id})) continue;
-    STREAMSTATE_RETURN_IF_ERROR(storage()->remove(object.name));
-  }
-  return Status::ok();
-}
+Status Pipeline::Runner::retain() { return detail::retain_job_checkpoints(*storage(), options_.retained_checkpoints); }
 
 PipelineMetrics Pipeline::Runner::metrics() const {
   PipelineMetrics metrics;
