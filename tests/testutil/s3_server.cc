@@ -1,6 +1,7 @@
 #include "testutil/s3_server.h"
 
 #include "testutil/child_process.h"
+#include "testutil/temp_dir.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -51,11 +52,6 @@ std::string find_s3rver_script() {
   std::string script = std::string(STREAMSTATE_SOURCE_DIR) + "/tools/s3rver/node_modules/s3rver/bin/s3rver.js";
   if (const char* given = std::getenv("STREAMSTATE_S3RVER_JS"); given != nullptr && *given != '\0') script = given;
   return access(script.c_str(), R_OK) == 0 ? script : "";
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 std::string tail(const std::string& text) { return text.size() > 1500 ? text.substr(text.size() - 1500) : text; }

@@ -21,6 +21,7 @@ namespace streamstate {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::read_file;
 using testing::column_or_die;
 using testing::contents;
 using testing::open_or_die;
@@ -73,11 +74,6 @@ void flip_byte(const fs::path& file, uint64_t offset) {
   stream.seekp(static_cast<std::streamoff>(offset));
   stream.write(&byte, 1);
   ASSERT_TRUE(stream.good()) << file;
-}
-
-std::string read_file(const fs::path& file) {
-  std::ifstream stream(file, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
 }
 
 size_t count_occurrences(const std::string& text, const std::string& fragment) {

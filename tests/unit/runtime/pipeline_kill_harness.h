@@ -27,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "unit/runtime/output_difference.h"
+
 namespace streamstate::testing {
 
 struct JobRun {
@@ -90,20 +92,6 @@ inline std::vector<std::string> published_file_lines(const std::string& director
   return lines;
 }
 
-// What `actual` has more or fewer of than `expected` (multisets), at most ten lines of it.
-inline std::string difference(const std::vector<std::string>& actual, const std::vector<std::string>& expected) {
-  std::map<std::string, int> count;
-  for (const auto& r : actual) ++count[r];
-  for (const auto& r : expected) --count[r];
-  std::string out;
-  int shown = 0;
-  for (const auto& [record, n] : count) {
-    if (n == 0 || ++shown > 10) continue;
-    out += (n > 0 ? "\n  extra " : "\n  missing ") + record + " x" + std::to_string(n > 0 ? n : -n);
-  }
-  return out;
-}
-
 struct KillRounds {
   int kills = 0;           // runs that ended by SIGKILL
   bool completed = false;  // a run processed the whole input and exited 0
@@ -111,7 +99,7 @@ struct KillRounds {
 
 // Runs the job - `args_of(round)` plus the round's kill - again and again until a run
 // completes (at most 40 rounds). Round % 3 == 0: killed after a random 60-450 ms; 1: the job
-// kills itself in a random pre-commit (1st to 6th); 2: in a random commit (1st to 4th). From
+// kills itself in a random pre-commit (1st to 3rd); 2: in a random commit (1st or 2nd). From
 // round 16 on, runs are not killed from outside (so that the job completes). A run that exits
 // with an error fails the test (its output is in `log`). Records the kills as the test
 // property "kills".

@@ -24,12 +24,14 @@
 #include "streamstate/config.h"
 #include "testutil/status_matchers.h"
 #include "testutil/temp_dir.h"
+#include "unit/runtime/output_difference.h"
 #include "unit/runtime/pipeline_fixtures.h"
 
 
 namespace streamstate::pipeline_tests {
 
 using testing::CollectedOutput;
+using testing::difference;
 using testing::CollectingSink;
 using testing::NumberedSource;
 
@@ -107,21 +109,6 @@ inline void build_job(Pipeline& pipeline, std::shared_ptr<NumberedSource<Click>>
 inline std::vector<std::string> sorted(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
   return v;
-}
-
-// Lists what one output has that the other has not (as multisets), for failure messages.
-inline std::string difference(const std::vector<std::string>& actual, const std::vector<std::string>& expected) {
-  std::map<std::string, int> count;
-  for (const auto& r : actual) ++count[r];
-  for (const auto& r : expected) --count[r];
-  std::string out;
-  int shown = 0;
-  for (const auto& [record, n] : count) {
-    if (n == 0) continue;
-    if (++shown > 20) break;
-    out += (n > 0 ? " extra " : " missing ") + record + " x" + std::to_string(n > 0 ? n : -n) + ";";
-  }
-  return out;
 }
 
 inline std::vector<std::string> failure_free_output(uint32_t splits, uint64_t per_split, uint32_t users) {

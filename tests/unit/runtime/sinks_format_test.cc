@@ -23,14 +23,8 @@ namespace streamstate {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::read_file;
 using testing::TempDir;
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 FileSinkOptions options_in(const fs::path& directory) {
   FileSinkOptions options;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "streamstate/wal.h"
+#include "testutil/temp_dir.h"
 #include "wal/segment_format.h"
 
 namespace streamstate::testing {
@@ -58,11 +59,6 @@ inline uint64_t record_bytes(const std::string& payload) { return wal::kRecordOv
 
 inline std::filesystem::path segment_path(const std::string& directory, uint64_t id) {
   return std::filesystem::path(directory) / wal::segment_file_name(id);
-}
-
-inline std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 inline void write_file(const std::filesystem::path& path, const std::string& bytes) {
