@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <exception>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -23,19 +22,6 @@
 namespace streamstate {
 
 namespace {
-
-// Runs user code (a sink's commit or recover) that returns a Status, turning an exception into
-// an error.
-template <typename F>
-Status guarded(F&& fn) {
-  try {
-    return fn();
-  } catch (const std::exception& e) {
-    return Status::aborted(std::string("exception: ") + e.what());
-  } catch (...) {
-    return Status::aborted("an exception that is not a std::exception");
-  }
-}
 
 int64_t steady_millis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -281,7 +267,7 @@ Result<PipelineResult> Pipeline::Runner::run() {
       auto it = restored_->committables.find(sink.name);
       if (it != restored_->committables.end()) committables = it->second;
     }
-    if (Status status = guarded([&] { return sink.recover(committables); }); !status.is_ok()) {
+    if (Status status = detail::call_guarded([&] { return sink.recover(committables); }); !status.is_ok()) {
       return Status(status.code(), "sink '" + sink.name + "' could not recover: " + status.message());
     }
   }
@@ -339,11 +325,8 @@ Result<PipelineResult> Pipeline::Runner::run() {
       }
       if (wait_millis > 0) job_->wait_for_event(wait_millis);
     }
-    if (!job_->failed() && !job_->cancelled()) {
-      // Finished: the tasks end after the final barrier.
-    } else {
-      job_->wake_all();
-    }
+    // Finished tasks end after the final barrier; stopped ones must be woken.
+    if (job_->stopping()) job_->wake_all();
     for (std::thread& thread : threads) thread.join();
     status = job_->failed() ? job_->failure() : Status::ok();
   }
@@ -420,7 +403,7 @@ Status Pipeline::Runner::run_checkpoint(CheckpointId id, bool final_checkpoint) 
     auto it = manifest.committables.find(sink.name);
     if (it == manifest.committables.end()) continue;
     for (const std::string& committable : it->second) {
-      if (Status status = guarded([&] { return sink.commit(committable); }); !status.is_ok()) {
+      if (Status status = detail::call_guarded([&] { return sink.commit(committable); }); !status.is_ok()) {
         return Status(status.code(), "sink '" + sink.name + "' could not commit checkpoint " + std::to_string(id) +
                                          " (it is committed again on restart): " + status.message());
       }

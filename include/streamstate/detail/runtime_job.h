@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -152,6 +153,19 @@ class JobRuntime {
   std::map<CheckpointId, std::vector<TaskAck>> acks_;
   std::deque<std::unique_ptr<OperatorCounters>> counters_;
 };
+
+// Calls user code that returns a Status or Result (a source, a sink), turning an exception it
+// throws into kAborted "exception: <what>".
+template <typename F>
+auto call_guarded(F&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return Status::aborted(std::string("exception: ") + e.what());
+  } catch (...) {
+    return Status::aborted("an exception that is not a std::exception");
+  }
+}
 
 // A printable form of a record for error messages, at most about 200 characters.
 std::string printable_record_text(std::string_view text);

@@ -357,12 +357,7 @@ class SinkOutput final : public Output<T> {
   Status flush() override { return Status::ok(); }
   Status watermark(int64_t, bool) override { return Status::ok(); }
   Status barrier(const BarrierScope& scope) override {
-    Result<std::string> committable = Status::ok();
-    try {
-      committable = writer_->pre_commit(scope.id);
-    } catch (const std::exception& e) {
-      committable = Status::aborted(std::string("exception: ") + e.what());
-    }
+    Result<std::string> committable = call_guarded([&] { return writer_->pre_commit(scope.id); });
     if (!committable.is_ok()) {
       return Status(committable.status().code(),
                     "sink '" + name_ + "' could not pre-commit checkpoint " + std::to_string(scope.id) + ": " +

@@ -143,12 +143,7 @@ class SourceTask {
         if (Status status = finish(job_.drain_ends_input()); !status.is_ok()) return status;
         continue;
       }
-      Result<SourcePoll> polled = Status::ok();
-      try {
-        polled = reader_->poll(collector_, batch_records_);
-      } catch (const std::exception& e) {
-        polled = Status::aborted(std::string("exception: ") + e.what());
-      }
+      Result<SourcePoll> polled = call_guarded([&] { return reader_->poll(collector_, batch_records_); });
       if (Status status = collector_.take_status(); !status.is_ok()) return with_position(status);
       if (!polled.is_ok()) {
         return Status(polled.status().code(), "source '" + name_ + "' instance " + std::to_string(instance_) +

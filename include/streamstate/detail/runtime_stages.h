@@ -85,12 +85,7 @@ class SourceStage final : public StageBase {
     if (std::optional<std::vector<SourceSplit>> restored = env.restored_splits(name())) {
       splits = std::move(*restored);
     } else {
-      Result<std::vector<SourceSplit>> discovered = Status::ok();
-      try {
-        discovered = source_->discover_splits();
-      } catch (const std::exception& e) {
-        discovered = Status::aborted(std::string("exception: ") + e.what());
-      }
+      Result<std::vector<SourceSplit>> discovered = call_guarded([&] { return source_->discover_splits(); });
       if (!discovered.is_ok()) {
         return Status(discovered.status().code(),
                       "source '" + name() + "' (" + source_->describe() + "): " + discovered.status().message());
@@ -103,12 +98,8 @@ class SourceStage final : public StageBase {
       std::vector<SourceSplit> mine;
       for (size_t i = instance; i < splits.size(); i += parallelism()) mine.push_back(splits[i]);
       SourceReaderContext context{name(), instance, parallelism()};
-      Result<std::unique_ptr<SourceReader<T>>> reader = Status::ok();
-      try {
-        reader = source_->open_reader(std::move(mine), context);
-      } catch (const std::exception& e) {
-        reader = Status::aborted(std::string("exception: ") + e.what());
-      }
+      Result<std::unique_ptr<SourceReader<T>>> reader =
+          call_guarded([&] { return source_->open_reader(std::move(mine), context); });
       if (!reader.is_ok()) {
         return Status(reader.status().code(), "source '" + name() + "' instance " + std::to_string(instance) + " (" +
                                                   source_->describe() + "): " + reader.status().message());
