@@ -77,7 +77,7 @@ TableNode& MemoryStore::insert_entry(Shard& shard, ColumnState& column, MemoryTa
 void MemoryStore::erase_entry(Shard& shard, const ColumnState& column, MemoryTable& table, TableNode& node) {
   record_change(shard, column, node.key.view(), &node.entry);
   forget_entry(shard, node);
-  table.erase(node);
+  table.erase(node, kept_buffers(shard));
 }
 
 std::shared_ptr<MemoryTable> MemoryStore::detach_table(Shard& shard, ColumnState& column) {
@@ -88,7 +88,9 @@ std::shared_ptr<MemoryTable> MemoryStore::detach_table(Shard& shard, ColumnState
     record_change(shard, column, node.key.view(), &node.entry);
     forget_entry(shard, node);
   }
-  // The empty table instead of erasing in place: the old one is freed outside the lock.
+  // The empty table instead of erasing in place: the old one is freed outside the lock (or
+  // once no snapshot copy points into it).
+  if (shard.value_readers != 0) shard.kept_tables.push_back(table);
   return std::exchange(table, empty_table_);
 }
 
@@ -449,6 +451,7 @@ void MemoryStore::release_tables(const std::vector<std::shared_ptr<ColumnState>>
       std::lock_guard<Shard> lock(shards_[i]);
       shards_[i].exclude_readers();
       for (const std::shared_ptr<ColumnState>& column : columns) {
+        if (shards_[i].value_readers != 0) shards_[i].kept_tables.push_back(column->tables[i]);
         old.push_back(std::exchange(column->tables[i], empty_table_));
       }
       shards_[i].recency.clear();

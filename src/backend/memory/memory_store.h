@@ -140,9 +140,10 @@ class MemoryStore {
   // recorded before it carry that epoch or less, changes after it a greater one.
   Status capture(SnapshotLog& log, int64_t& now, uint64_t* epoch = nullptr);
   void release(SnapshotLog& log);
-  // Under shard `shard`'s lock: appends to `out` the column's entries of the shard that start
-  // with `prefix` and had not expired at `taken_at`, as they were when `log` was captured.
-  // With `release`, the log then releases the column's part of the shard (SnapshotLog::release).
+  // Sets `out` to the column's entries of the shard that start with `prefix` and had not
+  // expired at `taken_at`, as they were when `log` was captured. Holds the shard's lock only
+  // while walking its slots; long values are copied after (see the definition). With
+  // `release`, the log releases the column's part of the shard (SnapshotLog::release).
   Status read_snapshot_shard(uint32_t shard, const ColumnState& column, SnapshotLog& log, BytesView prefix,
                              int64_t taken_at, SnapshotShardCopy& out, bool release = false);
   // The column's entry `key` as it was when `log` was captured, unless expired at `taken_at`:
@@ -187,6 +188,12 @@ class MemoryStore {
   // Aligned to a cache line so that threads on different shards do not share lines. A lock
   // (std::lock_guard<Shard>): unlock() first reopens the gate if exclude_readers() closed it.
   struct alignas(64) Shard {
+    Shard() = default;
+    Shard(const Shard&) = delete;
+    Shard& operator=(const Shard&) = delete;
+    ~Shard() {
+      for (char* buffer : kept_buffers) delete[] buffer;
+    }
     void lock() { mutex.lock(); }
     void unlock() {
       if (readers_excluded) {
@@ -216,7 +223,18 @@ class MemoryStore {
     uint64_t max_bytes = 0;
     RecencyList recency;  // used only with a size limit
     ChangeSet changes;    // used only with track_changes
+    // Snapshot copies of this shard that still point at entries' value buffers (guarded by
+    // mutex, see read_snapshot_shard): while there are any, the buffers of replaced and removed
+    // values and detached tables are kept here instead of freed, and freed when the last ends.
+    uint32_t value_readers = 0;
+    MemoryTable::KeptBuffers kept_buffers;
+    std::vector<std::shared_ptr<MemoryTable>> kept_tables;
   };
+  // Where a change of the shard puts a value buffer it replaces or removes: null (free it)
+  // unless a snapshot copy may point at it.
+  static MemoryTable::KeptBuffers* kept_buffers(Shard& shard) {
+    return shard.value_readers == 0 ? nullptr : &shard.kept_buffers;
+  }
 
   uint32_t shard_index(uint64_t hash) const { return static_cast<uint32_t>(hash >> 40) & shard_mask_; }
   int64_t now() const { return options_.ttl_millis > 0 ? options_.clock->now_millis() : 0; }
@@ -267,16 +285,19 @@ class MemoryStore {
                     int64_t expires_at) {
     record_change(shard, column, node.key.view(), &node.entry);
     shard.bytes = shard.bytes - node.entry.value.size() + value.size();
-    table.assign(node, value, expires_at);
+    table.assign(node, value, expires_at, kept_buffers(shard));
     if (node.entry.recency != nullptr) shard.recency.touch(node.entry.recency);
   }
   void erase_entry(Shard& shard, const ColumnState& column, MemoryTable& table, TableNode& node);
   template <typename Predicate>
   uint64_t erase_entries_if(Shard& shard, const ColumnState& column, MemoryTable& table, Predicate pred) {
-    return table.erase_if(pred, [this, &shard, &column](const TableNode& node) {
-      record_change(shard, column, node.key.view(), &node.entry);
-      forget_entry(shard, node);
-    });
+    return table.erase_if(
+        pred,
+        [this, &shard, &column](const TableNode& node) {
+          record_change(shard, column, node.key.view(), &node.entry);
+          forget_entry(shard, node);
+        },
+        kept_buffers(shard));
   }
   // Takes an entry about to leave its table out of the shard's totals and recency list.
   static void forget_entry(Shard& shard, const TableNode& node) {

@@ -75,28 +75,82 @@ void MemoryStore::release(SnapshotLog& log) {
 
 Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& column, SnapshotLog& log,
                                         BytesView prefix, int64_t taken_at, SnapshotShardCopy& out, bool release) {
-  SnapshotLog::KeyImages released;  // freed after the lock is released
+  // Writers wait while the shard is locked, so under the lock the table's slots are only walked
+  // in order: keys and short values copied, long values noted by where their heap buffers are
+  // (following each pointer is a cache miss). The shard keeps every such buffer alive until
+  // this copy is done (value_readers), and the values are copied in with no lock held.
+  out.clear();
+  SnapshotLog::KeyImages released;  // with `release`: the pre-images, now this copy's own
   Shard& shard = shards_[index];
-  std::lock_guard<Shard> lock(shard);
-  // After close the tables are gone (the logs did not record their release).
-  if (closed_.load(std::memory_order_relaxed)) return closed_status();
-  const SnapshotLog::KeyImages* images = log.images(index, &column);
-  for (const TableNode& node : column.tables[index]->entries()) {
-    const BytesView key = node.key.view();
-    if (!key.starts_with(prefix)) continue;
-    if (images != nullptr && images->contains(SnapshotLog::lookup_key(key))) continue;  // changed since: its pre-image counts
-    if (!is_expired(node.entry, taken_at)) out.add(key, node.entry.value.view());
-  }
-  if (images != nullptr) {
-    for (const ImageSlot& slot : *images) {
-      const PreImage& image = slot.image;
-      const BytesView stored_key(slot.key.data(), slot.key.size());
-      if (image.present && stored_key.starts_with(prefix) && image.expires_at > taken_at) {
-        out.add(stored_key, image.value);
+  bool points_into_shard = false;
+  {
+    std::lock_guard<Shard> lock(shard);
+    // After close the tables are gone (the logs did not record their release).
+    if (closed_.load(std::memory_order_relaxed)) return closed_status();
+    // Without `release` the log keeps recording while the lock is not held, so the entries
+    // changed since the snapshot are left out here; with it, after the lock is released.
+    const SnapshotLog::KeyImages* images = nullptr;
+    if (release) {
+      released = log.release(index, &column);
+    } else {
+      images = log.images(index, &column);
+      if (images != nullptr && images->empty()) images = nullptr;
+    }
+    for (const TableNode& node : column.tables[index]->entries()) {
+      const BytesView key = node.key.view();
+      if (!key.starts_with(prefix)) continue;
+      if (images != nullptr && images->contains(SnapshotLog::lookup_key(key))) continue;  // changed since: its pre-image counts
+      if (is_expired(node.entry, taken_at)) continue;
+      if (node.entry.value.on_heap()) {
+        out.add_deferred(key, node.entry.value.view());
+      } else {
+        out.add(key, node.entry.value.view());
       }
     }
+    if (images != nullptr) {
+      for (const ImageSlot& slot : *images) {  // their bytes live in the log's arena, which stays put
+        const BytesView stored_key(slot.key.data(), slot.key.size());
+        if (slot.image.present && stored_key.starts_with(prefix) && slot.image.expires_at > taken_at) {
+          out.add_deferred(stored_key, slot.image.value);
+        }
+      }
+    }
+    if (out.deferred() != 0) {
+      ++shard.value_readers;
+      points_into_shard = true;
+    }
   }
-  if (release) released = log.release(index, &column);
+  // Ends this copy's hold on the shard's buffers, also if copying throws; the last one out
+  // frees what writers replaced or removed meanwhile, outside the lock.
+  struct ValueReaderRelease {
+    Shard& shard;
+    bool active;
+    ~ValueReaderRelease() {
+      if (!active) return;
+      MemoryTable::KeptBuffers buffers;
+      std::vector<std::shared_ptr<MemoryTable>> tables;
+      {
+        std::lock_guard<Shard> lock(shard);
+        if (--shard.value_readers == 0) {
+          buffers.swap(shard.kept_buffers);
+          tables.swap(shard.kept_tables);
+        }
+      }
+      for (char* buffer : buffers) delete[] buffer;
+    }
+  } release_values{shard, points_into_shard};
+
+  if (released.empty()) {
+    if (out.deferred() != 0) out.resolve([](BytesView) { return false; });
+    return Status::ok();
+  }
+  out.resolve([&](BytesView key) { return released.contains(SnapshotLog::lookup_key(key)); });
+  for (const ImageSlot& slot : released) {
+    const BytesView stored_key(slot.key.data(), slot.key.size());
+    if (slot.image.present && stored_key.starts_with(prefix) && slot.image.expires_at > taken_at) {
+      out.add(stored_key, slot.image.value);
+    }
+  }
   return Status::ok();
 }
 

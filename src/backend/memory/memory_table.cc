@@ -16,10 +16,11 @@ TableNode& MemoryTable::insert(const KeyRef& key, BytesView value, int64_t expir
   return const_cast<TableNode&>(*it);
 }
 
-void MemoryTable::erase(TableNode& node) {
+void MemoryTable::erase(TableNode& node, KeptBuffers* keep) {
   const BytesView key = node.key.view();
   auto it = map_.find(KeyRef{key, memory_key_hash(key)});
   bytes_ -= entry_bytes(node);
+  keep_value(node, keep);
   map_.erase(it);
 }
 

@@ -27,6 +27,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "backend/memory/stored_key.h"
 #include "backend/memory/stored_value.h"
@@ -150,11 +151,15 @@ class MemoryTable {
   // Starts loading the memory a find(key) will touch.
   [[gnu::always_inline]] void prefetch(const KeyRef& key) const { map_.prefetch(key); }
 
+  // Where assign and erase put the heap buffers of the values they replace or remove instead
+  // of freeing them (null: freed), for a snapshot copy that still points at them.
+  using KeptBuffers = std::vector<char*>;
+
   // Precondition: the key is absent.
   TableNode& insert(const KeyRef& key, BytesView value, int64_t expires_at);
   // Replaces the value and expiry of an entry.
-  void assign(TableNode& node, BytesView value, int64_t expires_at);
-  void erase(TableNode& node);
+  void assign(TableNode& node, BytesView value, int64_t expires_at, KeptBuffers* keep = nullptr);
+  void erase(TableNode& node, KeptBuffers* keep = nullptr);
 
   size_t size() const { return map_.size(); }
   // Room for `entries` in all without growing.
@@ -166,12 +171,13 @@ class MemoryTable {
   // Removes every entry matching pred(node), calling on_erase(node) just before each removal;
   // returns how many were removed.
   template <typename Predicate, typename OnErase>
-  uint64_t erase_if(Predicate pred, OnErase on_erase) {
+  uint64_t erase_if(Predicate pred, OnErase on_erase, KeptBuffers* keep = nullptr) {
     uint64_t removed = 0;
     for (auto it = map_.begin(); it != map_.end();) {
       if (pred(*it)) {
         on_erase(*it);
         bytes_ -= entry_bytes(*it);
+        keep_value(*it, keep);
         map_.erase(it++);  // erasing leaves the other slots in place
         ++removed;
       } else {
@@ -182,13 +188,19 @@ class MemoryTable {
   }
 
  private:
+  static void keep_value(const TableNode& node, KeptBuffers* keep) {
+    if (keep == nullptr) return;
+    if (char* buffer = node.entry.value.take_heap()) keep->push_back(buffer);
+  }
+
   Map map_;
   uint64_t bytes_ = 0;
 };
 
 // Inline: these run on every write.
-inline void MemoryTable::assign(TableNode& node, BytesView value, int64_t expires_at) {
+inline void MemoryTable::assign(TableNode& node, BytesView value, int64_t expires_at, KeptBuffers* keep) {
   bytes_ = bytes_ - node.entry.value.size() + value.size();
+  keep_value(node, keep);
   node.entry.value.assign(value);
   node.entry.expires_at = expires_at;
 }

@@ -62,6 +62,18 @@ class StoredValue {
 
   BytesView view() const { return BytesView(is_inline() ? storage_ : heap(), size_); }
   size_t size() const { return size_; }
+  // True when the bytes live in a heap buffer (view().data() stays put while the value is
+  // neither assigned nor destroyed, even if the value object itself moves).
+  bool on_heap() const { return !is_inline(); }
+
+  // Hands the heap buffer (null when the bytes are inline) to the caller, who frees it with
+  // delete[]; the value is empty afterwards.
+  char* take_heap() {
+    if (is_inline()) return nullptr;
+    char* pointer = heap();
+    size_ = 0;
+    return pointer;
+  }
 
  private:
   static uint32_t checked_size(size_t size) {
