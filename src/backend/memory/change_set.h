@@ -6,45 +6,68 @@
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/strings/string_view.h>
 
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "backend/memory/byte_arena.h"
 #include "streamstate/bytes.h"
 
 namespace streamstate::internal {
 
 class ChangeSet {
  public:
-  // `key` of `column` changed during `epoch`.
+  // `key` of `column` changed during `epoch`. A key already tracked costs one probe; a new one
+  // a copy into the column's arena (no allocation per key).
   void record(const std::string& column, BytesView key, uint64_t epoch) {
-    auto [it, inserted] = columns_[column].try_emplace(absl::string_view(key.data(), key.size()), epoch);
-    if (inserted) {
-      ++keys_;
-    } else {
-      it->second = epoch;
+    ColumnChanges& changes = columns_[column];
+    const absl::string_view lookup(key.data(), key.size());
+    const auto found = changes.keys.find(lookup);
+    if (found != changes.keys.end()) {
+      found->second = epoch;
+      return;
     }
+    const BytesView stored = changes.arena.copy(key);
+    changes.keys.emplace(absl::string_view(stored.data(), stored.size()), epoch);
+    ++keys_;
   }
 
   // Appends every tracked key to out[column].
   void collect(std::map<std::string, std::vector<std::string>, std::less<>>& out) const {
-    for (const auto& [column, keys] : columns_) {
-      if (keys.empty()) continue;
+    for (const auto& [column, changes] : columns_) {
+      if (changes.keys.empty()) continue;
       std::vector<std::string>& target = out[column];
-      target.reserve(target.size() + keys.size());
-      for (const auto& entry : keys) target.emplace_back(entry.first);
+      for (const auto& entry : changes.keys) target.emplace_back(entry.first);
     }
   }
 
-  // Forgets the keys last changed during `epoch` or before.
+  // Forgets the keys last changed during `epoch` or before. A column none of whose keys changed
+  // later is dropped whole; otherwise the later keys move to a fresh arena.
   void forget_through(uint64_t epoch) {
-    for (auto& [column, keys] : columns_) {
-      keys_ -= static_cast<uint64_t>(
-          absl::erase_if(keys, [epoch](const auto& entry) { return entry.second <= epoch; }));
+    for (auto it = columns_.begin(); it != columns_.end();) {
+      ColumnChanges& changes = it->second;
+      size_t later = 0;
+      for (const auto& entry : changes.keys) later += entry.second > epoch ? 1 : 0;
+      keys_ -= changes.keys.size() - later;
+      if (later == 0) {
+        columns_.erase(it++);
+        continue;
+      }
+      if (later < changes.keys.size()) {
+        ColumnChanges kept;
+        kept.keys.reserve(later);
+        for (const auto& [key, key_epoch] : changes.keys) {
+          if (key_epoch <= epoch) continue;
+          const BytesView stored = kept.arena.copy(BytesView(key.data(), key.size()));
+          kept.keys.emplace(absl::string_view(stored.data(), stored.size()), key_epoch);
+        }
+        changes = std::move(kept);
+      }
+      ++it;
     }
-    absl::erase_if(columns_, [](const auto& column) { return column.second.empty(); });
   }
 
   void clear() {
@@ -55,8 +78,12 @@ class ChangeSet {
   uint64_t size() const { return keys_; }
 
  private:
-  using Keys = absl::flat_hash_map<std::string, uint64_t>;
-  absl::flat_hash_map<std::string, Keys> columns_;
+  // A column's tracked keys (viewing the bytes in its arena) with the epoch of their last change.
+  struct ColumnChanges {
+    absl::flat_hash_map<absl::string_view, uint64_t> keys;
+    ByteArena arena;
+  };
+  absl::flat_hash_map<std::string, ColumnChanges> columns_;
   uint64_t keys_ = 0;
 };
 

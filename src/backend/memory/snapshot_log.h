@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/memory/byte_arena.h"
 #include "backend/memory/memory_table.h"
 #include "streamstate/bytes.h"
 
@@ -38,32 +39,6 @@ struct PreImage {
   bool present = false;
   BytesView value;
   int64_t expires_at = kNeverExpires;
-};
-
-// Bump allocation in blocks that never move, for the keys and values a log copies: one copy
-// costs a memcpy, not an allocation, and all of them are freed with the log at once.
-class SnapshotArena {
- public:
-  BytesView copy(BytesView bytes) {
-    if (bytes.empty()) return BytesView();
-    if (bytes.size() > left_) {
-      const size_t size = std::max(kBlockBytes, bytes.size());
-      blocks_.push_back(std::make_unique<char[]>(size));
-      next_ = blocks_.back().get();
-      left_ = size;
-    }
-    char* at = next_;
-    std::memcpy(at, bytes.data(), bytes.size());
-    next_ += bytes.size();
-    left_ -= bytes.size();
-    return BytesView(at, bytes.size());
-  }
-
- private:
-  static constexpr size_t kBlockBytes = 64 * 1024;
-  std::vector<std::unique_ptr<char[]>> blocks_;
-  char* next_ = nullptr;
-  size_t left_ = 0;
 };
 
 // One recorded key and its pre-image. The key is looked up by its bytes; once recorded it
@@ -169,7 +144,7 @@ class SnapshotLog {
   struct ShardImages {
     absl::flat_hash_map<const ColumnState*, KeyImages> columns;
     absl::flat_hash_set<const ColumnState*> released;
-    SnapshotArena arena;
+    ByteArena arena;
     absl::flat_hash_map<const ColumnState*, size_t> released_sizes;  // pre-images a release handed back
   };
   std::unique_ptr<ShardImages[]> shards_;

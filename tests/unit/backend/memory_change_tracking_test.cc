@@ -148,6 +148,34 @@ TEST(MemoryChangeTrackingTest, ChangesAfterTheSnapshotSurviveItsConfirmation) {
   EXPECT_EQ(keys_of(next, "c"), (std::vector<std::string>{"after"}));
 }
 
+// One shard: the keys changed after the snapshot share a shard (and its arena of key bytes)
+// with the many forgotten at confirmation; they keep their bytes and are handed out again.
+TEST(MemoryChangeTrackingTest, SurvivorsKeepTheirBytesWhenTheirShardForgetsTheRest) {
+  MemoryBackendOptions options;
+  options.shard_count = 1;
+  auto backend = tracking_backend(options);
+  ChangeTracker* tracker = backend->change_tracker();
+  auto column = backend->column("c").value();
+  auto long_key = [](int i) { return "a-key-long-enough-for-the-heap-" + std::to_string(i); };
+  for (int i = 0; i < 1000; ++i) ASSERT_OK(column->put(long_key(i), "v"));
+  auto tracked = tracker->snapshot_with_changes().value();
+  std::vector<std::string> later;
+  for (int i = 0; i < 1000; i += 100) {
+    ASSERT_OK(column->put(long_key(i), "changed"));
+    later.push_back(long_key(i));
+  }
+  ASSERT_OK(column->put("new-after-the-snapshot", "v"));
+  later.push_back("new-after-the-snapshot");
+  std::sort(later.begin(), later.end());
+  ASSERT_OK(tracker->confirm_changes(tracked.epoch));
+  EXPECT_EQ(tracker->tracked_keys(), later.size());
+  ASSERT_OK(column->put(long_key(0), "again"));  // tracked already: no second copy
+  auto next = tracker->snapshot_with_changes().value();
+  EXPECT_EQ(keys_of(next, "c"), later);
+  ASSERT_OK(tracker->confirm_changes(next.epoch));
+  EXPECT_EQ(tracker->tracked_keys(), 0u);
+}
+
 TEST(MemoryChangeTrackingTest, BatchesClearsDropsEvictionsAndExpiryAreTracked) {
   auto clock = std::make_shared<ManualClock>(1'000'000);
   MemoryBackendOptions options;
