@@ -66,6 +66,13 @@ struct MemoryBackendOptions {
   // shard lock they hold anyway) and memory per distinct key changed between checkpoints.
   // Default: false.
   bool track_changes = false;
+  // Gets from several threads at once skip the shard lock: they pass a read gate that every
+  // write closes first (two atomic operations per write). A backend used by one thread at a
+  // time, as each keyed instance of a pipeline (memory_state() turns this off), is faster
+  // with false: gets take the shard lock and writes skip the gate. Without unlocked gets
+  // anyway (a size limit, or refresh_ttl_on_read with a TTL) writes skip it as well.
+  // Default: true.
+  bool concurrent_reads = true;
 };
 
 class MemoryBackend : public StateBackend {

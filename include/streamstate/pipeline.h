@@ -86,7 +86,8 @@ struct StateBackendRequest {
 };
 // Returns an EMPTY backend for the instance: a resumed pipeline restores its checkpoint into it.
 using StateBackendFactory = std::function<Result<std::shared_ptr<StateBackend>>(const StateBackendRequest&)>;
-// In-memory state (the default).
+// In-memory state (the default). Each instance's backend is used by its own thread, so
+// `options.concurrent_reads` is turned off.
 StateBackendFactory memory_state(MemoryBackendOptions options = {});
 // RocksDB state in `directory`/<operator>-<instance>; whatever a previous run left there is
 // removed first (the checkpoint is the truth). kInvalidArgument without RocksDB support.

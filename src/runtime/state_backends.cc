@@ -14,6 +14,7 @@
 namespace streamstate {
 
 StateBackendFactory memory_state(MemoryBackendOptions options) {
+  options.concurrent_reads = false;  // each instance's backend is used by its own thread
   return [options](const StateBackendRequest&) -> Result<std::shared_ptr<StateBackend>> {
     STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<MemoryBackend> backend, MemoryBackend::open(options));
     return std::shared_ptr<StateBackend>(std::move(backend));

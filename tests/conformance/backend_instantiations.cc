@@ -42,7 +42,22 @@ BackendFactory ordered_map_factory() {
   return factory;
 }
 
+// The memory backend as each keyed instance of a pipeline runs it (memory_state()): gets take
+// the shard lock and writes skip the read gate.
+BackendFactory memory_without_concurrent_reads_factory() {
+  BackendFactory factory;
+  factory.name = "memory_locked_reads";
+  factory.open = [](BackendTestScratch&) {
+    MemoryBackendOptions options;
+    options.concurrent_reads = false;
+    return as_state_backend(MemoryBackend::open(options));
+  };
+  return factory;
+}
+
 INSTANTIATE_TEST_SUITE_P(memory, BackendConformanceTest, ::testing::Values(memory_factory()), factory_name);
+INSTANTIATE_TEST_SUITE_P(memory_locked_reads, BackendConformanceTest,
+                         ::testing::Values(memory_without_concurrent_reads_factory()), factory_name);
 
 // A backend the suite owns alone, forwarding to one that open functions return shared (as the
 // write-back cache's does).

@@ -60,6 +60,7 @@ Result<ResolvedMemoryOptions> resolve_memory_options(const MemoryBackendOptions&
   resolved.cleanup_interval_millis = options.cleanup_interval.count();
   resolved.clock = options.clock != nullptr ? options.clock : system_clock();
   resolved.track_changes = options.track_changes;
+  resolved.concurrent_reads = options.concurrent_reads;
   return resolved;
 }
 

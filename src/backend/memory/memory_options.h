@@ -29,6 +29,7 @@ struct ResolvedMemoryOptions {
   int64_t cleanup_interval_millis = 0;
   std::shared_ptr<const Clock> clock;
   bool track_changes = false;
+  bool concurrent_reads = true;
 
   bool has_size_limit() const { return max_entries != 0 || max_bytes != 0; }
   // The smallest per-shard byte share: no single entry may be larger (0 = no byte limit).

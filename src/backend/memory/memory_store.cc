@@ -32,12 +32,13 @@ std::string describe_key(BytesView key) {
 MemoryStore::MemoryStore(ResolvedMemoryOptions options)
     : options_(std::move(options)),
       shard_mask_(options_.shard_count - 1),
-      unlocked_reads_(!options_.has_size_limit() && !(options_.refresh_ttl_on_read && options_.ttl_millis > 0)),
+      unlocked_reads_(options_.concurrent_reads && !options_.has_size_limit() &&
+                      !(options_.refresh_ttl_on_read && options_.ttl_millis > 0)),
       shards_(std::make_unique<Shard[]>(options_.shard_count)) {
   for (uint32_t i = 0; i < options_.shard_count; ++i) {
     shards_[i].index = i;
     shards_[i].stripe = ReadGate::stripe_of(i);
-    shards_[i].gate = &gate_;
+    shards_[i].gate = unlocked_reads_ ? &gate_ : nullptr;  // no unlocked reader to keep out
     shards_[i].max_entries = shard_share(options_.max_entries, options_.shard_count, i);
     shards_[i].max_bytes = shard_share(options_.max_bytes, options_.shard_count, i);
   }

@@ -205,7 +205,7 @@ class MemoryStore {
     // Under the lock, before anything an unlocked reader may read changes: tables (their
     // entries, or which table a column uses).
     void exclude_readers() {
-      if (readers_excluded) return;
+      if (readers_excluded || gate == nullptr) return;
       gate->exclude(stripe);
       readers_excluded = true;
     }
@@ -213,7 +213,7 @@ class MemoryStore {
     ShardMutex mutex;
     uint32_t index = 0;
     uint32_t stripe = 0;
-    ReadGate* gate = nullptr;
+    ReadGate* gate = nullptr;  // null when the store has no unlocked reads
     bool readers_excluded = false;  // guarded by mutex
     std::vector<SnapshotLog*> snapshots;  // guarded by mutex: the live snapshots' logs
     Counters counters;

@@ -105,8 +105,8 @@ bool well_formed(int key, const std::string& value) {
   return value == value_for(key, generation);
 }
 
-TEST(MemoryUnlockedReadTest, ReadersStayCorrectWhileWritersCloneReplaceAndFreeTables) {
-  MemoryBackendOptions options;
+// Readers on three threads while one writer grows, replaces, clears and removes entries.
+void check_readers_while_writers_change_tables(MemoryBackendOptions options) {
   options.shard_count = 4;
   auto backend = MemoryBackend::open(options).value();
   auto column = backend->column("c").value();
@@ -148,6 +148,18 @@ TEST(MemoryUnlockedReadTest, ReadersStayCorrectWhileWritersCloneReplaceAndFreeTa
   for (std::thread& reader : readers) reader.join();
   EXPECT_EQ(malformed.load(), 0);
   EXPECT_GE(reads.load(), 15000);
+}
+
+TEST(MemoryUnlockedReadTest, ReadersStayCorrectWhileWritersCloneReplaceAndFreeTables) {
+  check_readers_while_writers_change_tables({});
+}
+
+// Without concurrent_reads gets lock the shard and writes skip the gate: still correct when
+// several threads do read.
+TEST(MemoryUnlockedReadTest, WithoutConcurrentReadsGetsLockAndStayCorrect) {
+  MemoryBackendOptions options;
+  options.concurrent_reads = false;
+  check_readers_while_writers_change_tables(options);
 }
 
 TEST(MemoryUnlockedReadTest, ExpiredEntriesAreStillRemovedByTheGetThatFindsThem) {
