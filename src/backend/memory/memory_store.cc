@@ -333,15 +333,29 @@ MemoryStore::KeysByShard MemoryStore::sort_by_shard(size_t count, const std::fun
 Status MemoryStore::put_entries(ColumnState& column, std::span<const std::pair<BytesView, BytesView>> entries) {
   const KeysByShard by_shard = sort_by_shard(entries.size(), [&](size_t i) { return entries[i].first; });
   const int64_t time = now();
-  for (uint32_t s = 0; s < options_.shard_count; ++s) {
-    if (by_shard.starts[s] == by_shard.starts[s + 1]) continue;
-    Shard& shard = shards_[s];
-    std::lock_guard<Shard> lock(shard);
-    if (!usable(column)) return unusable_status(column);
+  auto put_shard = [&](uint32_t s) {
     for (uint32_t at = by_shard.starts[s]; at < by_shard.starts[s + 1]; ++at) {
       const uint32_t i = by_shard.order[at];
-      put_locked(shard, column, KeyRef{entries[i].first, by_shard.hashes[i]}, entries[i].second, time);
+      put_locked(shards_[s], column, KeyRef{entries[i].first, by_shard.hashes[i]}, entries[i].second, time);
     }
+  };
+  // Threads restoring side by side sweep the same shards: a shard another thread holds is
+  // left for later instead of waited for, so they do not march through the shards in step.
+  std::vector<uint32_t> busy;
+  for (uint32_t s = 0; s < options_.shard_count; ++s) {
+    if (by_shard.starts[s] == by_shard.starts[s + 1]) continue;
+    std::unique_lock<Shard> lock(shards_[s], std::try_to_lock);
+    if (!lock.owns_lock()) {
+      busy.push_back(s);
+      continue;
+    }
+    if (!usable(column)) return unusable_status(column);
+    put_shard(s);
+  }
+  for (uint32_t s : busy) {
+    std::lock_guard<Shard> lock(shards_[s]);
+    if (!usable(column)) return unusable_status(column);
+    put_shard(s);
   }
   return Status::ok();
 }

@@ -195,6 +195,7 @@ class MemoryStore {
       for (char* buffer : kept_buffers) delete[] buffer;
     }
     void lock() { mutex.lock(); }
+    bool try_lock() { return mutex.try_lock(); }
     void unlock() {
       if (readers_excluded) {
         readers_excluded = false;
