@@ -1,6 +1,8 @@
 // Alternating measurement and medians.
 #include "measure.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <iostream>
 #include <string>
@@ -18,8 +20,15 @@ double median(std::vector<double> values) {
   return (values[middle - 1] + values[middle]) / 2;
 }
 
+// glibc keeps small freed chunks in "fast bins" and merges them only when a later large
+// allocation needs it, so a sample that frees millions of entries (a destroyed backend, a
+// baseline's map) would have that merging charged to whichever sample allocates next. Setting
+// M_MXFAST (to its default) merges them now, untimed, and returns no memory to the system.
+void settle_heap() { ::mallopt(M_MXFAST, static_cast<int>(64 * sizeof(size_t) / 4)); }
+
 Result<Sample> take_sample(const CaseSpec& spec, std::string_view side, const SampleFunction& function,
                            int run) {
+  settle_heap();
   Result<Sample> sample = function(run);
   if (!sample.is_ok()) {
     return sample.status().with_context(spec.name + " (" + std::string(side) + ", run " +

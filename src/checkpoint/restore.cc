@@ -159,11 +159,18 @@ struct ApplyUnit {
   KeyGroupRange key_groups;
 };
 
+// With several threads each source is cut into a few pieces per thread: threads that take the
+// next piece when done even out pieces that cost more (denser key groups, a thread that waits
+// for memory) instead of the slowest of `threads` equal halves deciding the time.
+uint32_t pieces_per_source(const RestorePlan& plan) { return plan.threads == 1 ? 1 : plan.threads * 4; }
+
 std::vector<ApplyUnit> apply_units(const RestorePlan& plan) {
   std::vector<ApplyUnit> units;
   for (const auto& source : plan.sources) {
     if (source->files.empty()) continue;
-    for (KeyGroupRange piece : split(source->key_groups, plan.threads)) units.push_back({source.get(), piece});
+    for (KeyGroupRange piece : split(source->key_groups, pieces_per_source(plan))) {
+      units.push_back({source.get(), piece});
+    }
   }
   return units;
 }
@@ -172,7 +179,7 @@ std::vector<WorkUnit> work_units(const RestorePlan& plan) {
   std::vector<WorkUnit> units;
   for (const auto& source : plan.sources) {
     for (const LoadedFile& file : source->files) {
-      for (KeyGroupRange piece : split(source->key_groups, plan.threads)) units.push_back({&file, piece});
+      for (KeyGroupRange piece : split(source->key_groups, pieces_per_source(plan))) units.push_back({&file, piece});
     }
   }
   return units;
