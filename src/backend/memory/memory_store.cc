@@ -66,9 +66,9 @@ Status MemoryStore::check_entry_size(std::string_view column, BytesView key, siz
 }
 
 TableNode& MemoryStore::insert_entry(Shard& shard, ColumnState& column, MemoryTable& table, const KeyRef& key,
-                                     BytesView value, int64_t expires_at) {
+                                     BytesView value, int64_t expires_at, ValueSlabCursor* slabs) {
   record_change(shard, column, key.bytes, nullptr);
-  TableNode& node = table.insert(key, value, expires_at);
+  TableNode& node = table.insert(key, value, expires_at, slabs);
   ++shard.entries;
   shard.bytes += entry_bytes(node);
   if (tracks_recency()) node.entry.recency = shard.recency.add(&column, key);
@@ -168,7 +168,8 @@ Result<bool> MemoryStore::get_locked(Shard& shard, ColumnState& column, const Ke
   return true;
 }
 
-void MemoryStore::put_locked(Shard& shard, ColumnState& column, const KeyRef& key, BytesView value, int64_t now) {
+void MemoryStore::put_locked(Shard& shard, ColumnState& column, const KeyRef& key, BytesView value, int64_t now,
+                             ValueSlabCursor* slabs) {
   MemoryTable& table = make_writable(shard, column);
   ++shard.counters.puts;
   TableNode* node = table.find(key);
@@ -176,7 +177,7 @@ void MemoryStore::put_locked(Shard& shard, ColumnState& column, const KeyRef& ke
     if (is_expired(node->entry, now)) ++shard.counters.expirations;
     assign_entry(shard, column, table, *node, value, expiry_for_write(now));
   } else {
-    node = &insert_entry(shard, column, table, key, value, expiry_for_write(now));
+    node = &insert_entry(shard, column, table, key, value, expiry_for_write(now), slabs);
   }
   enforce_limits(shard, node, now);
 }
@@ -333,10 +334,13 @@ MemoryStore::KeysByShard MemoryStore::sort_by_shard(size_t count, const std::fun
 Status MemoryStore::put_entries(ColumnState& column, std::span<const std::pair<BytesView, BytesView>> entries) {
   const KeysByShard by_shard = sort_by_shard(entries.size(), [&](size_t i) { return entries[i].first; });
   const int64_t time = now();
+  // New entries' long values are carved from slabs, not allocated one by one. The cursor is
+  // the thread's, so that many small calls fill one slab instead of starting one each.
+  thread_local ValueSlabCursor slabs;
   auto put_shard = [&](uint32_t s) {
     for (uint32_t at = by_shard.starts[s]; at < by_shard.starts[s + 1]; ++at) {
       const uint32_t i = by_shard.order[at];
-      put_locked(shards_[s], column, KeyRef{entries[i].first, by_shard.hashes[i]}, entries[i].second, time);
+      put_locked(shards_[s], column, KeyRef{entries[i].first, by_shard.hashes[i]}, entries[i].second, time, &slabs);
     }
   };
   // Threads restoring side by side sweep the same shards: a shard another thread holds is

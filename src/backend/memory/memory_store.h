@@ -191,9 +191,6 @@ class MemoryStore {
     Shard() = default;
     Shard(const Shard&) = delete;
     Shard& operator=(const Shard&) = delete;
-    ~Shard() {
-      for (char* buffer : kept_buffers) delete[] buffer;
-    }
     void lock() { mutex.lock(); }
     bool try_lock() { return mutex.try_lock(); }
     void unlock() {
@@ -281,7 +278,7 @@ class MemoryStore {
   // Under the shard lock, on a writable table: every change of an entry goes through these,
   // which keep the shard's totals, recency list and snapshot logs in step with the tables.
   TableNode& insert_entry(Shard& shard, ColumnState& column, MemoryTable& table, const KeyRef& key,
-                          BytesView value, int64_t expires_at);
+                          BytesView value, int64_t expires_at, ValueSlabCursor* slabs = nullptr);
   void assign_entry(Shard& shard, const ColumnState& column, MemoryTable& table, TableNode& node, BytesView value,
                     int64_t expires_at) {
     record_change(shard, column, node.key.view(), &node.entry);
@@ -317,7 +314,9 @@ class MemoryStore {
                           uint32_t slot);
 
   // Under the shard lock; the entry size was checked.
-  void put_locked(Shard& shard, ColumnState& column, const KeyRef& key, BytesView value, int64_t now);
+  // With `slabs` (bulk puts), a new entry's long value is carved from them.
+  void put_locked(Shard& shard, ColumnState& column, const KeyRef& key, BytesView value, int64_t now,
+                  ValueSlabCursor* slabs = nullptr);
   void remove_locked(Shard& shard, ColumnState& column, const KeyRef& key, int64_t now);
   // Evicts least recently used entries until the shard is within its limits; never `keep`.
   void enforce_limits(Shard& shard, const TableNode* keep, int64_t now) {

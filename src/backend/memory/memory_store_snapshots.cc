@@ -136,7 +136,6 @@ Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& colum
           tables.swap(shard.kept_tables);
         }
       }
-      for (char* buffer : buffers) delete[] buffer;
     }
   } release_values{shard, points_into_shard};
 

@@ -9,9 +9,15 @@ std::shared_ptr<MemoryTable> MemoryTable::clone() const {
   return copy;
 }
 
-TableNode& MemoryTable::insert(const KeyRef& key, BytesView value, int64_t expires_at) {
+TableNode& MemoryTable::insert(const KeyRef& key, BytesView value, int64_t expires_at, ValueSlabCursor* slabs) {
   // lazy_emplace: one lookup with the hash the caller has, the node built in its slot.
-  auto it = map_.lazy_emplace(key, [&](const Map::constructor& construct) { construct(key.bytes, value, expires_at); });
+  auto it = map_.lazy_emplace(key, [&](const Map::constructor& construct) {
+    if (slabs != nullptr) {
+      construct(key.bytes, value, expires_at, *slabs);
+    } else {
+      construct(key.bytes, value, expires_at);
+    }
+  });
   bytes_ += entry_bytes(*it);
   return const_cast<TableNode&>(*it);
 }

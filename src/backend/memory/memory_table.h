@@ -91,6 +91,8 @@ struct Entry {
 struct alignas(64) TableNode {
   TableNode(BytesView key_bytes, BytesView value, int64_t expires_at)
       : key(key_bytes), entry{StoredValue(value), expires_at, nullptr} {}
+  TableNode(BytesView key_bytes, BytesView value, int64_t expires_at, ValueSlabCursor& slabs)
+      : key(key_bytes), entry{StoredValue(value, slabs), expires_at, nullptr} {}
 
   StoredKey key;
   // Mutable: the set's elements are const, and only the key must never change in place.
@@ -151,12 +153,12 @@ class MemoryTable {
   // Starts loading the memory a find(key) will touch.
   [[gnu::always_inline]] void prefetch(const KeyRef& key) const { map_.prefetch(key); }
 
-  // Where assign and erase put the heap buffers of the values they replace or remove instead
-  // of freeing them (null: freed), for a snapshot copy that still points at them.
-  using KeptBuffers = std::vector<char*>;
+  // Where assign and erase move the values they replace or remove instead of freeing them
+  // (null: freed), for a snapshot copy that still points at their bytes.
+  using KeptBuffers = std::vector<StoredValue>;
 
-  // Precondition: the key is absent.
-  TableNode& insert(const KeyRef& key, BytesView value, int64_t expires_at);
+  // Precondition: the key is absent. With `slabs`, a long value is carved from them.
+  TableNode& insert(const KeyRef& key, BytesView value, int64_t expires_at, ValueSlabCursor* slabs = nullptr);
   // Replaces the value and expiry of an entry.
   void assign(TableNode& node, BytesView value, int64_t expires_at, KeptBuffers* keep = nullptr);
   void erase(TableNode& node, KeptBuffers* keep = nullptr);
@@ -189,8 +191,8 @@ class MemoryTable {
 
  private:
   static void keep_value(const TableNode& node, KeptBuffers* keep) {
-    if (keep == nullptr) return;
-    if (char* buffer = node.entry.value.take_heap()) keep->push_back(buffer);
+    if (keep == nullptr || !node.entry.value.on_heap()) return;
+    keep->push_back(std::move(node.entry.value));  // leaves the node's value empty
   }
 
   Map map_;

@@ -26,6 +26,41 @@ std::string bytes_of_size(size_t size, int seed = 7) {
 const std::vector<size_t> kSizes = {0, 1, 8, StoredValue::kInlineCapacity - 1, StoredValue::kInlineCapacity,
                                     StoredValue::kInlineCapacity + 1, 100, 4096};
 
+// Values carved from slabs (bulk puts): exact bytes at every size, through assignment at every
+// size (same size: in place; other sizes: a heap buffer of its own), moves and copies; a slab
+// outlives the cursor while a value of it lives and is freed with the last one (ASan reports a
+// leak or a use after free otherwise).
+TEST(StoredValueTest, SlabValuesKeepTheirBytesAndFreeTheirSlabWithTheLastValue) {
+  for (size_t from : kSizes) {
+    for (size_t to : kSizes) {
+      std::vector<StoredValue> values;
+      {
+        ValueSlabCursor slabs;
+        for (int i = 0; i < 3; ++i) values.emplace_back(bytes_of_size(from, 3 + i), slabs);
+      }  // the cursor is gone; the values keep their slab
+      for (int i = 0; i < 3; ++i) ASSERT_EQ(values[static_cast<size_t>(i)].view(), bytes_of_size(from, 3 + i));
+      values[0].assign(bytes_of_size(to, 5));
+      EXPECT_EQ(values[0].view(), bytes_of_size(to, 5)) << from << " -> " << to;
+      StoredValue moved(std::move(values[1]));
+      EXPECT_EQ(moved.view(), bytes_of_size(from, 4));
+      StoredValue copied(values[2]);
+      values[2] = StoredValue(bytes_of_size(to, 9));
+      EXPECT_EQ(copied.view(), bytes_of_size(from, 5));
+      EXPECT_EQ(values[2].view(), bytes_of_size(to, 9));
+    }
+  }
+}
+
+TEST(StoredValueTest, SlabsFillUpAndNewOnesStart) {
+  std::vector<StoredValue> values;
+  ValueSlabCursor slabs;
+  const std::string bytes = bytes_of_size(kMaxSlabValueBytes);
+  for (size_t i = 0; i < 3 * kValueSlabBytes / kMaxSlabValueBytes; ++i) values.emplace_back(bytes, slabs);
+  for (const StoredValue& value : values) ASSERT_EQ(value.view(), bytes);
+  values.erase(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2));
+  for (const StoredValue& value : values) ASSERT_EQ(value.view(), bytes);
+}
+
 TEST(StoredValueTest, AssignmentKeepsTheBytesFromEverySizeToEverySize) {
   for (size_t from : kSizes) {
     for (size_t to : kSizes) {
