@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,15 @@ struct RocksDbRestoreOptions {
   // file system, other files copied) and only the others are downloaded. Default: empty
   // (download every file).
   std::string local_directory{};
+  // As RestoreOptions (checkpoint.h): restore only these states (empty = all); restore states
+  // under another name (checkpoint name -> new name: the column's entries move to a column of
+  // the new name, with the state's "_ss.states" record and, mid-migration, its marker and
+  // staging column); leave states out (column and record). Checked against the manifest before
+  // anything is downloaded (kInvalidArgument naming the option and the state), applied to the
+  // staged database before it appears. Default: every state under its own name.
+  std::vector<std::string> states{};
+  std::map<std::string, std::string> renames{};
+  std::set<std::string> drops{};
 };
 
 // Downloads every file checkpoint `id` lists into a staging directory beside

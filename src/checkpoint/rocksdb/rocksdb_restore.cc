@@ -1,10 +1,13 @@
 // Restore of one native RocksDB checkpoint: fetch its files into a staging directory, trim key
 // groups when asked, then one rename makes the database appear whole.
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
 #include "checkpoint/checkpoint_verify.h"
+#include "checkpoint/rocksdb/native_catalog.h"
 #include "checkpoint/rocksdb/native_restore_steps.h"
+#include "checkpoint/rocksdb/native_state_selection.h"
 #include "streamstate/rocksdb_checkpoint.h"
 #include "util/status_macros.h"
 
@@ -26,12 +29,24 @@ Result<std::optional<KeyGroupRange>> narrowed(const CheckpointManifest& manifest
   return std::optional<KeyGroupRange>(keep);
 }
 
-// Opens the restored database once and drops the other key groups from every state column.
-Status trim_key_groups(const fs::path& directory, const CheckpointManifest& manifest, const KeyGroupRange& keep) {
+// Opens the restored database once: drops the other key groups from every state column (when
+// `keep` is set), then selects, renames and drops states as the options say; sets `columns` to
+// the columns the database ends with.
+Status edit_staged_database(const fs::path& directory, const CheckpointManifest& manifest,
+                            const std::optional<KeyGroupRange>& keep, const RocksDbRestoreOptions& options,
+                            std::vector<std::string>& columns) {
+  STREAMSTATE_ASSIGN_OR_RETURN(internal::NativeCatalog catalog, internal::read_native_catalog(directory.string()));
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbBackend> db, internal::open_staged_database(directory));
-  Status trimmed = db->retain_key_groups(keep, internal::state_columns(manifest));
+  Status edited = keep ? db->retain_key_groups(*keep, internal::state_columns(manifest)) : Status::ok();
+  if (edited.is_ok()) edited = internal::apply_native_selection(*db, catalog, manifest, options);
+  if (edited.is_ok()) {
+    Result<std::vector<std::string>> listed = db->list_columns();
+    edited = listed.status();
+    if (listed.is_ok()) columns = std::move(listed).value();
+  }
   Status closed = db->close();
-  STREAMSTATE_RETURN_IF_ERROR(trimmed);
+  STREAMSTATE_RETURN_IF_ERROR(edited);
+  std::sort(columns.begin(), columns.end());
   return closed;
 }
 
@@ -40,12 +55,15 @@ Result<RestoreInfo> restore_into(CheckpointStorage& storage, const CheckpointMan
                                  const RocksDbRestoreOptions& options, const fs::path& target,
                                  const fs::path& staging) {
   STREAMSTATE_ASSIGN_OR_RETURN(std::optional<KeyGroupRange> keep, narrowed(manifest, options));
+  STREAMSTATE_RETURN_IF_ERROR(internal::check_native_selection(manifest, options));
   RestoreInfo info;
+  info.columns = manifest.columns;
   STREAMSTATE_ASSIGN_OR_RETURN(info.bytes_read, internal::fetch_native_files(storage, manifest, options, staging));
-  if (keep) STREAMSTATE_RETURN_IF_ERROR(trim_key_groups(staging, manifest, *keep));
+  if (keep || internal::selects_states(options)) {
+    STREAMSTATE_RETURN_IF_ERROR(edit_staged_database(staging, manifest, keep, options, info.columns));
+  }
   STREAMSTATE_RETURN_IF_ERROR(internal::commit_restored_directory(staging, target));
   info.ids.push_back(manifest.id);
-  info.columns = manifest.columns;
   return info;
 }
 

@@ -7,6 +7,7 @@
 
 #include "checkpoint/rocksdb/native_catalog.h"
 #include "checkpoint/rocksdb/native_restore_steps.h"
+#include "checkpoint/rocksdb/native_state_selection.h"
 #include "checkpoint/store_catalog.h"
 #include "streamstate/bytes.h"
 #include "streamstate/rocksdb_checkpoint.h"
@@ -128,9 +129,12 @@ Result<RestoreInfo> restore_parts(std::vector<Part>& parts, const RocksDbRestore
   }
   Part& base = parts.front();
   {
+    // Read before the database is opened for writing: which columns carry expiry headers.
+    STREAMSTATE_ASSIGN_OR_RETURN(internal::NativeCatalog catalog, internal::read_native_catalog(base.staging.string()));
     STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbBackend> db, internal::open_staged_database(base.staging));
     Status written = db->retain_key_groups(base.groups, internal::state_columns(base.manifest));
     for (size_t i = 1; i < parts.size() && written.is_ok(); ++i) written = copy_entries(parts[i], *db, info.entries);
+    if (written.is_ok()) written = internal::apply_native_selection(*db, catalog, base.manifest, options);
     if (written.is_ok()) {
       Result<std::vector<std::string>> columns = db->list_columns();
       written = columns.status();
@@ -152,6 +156,7 @@ Result<RestoreInfo> restore_rocksdb_checkpoints(const std::vector<RestoreSource>
   STREAMSTATE_ASSIGN_OR_RETURN(fs::path target, internal::check_native_restore_target(options));
   std::vector<Part> parts;
   STREAMSTATE_RETURN_IF_ERROR(plan_parts(sources, options, parts).status());
+  if (!parts.empty()) STREAMSTATE_RETURN_IF_ERROR(internal::check_native_selection(parts.front().manifest, options));
   for (size_t i = 0; i < parts.size(); ++i) {
     parts[i].staging = internal::native_staging_path(target, i == 0 ? "" : ".part" + std::to_string(i));
   }

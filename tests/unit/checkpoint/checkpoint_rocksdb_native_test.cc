@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "storage/fault_injecting_storage.h"
@@ -341,6 +342,80 @@ TEST_P(RocksDbNativeCheckpointTest, RestoresANarrowerKeyGroupRange) {
   outside.key_groups = KeyGroupRange(100, 200);
   EXPECT_STATUS(restore_rocksdb_checkpoint(*storage_, 2, outside), StatusCode::kInvalidArgument, "key_groups [100");
   EXPECT_FALSE(fs::exists(outside.directory));
+}
+
+// What a restore with `states`, `renames` and `drops` must produce from checkpoint contents:
+// columns and "_ss.states" records follow their state.
+Contents selected(Contents all, const std::map<std::string, std::string>& renames, const std::set<std::string>& drops) {
+  const std::string states_column(internal::kStatesColumn);
+  Contents out;
+  for (auto& [column, entries] : all) {
+    if (column == states_column || drops.contains(column)) continue;
+    const auto renamed = renames.find(column);
+    out[renamed == renames.end() ? column : renamed->second] = std::move(entries);
+  }
+  for (auto& [key, value] : all[states_column]) {
+    if (drops.contains(key)) continue;
+    const auto renamed = renames.find(key);
+    out[states_column][renamed == renames.end() ? key : renamed->second] = value;
+  }
+  return out;
+}
+
+TEST_P(RocksDbNativeCheckpointTest, RestoresStatesRenamedDroppedAndSelected) {
+  auto [first, second] = two_checkpoints();
+  auto restore_with = [&](const std::string& name, std::vector<std::string> states,
+                          std::map<std::string, std::string> renames, std::set<std::string> drops) -> Contents {
+    RocksDbRestoreOptions options;
+    options.directory = dir_.file(name);
+    options.states = std::move(states);
+    options.renames = std::move(renames);
+    options.drops = std::move(drops);
+    auto info = restore_rocksdb_checkpoint(*storage_, 2, options);
+    EXPECT_TRUE(info.is_ok()) << info.status().to_string();
+    if (!info.is_ok()) return {};
+    auto db = open_rocksdb(options.directory);
+    auto columns = db->list_columns();
+    EXPECT_OK(columns);
+    std::sort(columns->begin(), columns->end());
+    EXPECT_EQ(info->columns, *columns);
+    return read_all(*db);
+  };
+
+  // Two renames (one of an expiring column) and a drop.
+  const std::map<std::string, std::string> renames{{"counts", "tallies"}, {"ttl", "sessions"}};
+  EXPECT_TRUE(same_contents(restore_with("renamed", {}, renames, {"bytes"}), selected(second, renames, {"bytes"})));
+  auto renamed = open_rocksdb(dir_.file("renamed"));
+  EXPECT_EQ(renamed->column_with_options("sessions", {.values_carry_expiry = false}).status().code(),
+            StatusCode::kInvalidArgument)
+      << "the renamed expiring column must stay an expiring column";
+  renamed.reset();
+
+  // Two states swap names.
+  const std::map<std::string, std::string> swap{{"counts", "bytes"}, {"bytes", "counts"}};
+  EXPECT_TRUE(same_contents(restore_with("swapped", {}, swap, {}), selected(second, swap, {})));
+
+  // Only some states: the others' columns and records are left out.
+  EXPECT_TRUE(same_contents(restore_with("only-blobs", {"blobs", "counts"}, {}, {}),
+                            selected(second, {}, {"bytes", "ttl"})));
+
+  // Mistakes are refused before anything is downloaded.
+  auto refused = [&](std::vector<std::string> states, std::map<std::string, std::string> renames_asked,
+                     std::set<std::string> drops, const std::string& message) {
+    RocksDbRestoreOptions options;
+    options.directory = dir_.file("refused");
+    options.states = std::move(states);
+    options.renames = std::move(renames_asked);
+    options.drops = std::move(drops);
+    EXPECT_STATUS(restore_rocksdb_checkpoint(*storage_, 2, options), StatusCode::kInvalidArgument, message);
+    EXPECT_FALSE(fs::exists(options.directory));
+  };
+  refused({}, {}, {"nope"}, "drops names 'nope', which is not a state of the checkpoint");
+  refused({"nope"}, {}, {}, "states names 'nope'");
+  refused({}, {{"counts", "bytes"}}, {}, "would restore both 'bytes' and 'counts' as 'bytes'");
+  refused({}, {{"counts", "_ss.mine"}}, {}, "not a state name");
+  refused({}, {{"counts", "tallies"}}, {"counts"}, "rename it or drop it, not both");
+  refused({"blobs"}, {{"counts", "tallies"}}, {}, "which RocksDbRestoreOptions::states leaves out");
 }
 
 TEST_P(RocksDbNativeCheckpointTest, DamagedOrMissingObjectsFailWithoutCreatingTheTarget) {
