@@ -6,10 +6,13 @@
 #include <set>
 #include <string>
 
+#include "checkpoint/store_catalog.h"
 #include "streamstate/checkpoint.h"
 
 namespace streamstate {
 namespace {
+
+using internal::is_state_name;
 
 std::string describe(const CheckpointState& state) {
   return state.kind + " state (codec '" + state.codec + "', schema " + state.schema_version.to_string() +
@@ -75,7 +78,6 @@ StateCompatibility compare(const CheckpointState& stored, const CheckpointState&
   return result;
 }
 
-bool is_state_name(const std::string& name) { return !name.empty() && name[0] != '!' && !name.starts_with("_ss."); }
 
 // Renames and drops a restore would refuse (RestoreOptions takes the same ones): a state the
 // checkpoint does not hold, a state both renamed and dropped, a new name that is no state name.

@@ -10,17 +10,6 @@
 namespace streamstate::internal {
 namespace {
 
-constexpr std::string_view kReservedPrefix = "_ss.";
-
-bool is_state_name(std::string_view name) {
-  return !name.empty() && name[0] != '!' && !name.starts_with(kReservedPrefix);
-}
-
-std::string joined(const std::set<std::string>& names) {
-  std::string out;
-  for (const std::string& name : names) out += (out.empty() ? "'" : ", '") + name + "'";
-  return out.empty() ? "no states" : out;
-}
 
 // The state names the checkpoints hold: their state columns and recorded states.
 std::set<std::string> states_held(const RestorePlan& plan, const std::set<std::string, std::less<>>& available) {
@@ -52,7 +41,7 @@ Status check_options(const RestorePlan& plan, const RestoreOptions& options, con
   for (const std::string& name : options.drops) {
     if (!held.contains(name)) {
       return Status::invalid_argument("RestoreOptions::drops names '" + name +
-                                      "', which is not a state of the checkpoint (it holds " + joined(held) + ")");
+                                      "', which is not a state of the checkpoint (it holds " + quoted_state_names(held) + ")");
     }
     if (options.renames.contains(name)) {
       return Status::invalid_argument("RestoreOptions::renames and ::drops both name state '" + name +
@@ -68,7 +57,7 @@ Status check_options(const RestorePlan& plan, const RestoreOptions& options, con
   for (const auto& [from, to] : options.renames) {
     if (!held.contains(from)) {
       return Status::invalid_argument("RestoreOptions::renames names '" + from +
-                                      "', which is not a state of the checkpoint (it holds " + joined(held) + ")");
+                                      "', which is not a state of the checkpoint (it holds " + quoted_state_names(held) + ")");
     }
     if (!is_state_name(to)) {
       return Status::invalid_argument("RestoreOptions::renames would restore state '" + from + "' as '" + to +

@@ -84,4 +84,10 @@ std::string migration_staging_column(std::string_view state) {
   return "_ss.migration." + std::string(hex);
 }
 
+std::string quoted_state_names(const std::set<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) out += (out.empty() ? "'" : ", '") + name + "'";
+  return out.empty() ? "no states" : out;
+}
+
 }  // namespace streamstate::internal

@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "streamstate/backend.h"
@@ -30,6 +31,15 @@ inline constexpr std::string_view kMigrationMarkerPrefix = "!migration:";
 // "_ss.migration.<16 hex digits of hash_key(name)>": the column where a schema migration
 // stages a state (as the state library's staging_column_name names it).
 std::string migration_staging_column(std::string_view state);
+
+// True for a name a state can have (a column or "_ss.states" key of a state): not empty, not
+// starting with '!' (records such as "!layout") or "_ss." (the store's own columns).
+inline bool is_state_name(std::string_view name) {
+  return !name.empty() && name[0] != '!' && !name.starts_with("_ss.");
+}
+
+// "'a', 'b'" (sorted), or "no states", for messages.
+std::string quoted_state_names(const std::set<std::string>& names);
 
 struct StoreCatalog {
   std::map<std::string, std::string> records;  // raw "_ss.states" entries

@@ -14,8 +14,6 @@ namespace {
 
 constexpr size_t kCopyBatchEntries = 4096;
 
-bool is_state_name(std::string_view name) { return !name.empty() && name[0] != '!' && !name.starts_with("_ss."); }
-
 // The states the checkpoint holds: its state columns and recorded states.
 std::set<std::string> states_held(const CheckpointManifest& manifest) {
   std::set<std::string> held;
@@ -28,15 +26,9 @@ std::set<std::string> states_held(const CheckpointManifest& manifest) {
   return held;
 }
 
-std::string joined(const std::set<std::string>& names) {
-  std::string out;
-  for (const std::string& name : names) out += (out.empty() ? "'" : ", '") + name + "'";
-  return out.empty() ? "no states" : out;
-}
-
 Status not_held(std::string_view option, const std::string& name, const std::set<std::string>& held) {
   return Status::invalid_argument("RocksDbRestoreOptions::" + std::string(option) + " names '" + name +
-                                  "', which is not a state of the checkpoint (it holds " + joined(held) + ")");
+                                  "', which is not a state of the checkpoint (it holds " + quoted_state_names(held) + ")");
 }
 
 // The states the restore keeps under their own name or a new one, by checkpoint name.
