@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -145,6 +146,15 @@ class RocksDbBackend : public StateBackend {
   // wider key-group range. The columns must hold state keys only: name keyed-state columns,
   // never "_ss.states" or a ScratchState column. NotFound for a column that does not exist.
   virtual Status retain_key_groups(const KeyGroupRange& keep, const std::vector<std::string>& columns) = 0;
+
+  // Bulk-loads entries into an existing column, which may hold others (restores that combine
+  // checkpoints): `produce` calls `add` with keys in strictly ascending byte order; they go into
+  // one table file beside the database, which RocksDB then ingests (IngestExternalFile), with
+  // no memtable and no write-ahead log in between. An ingested key replaces the column's entry
+  // of that key. A key out of order is InvalidArgument and nothing is loaded; an error `produce`
+  // returns is returned and nothing is loaded. NotFound for a column that does not exist.
+  using IngestAdd = std::function<Status(BytesView key, BytesView value)>;
+  virtual Status ingest_sorted(std::string_view column, const std::function<Status(const IngestAdd& add)>& produce) = 0;
 };
 
 }  // namespace streamstate

@@ -138,8 +138,9 @@ Result<RestoreInfo> restore_rocksdb_checkpoint(CheckpointStorage& storage, Check
 // (kInvalidArgument otherwise, naming the first key group no checkpoint covers). The first
 // checkpoint that overlaps the range is restored as restore_rocksdb_checkpoint does (trimmed to
 // its part of the range); each other one is fetched into a staging directory of its own and
-// its state columns' entries in the range are written into the first through WriteBatches of
-// 1,000 (RestoreInfo::entries counts them). All or nothing, as restore_rocksdb_checkpoint.
+// its state columns' entries in the range are loaded into the first as table files it ingests
+// (RocksDbBackend::ingest_sorted; RestoreInfo::entries counts them). All or nothing, as
+// restore_rocksdb_checkpoint.
 Result<RestoreInfo> restore_rocksdb_checkpoints(const std::vector<RestoreSource>& sources,
                                                 const RocksDbRestoreOptions& options);
 // The newest native RocksDB checkpoint that restores: one with a missing or damaged file is

@@ -67,6 +67,9 @@ class RocksDbBackendImpl final : public RocksDbBackend {
   Result<RocksDbCheckpointInfo> create_native_checkpoint(const std::string& directory) override {
     return internal::create_native_checkpoint(*engine_, directory);
   }
+  Status ingest_sorted(std::string_view column, const std::function<Status(const IngestAdd& add)>& produce) override {
+    return internal::ingest_sorted(*engine_, column, produce);
+  }
   Status retain_key_groups(const KeyGroupRange& keep, const std::vector<std::string>& columns) override {
     return internal::retain_key_groups(*engine_, keep, columns);
   }

@@ -1,11 +1,15 @@
 #include "backend/rocksdb/rocksdb_native_checkpoint.h"
 
 #include <rocksdb/sst_file_reader.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table_properties.h>
 #include <rocksdb/unique_id.h>
 #include <rocksdb/utilities/checkpoint.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <system_error>
@@ -107,6 +111,46 @@ Status retain_key_groups(RocksDbEngine& engine, const KeyGroupRange& keep, const
     }
   }
   return Status::ok();
+}
+
+Status ingest_sorted(RocksDbEngine& engine, std::string_view name,
+                     const std::function<Status(const RocksDbBackend::IngestAdd& add)>& produce) {
+  auto hold = engine.hold_shared();
+  if (engine.closed()) return engine.closed_status();
+  const ColumnEntry* column = engine.find_column(name);
+  if (column == nullptr) return Status::not_found(engine.describe(name) + " does not exist; nothing to load into");
+  static std::atomic<uint64_t> files{0};
+  const std::string path = (std::filesystem::path(engine.path()) /
+                            ("ingest-" + std::to_string(::getpid()) + "-" + std::to_string(files++) + ".sst"))
+                               .string();
+  const std::string context = "loading entries into " + engine.describe(name);
+  rocksdb::Options options;
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, column->handle);
+  rocksdb::Status opened = writer.Open(path);
+  if (!opened.ok()) return from_rocksdb(opened, context);
+  uint64_t added = 0;
+  Status produced = produce([&](BytesView key, BytesView value) -> Status {
+    rocksdb::Status put = writer.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
+    if (!put.ok()) {
+      return Status::invalid_argument(context + ": " + put.ToString() + " (keys must come in strictly ascending order)");
+    }
+    ++added;
+    return Status::ok();
+  });
+  Status loaded = produced;
+  if (loaded.is_ok() && added > 0) {
+    rocksdb::Status finished = writer.Finish();
+    if (!finished.ok()) loaded = from_rocksdb(finished, context);
+  }
+  if (loaded.is_ok() && added > 0) {
+    rocksdb::IngestExternalFileOptions ingest;
+    ingest.move_files = true;
+    rocksdb::Status ingested = engine.db()->IngestExternalFile(column->handle, {path}, ingest);
+    if (!ingested.ok()) loaded = from_rocksdb(ingested, context);
+  }
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);  // moved into the database when ingested; else left over
+  return loaded;
 }
 
 }  // namespace streamstate::internal

@@ -7,6 +7,7 @@
 // Thread-safety: as the engine: callable from any thread while the backend is open.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,5 +23,9 @@ Result<RocksDbCheckpointInfo> create_native_checkpoint(RocksDbEngine& engine, co
 
 // RocksDbBackend::retain_key_groups.
 Status retain_key_groups(RocksDbEngine& engine, const KeyGroupRange& keep, const std::vector<std::string>& columns);
+
+// RocksDbBackend::ingest_sorted.
+Status ingest_sorted(RocksDbEngine& engine, std::string_view column,
+                     const std::function<Status(const RocksDbBackend::IngestAdd& add)>& produce);
 
 }  // namespace streamstate::internal

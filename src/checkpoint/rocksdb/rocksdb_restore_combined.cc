@@ -11,7 +11,6 @@
 #include "checkpoint/store_catalog.h"
 #include "streamstate/bytes.h"
 #include "streamstate/rocksdb_checkpoint.h"
-#include "streamstate/write_batch.h"
 #include "util/status_macros.h"
 
 namespace streamstate {
@@ -19,7 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kBatchEntries = 1000;
 
 struct Part {
   CheckpointStorage* storage = nullptr;
@@ -96,21 +94,21 @@ Status copy_entries(const Part& part, RocksDbBackend& target, uint64_t& entries)
     Result<std::shared_ptr<StateColumn>> into = target.column_with_options(name, column_options);
     copied = !from.is_ok() ? from.status() : into.status();
     if (!copied.is_ok()) break;
-    WriteBatch batch;
-    for (uint32_t group = part.groups.begin(); group < part.groups.end() && copied.is_ok(); ++group) {
-      std::string prefix;
-      put_fixed16_big_endian(prefix, static_cast<uint16_t>(group));
-      Status scanned = (*from)->scan(prefix, [&](BytesView key, BytesView value) {
-        batch.put(name, key, value);
-        ++entries;
-        if (batch.size() < kBatchEntries) return true;
-        copied = target.write(batch);
-        batch.clear();
-        return copied.is_ok();
-      });
-      if (copied.is_ok()) copied = scanned;
-    }
-    if (copied.is_ok() && batch.size() > 0) copied = target.write(batch);
+    // The part's key groups in ascending order, so its keys come sorted: one table file,
+    // ingested into the target's column.
+    copied = target.ingest_sorted(name, [&](const RocksDbBackend::IngestAdd& add) -> Status {
+      Status added;
+      for (uint32_t group = part.groups.begin(); group < part.groups.end() && added.is_ok(); ++group) {
+        std::string prefix;
+        put_fixed16_big_endian(prefix, static_cast<uint16_t>(group));
+        STREAMSTATE_RETURN_IF_ERROR((*from)->scan(prefix, [&](BytesView key, BytesView value) {
+          added = add(key, value);
+          if (added.is_ok()) ++entries;
+          return added.is_ok();
+        }));
+      }
+      return added;
+    });
     if (!copied.is_ok()) break;
   }
   Status closed = source->close();
