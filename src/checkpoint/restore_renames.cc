@@ -10,7 +10,6 @@
 namespace streamstate::internal {
 namespace {
 
-
 // The state names the checkpoints hold: their state columns and recorded states.
 std::set<std::string> states_held(const RestorePlan& plan, const std::set<std::string, std::less<>>& available) {
   std::set<std::string> held;
@@ -37,41 +36,46 @@ std::set<std::string> states_restored(const RestorePlan& plan) {
   return restored;
 }
 
-Status check_options(const RestorePlan& plan, const RestoreOptions& options, const std::set<std::string>& held) {
-  for (const std::string& name : options.drops) {
+}  // namespace
+
+Status check_state_renames(std::string_view options_type, const std::set<std::string>& held,
+                           const std::set<std::string>& restored, const std::vector<std::string>& states,
+                           const std::map<std::string, std::string>& renames, const std::set<std::string>& drops) {
+  const std::string options(options_type);
+  for (const std::string& name : drops) {
     if (!held.contains(name)) {
-      return Status::invalid_argument("RestoreOptions::drops names '" + name +
+      return Status::invalid_argument(options + "::drops names '" + name +
                                       "', which is not a state of the checkpoint (it holds " + quoted_state_names(held) + ")");
     }
-    if (options.renames.contains(name)) {
-      return Status::invalid_argument("RestoreOptions::renames and ::drops both name state '" + name +
+    if (renames.contains(name)) {
+      return Status::invalid_argument(options + "::renames and ::drops both name state '" + name +
                                       "'; rename it or drop it, not both");
     }
-    for (const std::string& selected : options.states) {
+    for (const std::string& selected : states) {
       if (selected == name) {
-        return Status::invalid_argument("RestoreOptions::states and ::drops both name state '" + name +
+        return Status::invalid_argument(options + "::states and ::drops both name state '" + name +
                                         "'; restore it or drop it, not both");
       }
     }
   }
-  for (const auto& [from, to] : options.renames) {
+  for (const auto& [from, to] : renames) {
     if (!held.contains(from)) {
-      return Status::invalid_argument("RestoreOptions::renames names '" + from +
+      return Status::invalid_argument(options + "::renames names '" + from +
                                       "', which is not a state of the checkpoint (it holds " + quoted_state_names(held) + ")");
     }
     if (!is_state_name(to)) {
-      return Status::invalid_argument("RestoreOptions::renames would restore state '" + from + "' as '" + to +
+      return Status::invalid_argument(options + "::renames would restore state '" + from + "' as '" + to +
                                       "', which is not a valid state name (empty, or starting with '!' or '_ss.')");
     }
   }
   std::map<std::string, std::string> taken;  // new name -> checkpoint name
-  for (const std::string& state : states_restored(plan)) {
-    if (options.drops.contains(state)) continue;
-    auto rename = options.renames.find(state);
-    const std::string& name = rename == options.renames.end() ? state : rename->second;
+  for (const std::string& state : restored) {
+    if (drops.contains(state)) continue;
+    auto rename = renames.find(state);
+    const std::string& name = rename == renames.end() ? state : rename->second;
     auto [previous, inserted] = taken.emplace(name, state);
     if (!inserted) {
-      return Status::invalid_argument("RestoreOptions::renames would restore the checkpoint states '" +
+      return Status::invalid_argument(options + "::renames would restore the checkpoint states '" +
                                       previous->second + "' and '" + state + "' both as '" + name +
                                       "'; rename or drop one of them");
     }
@@ -79,12 +83,11 @@ Status check_options(const RestorePlan& plan, const RestoreOptions& options, con
   return Status::ok();
 }
 
-}  // namespace
-
 Status apply_state_renames(RestorePlan& plan, const RestoreOptions& options,
                            const std::set<std::string, std::less<>>& available) {
   if (options.renames.empty() && options.drops.empty()) return Status::ok();
-  STREAMSTATE_RETURN_IF_ERROR(check_options(plan, options, states_held(plan, available)));
+  STREAMSTATE_RETURN_IF_ERROR(check_state_renames("RestoreOptions", states_held(plan, available), states_restored(plan),
+                                                  options.states, options.renames, options.drops));
   for (const std::string& name : options.drops) {
     plan.columns.erase(name);
     plan.columns.erase(migration_staging_column(name));

@@ -11,9 +11,11 @@
 // Thread-safety: pure functions over a plan owned by the caller.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "checkpoint/restore.h"
 
@@ -27,6 +29,16 @@ namespace streamstate::internal {
 // that is not a valid state name, and two states restored under one name.
 Status apply_state_renames(RestorePlan& plan, const RestoreOptions& options,
                            const std::set<std::string, std::less<>>& available);
+
+// The checks of renames and drops that every restore shares (the generic one above and native
+// RocksDB restores), against `held` (the states the checkpoint holds) and `restored` (the states
+// the restore selects, by checkpoint name); messages name the options as `options_type`
+// ("RestoreOptions"). kInvalidArgument for: a dropped or renamed name not held, a state both
+// renamed and dropped or both in `states` and dropped, a new name that is not a valid state
+// name, and two states restored under one name.
+Status check_state_renames(std::string_view options_type, const std::set<std::string>& held,
+                           const std::set<std::string>& restored, const std::vector<std::string>& states,
+                           const std::map<std::string, std::string>& renames, const std::set<std::string>& drops);
 
 // The name checkpoint column `column` is written under.
 const std::string& target_column(const RestorePlan& plan, const std::string& column);

@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "checkpoint/restore_renames.h"
 #include "checkpoint/store_catalog.h"
 #include "util/status_macros.h"
 
@@ -24,11 +25,6 @@ std::set<std::string> states_held(const CheckpointManifest& manifest) {
     if (is_state_name(key)) held.insert(key);
   }
   return held;
-}
-
-Status not_held(std::string_view option, const std::string& name, const std::set<std::string>& held) {
-  return Status::invalid_argument("RocksDbRestoreOptions::" + std::string(option) + " names '" + name +
-                                  "', which is not a state of the checkpoint (it holds " + quoted_state_names(held) + ")");
 }
 
 // The states the restore keeps under their own name or a new one, by checkpoint name.
@@ -85,40 +81,20 @@ Status check_native_selection(const CheckpointManifest& manifest, const RocksDbR
   if (!selects_states(options)) return Status::ok();
   const std::set<std::string> held = states_held(manifest);
   for (const std::string& name : options.states) {
-    if (!held.contains(name)) return not_held("states", name, held);
-  }
-  const std::set<std::string> selected(options.states.begin(), options.states.end());
-  for (const std::string& name : options.drops) {
-    if (!held.contains(name)) return not_held("drops", name, held);
-    if (options.renames.contains(name)) {
-      return Status::invalid_argument("RocksDbRestoreOptions::renames and ::drops both name state '" + name +
-                                      "'; rename it or drop it, not both");
-    }
-    if (selected.contains(name)) {
-      return Status::invalid_argument("RocksDbRestoreOptions::states and ::drops both name state '" + name +
-                                      "'; select it or drop it, not both");
+    if (!held.contains(name)) {
+      return Status::invalid_argument("RocksDbRestoreOptions::states names '" + name +
+                                      "', which is not a state of the checkpoint (it holds " +
+                                      quoted_state_names(held) + ")");
     }
   }
-  const std::set<std::string> kept = kept_states(held, options);
-  std::map<std::string, std::string> final_names;  // new name -> checkpoint name
-  for (const std::string& name : kept) final_names.emplace(name, name);
+  const std::set<std::string> selected =
+      options.states.empty() ? held : std::set<std::string>(options.states.begin(), options.states.end());
+  STREAMSTATE_RETURN_IF_ERROR(check_state_renames("RocksDbRestoreOptions", held, selected, options.states,
+                                                  options.renames, options.drops));
   for (const auto& [from, to] : options.renames) {
-    if (!held.contains(from)) return not_held("renames", from, held);
-    if (!kept.contains(from)) {
+    if (!selected.contains(from)) {
       return Status::invalid_argument("RocksDbRestoreOptions::renames names '" + from +
                                       "', which RocksDbRestoreOptions::states leaves out; select it too");
-    }
-    if (!is_state_name(to)) {
-      return Status::invalid_argument("RocksDbRestoreOptions::renames would restore '" + from + "' as '" + to +
-                                      "', which is not a state name (empty, or starting with '!' or \"_ss.\")");
-    }
-  }
-  for (const auto& [from, to] : options.renames) final_names.erase(from);
-  for (const auto& [from, to] : options.renames) {
-    const auto [at, inserted] = final_names.emplace(to, from);
-    if (!inserted) {
-      return Status::invalid_argument("RocksDbRestoreOptions::renames would restore both '" + at->second + "' and '" +
-                                      from + "' as '" + to + "'; give them different names");
     }
   }
   return Status::ok();

@@ -25,9 +25,9 @@ namespace streamstate::internal {
 // True when the options select, rename or drop any state.
 bool selects_states(const RocksDbRestoreOptions& options);
 
-// kInvalidArgument, naming the option and the state, for: a name the checkpoint does not hold,
-// a state both renamed and dropped (or dropped and named in `states`), a renamed state that
-// `states` leaves out, a new name that is not a state name, and two states under one name.
+// kInvalidArgument, naming the option and the state, for a name in `states` the checkpoint does
+// not hold, what check_state_renames (restore_renames.h) refuses, and a renamed state that
+// `states` leaves out.
 Status check_native_selection(const CheckpointManifest& manifest, const RocksDbRestoreOptions& options);
 
 // Applies the checked options to the staged database `db`; `catalog` is the staged directory's

@@ -412,8 +412,8 @@ TEST_P(RocksDbNativeCheckpointTest, RestoresStatesRenamedDroppedAndSelected) {
   };
   refused({}, {}, {"nope"}, "drops names 'nope', which is not a state of the checkpoint");
   refused({"nope"}, {}, {}, "states names 'nope'");
-  refused({}, {{"counts", "bytes"}}, {}, "would restore both 'bytes' and 'counts' as 'bytes'");
-  refused({}, {{"counts", "_ss.mine"}}, {}, "not a state name");
+  refused({}, {{"counts", "bytes"}}, {}, "would restore the checkpoint states 'bytes' and 'counts' both as 'bytes'");
+  refused({}, {{"counts", "_ss.mine"}}, {}, "not a valid state name");
   refused({}, {{"counts", "tallies"}}, {"counts"}, "rename it or drop it, not both");
   refused({"blobs"}, {{"counts", "tallies"}}, {}, "which RocksDbRestoreOptions::states leaves out");
 }
