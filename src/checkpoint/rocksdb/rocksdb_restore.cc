@@ -35,7 +35,10 @@ Result<std::optional<KeyGroupRange>> narrowed(const CheckpointManifest& manifest
 Status edit_staged_database(const fs::path& directory, const CheckpointManifest& manifest,
                             const std::optional<KeyGroupRange>& keep, const RocksDbRestoreOptions& options,
                             std::vector<std::string>& columns) {
-  STREAMSTATE_ASSIGN_OR_RETURN(internal::NativeCatalog catalog, internal::read_native_catalog(directory.string()));
+  internal::NativeCatalog catalog;  // which columns carry expiry headers, for renamed states
+  if (internal::selects_states(options)) {
+    STREAMSTATE_ASSIGN_OR_RETURN(catalog, internal::read_native_catalog(directory.string()));
+  }
   STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbBackend> db, internal::open_staged_database(directory));
   Status edited = keep ? db->retain_key_groups(*keep, internal::state_columns(manifest)) : Status::ok();
   if (edited.is_ok()) edited = internal::apply_native_selection(*db, catalog, manifest, options);

@@ -127,8 +127,12 @@ Result<RestoreInfo> restore_parts(std::vector<Part>& parts, const RocksDbRestore
   }
   Part& base = parts.front();
   {
-    // Read before the database is opened for writing: which columns carry expiry headers.
-    STREAMSTATE_ASSIGN_OR_RETURN(internal::NativeCatalog catalog, internal::read_native_catalog(base.staging.string()));
+    // Read before the database is opened for writing: which columns carry expiry headers, for
+    // renamed states.
+    internal::NativeCatalog catalog;
+    if (internal::selects_states(options)) {
+      STREAMSTATE_ASSIGN_OR_RETURN(catalog, internal::read_native_catalog(base.staging.string()));
+    }
     STREAMSTATE_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbBackend> db, internal::open_staged_database(base.staging));
     Status written = db->retain_key_groups(base.groups, internal::state_columns(base.manifest));
     for (size_t i = 1; i < parts.size() && written.is_ok(); ++i) written = copy_entries(parts[i], *db, info.entries);
