@@ -30,8 +30,7 @@ class ChangeSet {
       found->second = epoch;
       return;
     }
-    const BytesView stored = changes.arena.copy(key);
-    changes.keys.emplace(absl::string_view(stored.data(), stored.size()), epoch);
+    changes.add(key, epoch);
     ++keys_;
   }
 
@@ -60,9 +59,7 @@ class ChangeSet {
         ColumnChanges kept;
         kept.keys.reserve(later);
         for (const auto& [key, key_epoch] : changes.keys) {
-          if (key_epoch <= epoch) continue;
-          const BytesView stored = kept.arena.copy(BytesView(key.data(), key.size()));
-          kept.keys.emplace(absl::string_view(stored.data(), stored.size()), key_epoch);
+          if (key_epoch > epoch) kept.add(BytesView(key.data(), key.size()), key_epoch);
         }
         changes = std::move(kept);
       }
@@ -80,6 +77,12 @@ class ChangeSet {
  private:
   // A column's tracked keys (viewing the bytes in its arena) with the epoch of their last change.
   struct ColumnChanges {
+    // Precondition: `key` is not tracked yet.
+    void add(BytesView key, uint64_t epoch) {
+      const BytesView stored = arena.copy(key);
+      keys.emplace(absl::string_view(stored.data(), stored.size()), epoch);
+    }
+
     absl::flat_hash_map<absl::string_view, uint64_t> keys;
     ByteArena arena;
   };

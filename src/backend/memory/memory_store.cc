@@ -91,8 +91,7 @@ std::shared_ptr<MemoryTable> MemoryStore::detach_table(Shard& shard, ColumnState
   }
   // The empty table instead of erasing in place: the old one is freed outside the lock (or
   // once no snapshot copy points into it).
-  if (shard.value_readers != 0) shard.kept_tables.push_back(table);
-  return std::exchange(table, empty_table_);
+  return take_table(shard, table);
 }
 
 void MemoryStore::evict_over_limits(Shard& shard, const TableNode* keep, int64_t now) {
@@ -470,8 +469,7 @@ void MemoryStore::release_tables(const std::vector<std::shared_ptr<ColumnState>>
       std::lock_guard<Shard> lock(shards_[i]);
       shards_[i].exclude_readers();
       for (const std::shared_ptr<ColumnState>& column : columns) {
-        if (shards_[i].value_readers != 0) shards_[i].kept_tables.push_back(column->tables[i]);
-        old.push_back(std::exchange(column->tables[i], empty_table_));
+        old.push_back(take_table(shards_[i], column->tables[i]));
       }
       shards_[i].recency.clear();
       shards_[i].entries = 0;

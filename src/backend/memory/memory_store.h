@@ -43,6 +43,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/memory/change_set.h"
@@ -228,6 +229,12 @@ class MemoryStore {
     MemoryTable::KeptBuffers kept_buffers;
     std::vector<std::shared_ptr<MemoryTable>> kept_tables;
   };
+  // Under the shard lock: gives the column the empty table in the shard and returns the one it
+  // had, also kept by the shard while snapshot copies may point into it (value_readers).
+  std::shared_ptr<MemoryTable> take_table(Shard& shard, std::shared_ptr<MemoryTable>& table) {
+    if (shard.value_readers != 0) shard.kept_tables.push_back(table);
+    return std::exchange(table, empty_table_);
+  }
   // Where a change of the shard puts a value buffer it replaces or removes: null (free it)
   // unless a snapshot copy may point at it.
   static MemoryTable::KeptBuffers* kept_buffers(Shard& shard) {

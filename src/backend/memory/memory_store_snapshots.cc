@@ -80,6 +80,13 @@ Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& colum
   // (following each pointer is a cache miss). The shard keeps every such buffer alive until
   // this copy is done (value_readers), and the values are copied in with no lock held.
   out.clear();
+  // The pre-images this copy shows: those of keys under `prefix` visible at the snapshot.
+  auto for_each_visible_image = [&](const SnapshotLog::KeyImages& images, auto&& add) {
+    for (const ImageSlot& slot : images) {
+      const BytesView key(slot.key.data(), slot.key.size());
+      if (key.starts_with(prefix) && slot.image.visible_at(taken_at)) add(key, slot.image.value);
+    }
+  };
   SnapshotLog::KeyImages released;  // with `release`: the pre-images, now this copy's own
   Shard& shard = shards_[index];
   bool points_into_shard = false;
@@ -107,14 +114,8 @@ Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& colum
         out.add(key, node.entry.value.view());
       }
     }
-    if (images != nullptr) {
-      for (const ImageSlot& slot : *images) {  // their bytes live in the log's arena, which stays put
-        const BytesView stored_key(slot.key.data(), slot.key.size());
-        if (slot.image.present && stored_key.starts_with(prefix) && slot.image.expires_at > taken_at) {
-          out.add_deferred(stored_key, slot.image.value);
-        }
-      }
-    }
+    // Their bytes live in the log's arena, which stays put.
+    if (images != nullptr) for_each_visible_image(*images, [&](BytesView k, BytesView v) { out.add_deferred(k, v); });
     if (out.deferred() != 0) {
       ++shard.value_readers;
       points_into_shard = true;
@@ -144,12 +145,7 @@ Status MemoryStore::read_snapshot_shard(uint32_t index, const ColumnState& colum
     return Status::ok();
   }
   out.resolve([&](BytesView key) { return released.contains(SnapshotLog::lookup_key(key)); });
-  for (const ImageSlot& slot : released) {
-    const BytesView stored_key(slot.key.data(), slot.key.size());
-    if (slot.image.present && stored_key.starts_with(prefix) && slot.image.expires_at > taken_at) {
-      out.add(stored_key, slot.image.value);
-    }
-  }
+  for_each_visible_image(released, [&](BytesView key, BytesView value) { out.add(key, value); });
   return Status::ok();
 }
 
@@ -163,7 +159,7 @@ Result<bool> MemoryStore::read_snapshot_key(const ColumnState& column, const Sna
     const auto found = images->find(SnapshotLog::lookup_key(key));
     if (found != images->end()) {  // changed since: its pre-image counts
       const PreImage& image = found->image;
-      if (!image.present || image.expires_at <= taken_at) return false;
+      if (!image.visible_at(taken_at)) return false;
       if (value != nullptr) value->assign(image.value.data(), image.value.size());
       return true;
     }
@@ -202,7 +198,7 @@ Status MemoryStore::read_snapshot_keys(const ColumnState& column, const Snapshot
       if (images != nullptr) {
         const auto image = images->find(SnapshotLog::lookup_key(ref.bytes));
         if (image != images->end()) {  // changed since: its pre-image counts
-          if (image->image.present && image->image.expires_at > taken_at) found(i, image->image.value);
+          if (image->image.visible_at(taken_at)) found(i, image->image.value);
           continue;
         }
       }

@@ -36,6 +36,9 @@ struct ColumnState;
 // An entry as a snapshot saw it; present = false when the key did not exist. The value's
 // bytes live in the log's arena.
 struct PreImage {
+  // Whether a snapshot taken at `taken_at` shows the entry: present and not expired by then.
+  bool visible_at(int64_t taken_at) const { return present && expires_at > taken_at; }
+
   bool present = false;
   BytesView value;
   int64_t expires_at = kNeverExpires;
